@@ -1,0 +1,58 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# The Dagster UI and runs record into the same instance.
+DAGSTER_YAML := $(DAGSTER_HOME)/dagster.yaml
+
+.PHONY: run test ui lint bench eval-quotes eval-quantities eval-entities clean browser
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(DAGSTER_YAML): pipelines/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp pipelines/dagster.yaml $@
+
+## make run: set up, materialise every asset on seeds/ (NEWS_SEEDS_DIR) into data/, print a summary
+run: $(STAMP) $(DAGSTER_YAML)
+	$(BIN)/dagster job execute -w workspace.yaml -j news_etl
+	$(BIN)/newsetl summary
+
+## make ui: the Dagster UI on the same instance as `make run` (http://127.0.0.1:3000)
+ui: $(STAMP) $(DAGSTER_YAML)
+	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port $${PORT:-3000}
+
+## make test: set up (and install chromium for the browser test, where root can), lint, test
+test: $(STAMP) $(DAGSTER_YAML) browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium not installed: the browser test will say so and skip"; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP) $(DAGSTER_YAML)
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+eval-quotes: $(STAMP) $(DAGSTER_YAML)
+	$(BIN)/python scripts/eval_quotes.py
+
+eval-quantities: $(STAMP) $(DAGSTER_YAML)
+	$(BIN)/python scripts/eval_quantities.py
+
+eval-entities: $(STAMP) $(DAGSTER_YAML)
+	$(BIN)/python scripts/eval_entities.py $(EVAL_ARGS)
+
+clean:
+	rm -rf data .dagster_home

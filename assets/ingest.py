@@ -1,0 +1,76 @@
+"""Ingest: the raw files in the seeds folder to an inventory of accepted and refused files."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from assets.metadata import counts_markdown, table_metadata
+from pipelines.core import inventory
+from pipelines.core.incremental import load_manifest
+from pipelines.resources import NewsStorage
+
+OWNERS = ["team:news-data"]
+
+raw_news_files = dg.AssetSpec(
+    "raw_news_files",
+    description="The raw articles: one UTF-8 `.txt` file per article under NEWS_SEEDS_DIR "
+    "(default `seeds/`), searched recursively. Written by people and feeds, not by Dagster.",
+    group_name="ingest",
+    kinds={"file"},
+    owners=OWNERS,
+)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "source_files",
+            deps=[raw_news_files],
+            description="Every `.txt` file found in the seeds folder with its doc_id, content "
+            "hash and whether it was accepted (an extension of the contract).",
+            group_name="ingest",
+            kinds={"polars", "parquet"},
+            owners=OWNERS,
+        ),
+        dg.AssetSpec(
+            "rejected_files",
+            deps=[raw_news_files],
+            description="Files that were not accepted, with a reason a person understands "
+            "(empty, binary, not UTF-8 or cp1252, too large, a link out of the folder, ...).",
+            group_name="ingest",
+            kinds={"polars", "parquet"},
+            owners=OWNERS,
+        ),
+    ],
+)
+def scan_seeds(context: dg.AssetExecutionContext, storage: NewsStorage):
+    """Decode every file once; refuse the bad ones without stopping the others."""
+    settings = storage.settings()
+    store = storage.store()
+    files, refused = inventory.scan(settings.seeds_dir, settings.max_file_bytes)
+    committed = set(load_manifest(store).documents())
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rejected = inventory.rejected_frame(refused, store.read("rejected_files"), now, committed)
+    store.write("source_files", "source_files", files)
+    store.write("rejected_files", "rejected_files", rejected)
+    reasons = Counter(r.reason.split(":")[0].split(" (")[0] for r in refused)
+    context.log.info(f"{files['accepted'].sum()} files accepted, {len(refused)} refused")
+    yield dg.MaterializeResult(
+        asset_key="source_files",
+        metadata={
+            **table_metadata("source_files", files),
+            "accepted": int(files["accepted"].sum()),
+            "rejected": len(refused),
+            "seeds_dir": str(settings.seeds_dir),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="rejected_files",
+        metadata={
+            **table_metadata("rejected_files", rejected),
+            "reasons": counts_markdown(dict(reasons.most_common()), "reason"),
+        },
+    )

@@ -1,0 +1,62 @@
+"""Warehouse: the DuckDB file built from the Parquet tables, and its analytical views."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.metadata import counts_markdown
+from pipelines.resources import DuckDBWarehouse, NewsStorage
+
+OWNERS = ["team:news-data"]
+VIEWS = {
+    "top_entities": "Entities ranked by mentions: an index of the corpus.",
+    "quotes_by_speaker": "Who is quoted, how often, in how many documents.",
+    "claims_per_document": "Claims per document, by type.",
+    "entity_cooccurrence": "Pairs of entities named in the same sentence.",
+    "quotes": "Every quote with speaker, cue, outlet, document and sentence.",
+    "quantities": "Every quantity with value, unit and sentence.",
+}
+TABLES = ("documents", "rejected_files", "sentences", "entity_mentions", "entities", "claims")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "warehouse",
+            deps=list(TABLES),
+            description="`warehouse.duckdb`: the contract's tables loaded from Parquet into a "
+            "new file, swapped in atomically (readers keep their snapshot).",
+            group_name="warehouse",
+            kinds={"duckdb"},
+            owners=OWNERS,
+        ),
+        *(
+            dg.AssetSpec(
+                name, deps=["warehouse"], description=text, group_name="warehouse",
+                kinds={"duckdb", "sql"}, owners=OWNERS,
+            )
+            for name, text in VIEWS.items()
+        ),
+    ],
+    pool="duckdb_warehouse",
+)
+def load_warehouse(context: dg.AssetExecutionContext, storage: NewsStorage, duckdb: DuckDBWarehouse):
+    """The only step that writes the DuckDB file (a pool of one, and a file lock)."""
+    report = duckdb.build(storage.store())
+    context.log.info(
+        f"warehouse {'rebuilt' if report.rebuilt else 'already up to date'} at {report.path}"
+    )
+    yield dg.MaterializeResult(
+        asset_key="warehouse",
+        metadata={
+            "path": dg.MetadataValue.path(str(report.path)),
+            "rebuilt": report.rebuilt,
+            "seconds": round(report.seconds, 2),
+            "rows": counts_markdown(report.row_counts, "table"),
+            "dagster/row_count": sum(report.row_counts.values()),
+        },
+    )
+    with duckdb.connect_read_only() as con:
+        for name in VIEWS:
+            n_rows = con.execute(f"select count(*) from {name}").fetchone()[0]
+            yield dg.MaterializeResult(asset_key=name, metadata={"dagster/row_count": n_rows})

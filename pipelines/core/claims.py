@@ -1,0 +1,75 @@
+"""Claims: quotes with their speakers, and quantities, as rows keyed to sentences and entities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from pipelines.core.entities import Mention
+from pipelines.core.ids import claim_id_for
+from pipelines.core.quantities import find_quantities
+from pipelines.core.quotes import extract_quotes
+from pipelines.core.sentences import SentenceIndex
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_id: str
+    doc_id: str
+    sentence_id: str
+    claim_type: str
+    text: str
+    char_start: int
+    char_end: int
+    speaker: str | None
+    speaker_text: str | None
+    speaker_start: int | None
+    speaker_end: int | None
+    speaker_entity_id: str | None
+    cue: str | None
+    cue_start: int | None
+    cue_end: int | None
+    outlet: str | None
+    quantity_value: float | None
+    quantity_unit: str | None
+
+
+def extract_claims(
+    doc_id: str, doc: Doc, sentences: SentenceIndex, mentions: list[Mention]
+) -> list[Claim]:
+    """Every quote and quantity of a document outside boilerplate, in text order."""
+    text = doc.text
+    rows: list[tuple] = []
+    for q in extract_quotes(doc, sentences, mentions):
+        s = q.speaker
+        rows.append((
+            q.claim_type, q.start, q.end,
+            s.name if s else None,
+            text[s.start:s.end] if s else None,
+            s.start if s else None,
+            s.end if s else None,
+            s.entity_id if s else None,
+            text[q.cue_start:q.cue_end] if q.cue_start is not None else None,
+            q.cue_start, q.cue_end, q.outlet, None, None,
+        ))
+    for quantity in find_quantities(doc):
+        if sentences.is_boilerplate(quantity.start):
+            continue
+        rows.append((
+            "quantity", quantity.start, quantity.end, None, None, None, None, None,
+            None, None, None, None, quantity.value, quantity.unit,
+        ))
+    rows.sort(key=lambda r: (r[1], r[2], r[0]))
+    claims: list[Claim] = []
+    for row in rows:
+        sentence = sentences.at(row[1])
+        if sentence is None:
+            continue
+        claims.append(
+            Claim(
+                claim_id_for(doc_id, len(claims)), doc_id, sentence.sentence_id, row[0],
+                text[row[1]:row[2]], *row[1:],
+            )
+        )
+    return claims

@@ -1,0 +1,465 @@
+"""Quotes and reported speech with their cue, speaker and outlet.
+
+Direct quotes come from quote marks paired per paragraph, robust to what real text does:
+curly and straight marks mixed, a missing space before the opening mark, an unclosed mark, and
+a quote running over several paragraphs (a paragraph that opens a quote without closing it
+continues into the next one that opens with a mark). Cues come from a lexicon of reporting verbs
+around the quote; the speaker is the cue's subject (also "said X" inversion and "according to
+X"); a pronoun speaker is resolved to the nearest fitting person or description before it; a
+quote with no cue in its paragraph inherits the speaker of the quote before it. Reported speech
+is a reporting verb with a clausal complement in the parse. Short quoted phrases inside a
+sentence without a cue are scare quotes (`partial_quote`), not speech.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from pipelines.core import gazetteer
+from pipelines.core.entities import Mention
+from pipelines.core.lexicon import OUTLET_WORDS, PERSON_NOUNS, PRONOUNS, REPORTING_VERBS
+from pipelines.core.sentences import Paragraph, SentenceIndex, paragraphs_of
+
+OPENING = "“«„"
+CLOSING = "”»"
+STRAIGHT = '"'
+_OPEN_BEFORE = set(" \t\n\r([{—–-/:;")
+_CLOSE_AFTER = set(" \t\n\r.,;:!?)]}—–-/")
+_TERMINAL = set(".?!,…")
+_FEMALE_NOUNS = {"woman", "women", "girl", "mother", "daughter", "wife", "spokeswoman",
+                 "chairwoman", "actress", "queen", "princess", "sister", "grandmother", "lady"}
+_MALE_NOUNS = {"man", "men", "boy", "father", "son", "husband", "spokesman", "chairman",
+               "king", "prince", "brother", "grandfather", "policeman"}
+
+
+@dataclass(frozen=True)
+class QuoteSpan:
+    """Quoted words (without the marks) and where the marks were."""
+
+    start: int
+    end: int
+    open_mark: int | None
+    close_mark: int | None
+
+
+@dataclass(frozen=True)
+class Speaker:
+    name: str | None  # resolved: "Franz-Stefan Gady" for "he"
+    start: int  # the mention as written, nearest to the cue
+    end: int
+    entity_id: str | None
+
+
+@dataclass(frozen=True)
+class Quote:
+    claim_type: str  # direct_quote | indirect_quote | partial_quote
+    start: int
+    end: int
+    speaker: Speaker | None
+    cue_start: int | None
+    cue_end: int | None
+    outlet: str | None
+
+
+# --- quote marks -------------------------------------------------------------------------------
+
+
+def _mark_role(text: str, i: int, is_open: bool) -> str:
+    """'open' or 'close' for the mark at i; a straight mark is judged by its neighbours."""
+    char = text[i]
+    if char in OPENING:
+        return "open"
+    if char in CLOSING:
+        return "close"
+    before = text[i - 1] if i > 0 else "\n"
+    after = text[i + 1] if i + 1 < len(text) else "\n"
+    if before in _OPEN_BEFORE and after not in _CLOSE_AFTER:
+        return "open"
+    if after in _CLOSE_AFTER and before not in _OPEN_BEFORE:
+        return "close"
+    return "close" if is_open else "open"
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def find_quote_spans(text: str, paragraphs: list[Paragraph] | None = None) -> list[QuoteSpan]:
+    """Pair quote marks paragraph by paragraph; never gives up on unbalanced marks."""
+    spans: list[QuoteSpan] = []
+    carried: int | None = None  # open mark of a quote running on from the previous paragraph
+    for paragraph in paragraphs if paragraphs is not None else paragraphs_of(text):
+        open_at: int | None = None
+        first_mark = True
+        for i in range(paragraph.start, paragraph.end):
+            if text[i] not in OPENING and text[i] not in CLOSING and text[i] != STRAIGHT:
+                continue
+            role = _mark_role(text, i, open_at is not None)
+            if role == "open":
+                if open_at is not None:  # an open mark while open: the first quote ends here
+                    spans.append(QuoteSpan(*_trim(text, open_at + 1, i), open_at, None))
+                elif first_mark and carried is not None and i == paragraph.start:
+                    open_at = carried  # continuation of a multi-paragraph quote
+                    carried = None
+                    first_mark = False
+                    continue
+                open_at = i
+            elif open_at is not None:
+                spans.append(QuoteSpan(*_trim(text, open_at + 1, i), open_at, i))
+                open_at = None
+            elif first_mark:  # a closing mark with no opening one: quote from paragraph start
+                spans.append(QuoteSpan(*_trim(text, paragraph.start, i), None, i))
+            first_mark = False
+        if carried is not None:  # the next paragraph did not continue it: close at its end
+            spans.append(QuoteSpan(*_trim(text, carried + 1, _prev_end), carried, None))
+            carried = None
+        if open_at is not None:
+            carried = open_at
+        _prev_end = paragraph.end
+    if carried is not None:
+        spans.append(QuoteSpan(*_trim(text, carried + 1, _prev_end), carried, None))
+    spans = [s for s in spans if s.end > s.start and any(c.isalnum() for c in text[s.start:s.end])]
+    return sorted(spans, key=lambda s: s.start)
+
+
+# --- speakers ----------------------------------------------------------------------------------
+
+
+def _noun_phrase(token: Token) -> tuple[int, int]:
+    """Characters of the mention headed by `token`: a name, or determiner + modifiers + noun."""
+    doc = token.doc
+    if token.ent_iob_ != "O" and token.ent_type_:
+        i = token.i
+        while i > 0 and doc[i].ent_iob_ == "I":
+            i -= 1
+        j = token.i + 1
+        while j < len(doc) and doc[j].ent_iob_ == "I":
+            j += 1
+        span = doc[i:j]
+        if span[0].lower_ == "the" and len(span) > 1 and span.label_ != "ORG":
+            span = span[1:]
+        return span.start_char, span.end_char
+    left = token.i
+    for child in token.lefts:
+        if child.dep_ in ("det", "amod", "compound", "nummod", "poss", "nmod", "quantmod", "advmod"):
+            left = min(left, child.left_edge.i)
+    right = token.i
+    for child in token.rights:
+        if child.dep_ == "compound" or (
+            child.dep_ == "prep" and child.lower_ in ("for", "of", "at", "with", "from", "in")
+            and token.pos_ == "NOUN"
+        ):
+            right = max(right, child.right_edge.i)
+    while left < token.i and doc[left].is_punct:
+        left += 1
+    while right > token.i and doc[right].is_punct:
+        right -= 1
+    return doc[left].idx, doc[right].idx + len(doc[right].text)
+
+
+def _subject_of(verb: Token) -> Token | None:
+    """The verb's subject, climbing through conjoined and 'saying'-style verbs."""
+    for _ in range(3):
+        for child in verb.children:
+            if child.dep_ in ("nsubj", "nsubjpass", "csubj"):
+                return child
+        if verb.dep_ in ("conj", "xcomp", "advcl") and verb.head is not verb:
+            verb = verb.head
+        else:
+            break
+    return None
+
+
+def _according_to_source(token: Token) -> Token | None:
+    """X in "according to X" when `token` is "according"."""
+    for child in token.children:
+        if child.lower_ == "to":
+            for grandchild in child.children:
+                if grandchild.dep_ == "pobj":
+                    return grandchild
+    return None
+
+
+def _is_outlet(doc: Doc, start: int, end: int, mentions: list[Mention]) -> bool:
+    words = {w.strip(".,").casefold() for w in doc.text[start:end].split()}
+    named_org = any(m.label == "ORG" and m.char_start <= start < m.char_end for m in mentions)
+    return bool(words & OUTLET_WORDS) and (named_org or doc.text[start:start + 1].isupper())
+
+
+def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
+    """The medium in "told ITN News", "said in an interview with CNN", "reported The Times"."""
+    doc = cue.doc
+    candidates: list[Token] = []
+    for child in cue.children:
+        if child.dep_ in ("dative", "dobj", "iobj") and cue.lemma_ == "tell":
+            candidates.append(child)
+        if child.dep_ == "prep" and child.lower_ in ("to", "with", "on", "in"):
+            candidates.extend(g for g in child.subtree if g.dep_ == "pobj")
+    sentence = cue.sent
+    for token in sentence:  # "…, they said, reported The Times."
+        if token is not cue and token.lemma_ in ("report", "tell", "say") and token.pos_ == "VERB":
+            subject = _subject_of(token)
+            if subject is not None:
+                candidates.append(subject)
+    for token in candidates:
+        start, end = _noun_phrase(token)
+        if _is_outlet(doc, start, end, mentions):
+            return doc.text[start:end]
+    return None
+
+
+@dataclass(frozen=True)
+class _Antecedent:
+    position: int
+    name: str
+    start: int
+    end: int
+    entity_id: str | None
+    gender: str | None  # male | female | None
+    plural: bool
+    is_person_name: bool
+
+
+def _gender_of_noun(word: str) -> str | None:
+    if word in _FEMALE_NOUNS:
+        return "female"
+    if word in _MALE_NOUNS:
+        return "male"
+    return None
+
+
+class _Resolver:
+    """Finds what a pronoun speaker refers to: the nearest fitting person or description."""
+
+    def __init__(self, doc: Doc, mentions: list[Mention], quotes: list[QuoteSpan]) -> None:
+        self._by_position: list[_Antecedent] = []
+        quoted = [(q.start, q.end) for q in quotes]
+
+        def inside_quote(pos: int) -> bool:
+            return any(s <= pos < e for s, e in quoted)
+
+        person_at: dict[int, Mention] = {}
+        for m in mentions:
+            if m.label in ("PERSON", "ORG", "NORP") and not inside_quote(m.char_start):
+                if m.label == "PERSON":
+                    for i in range(m.char_start, m.char_end):
+                        person_at[i] = m
+                first = m.entity_name.split()[0].split("-")[0]
+                self._by_position.append(
+                    _Antecedent(
+                        m.char_start, m.entity_name, m.char_start, m.char_end, m.entity_id,
+                        gazetteer.given_name_gender(first) if m.label == "PERSON" else None,
+                        m.label != "PERSON", m.label == "PERSON",
+                    )
+                )
+        for token in doc:
+            if token.pos_ != "NOUN" or token.lower_ not in PERSON_NOUNS or inside_quote(token.idx):
+                continue
+            if token.dep_ == "appos" and token.head.idx in person_at:
+                continue  # "Gady, a research fellow": the name stands for both
+            start, end = _noun_phrase(token)
+            self._by_position.append(
+                _Antecedent(
+                    token.idx, doc.text[start:end], start, end, None,
+                    _gender_of_noun(token.lower_), token.tag_ in ("NNS", "NNPS"), False,
+                )
+            )
+        self._by_position.sort(key=lambda a: a.position)
+        self._positions = [a.position for a in self._by_position]
+
+    def resolve(self, pronoun: str, before: int) -> _Antecedent | None:
+        kind = PRONOUNS.get(pronoun.lower())
+        i = bisect.bisect_left(self._positions, before) - 1
+        while i >= 0 and before - self._positions[i] < 3000:
+            a = self._by_position[i]
+            i -= 1
+            if kind == "male" and a.gender != "female" and not a.plural:
+                return a
+            if kind == "female" and a.gender != "male" and not a.plural:
+                return a
+            if kind == "plural" and (a.plural or not a.is_person_name):
+                return a
+        return None
+
+
+def _speaker(subject: Token, resolver: _Resolver, mentions: list[Mention]) -> Speaker:
+    """The speaker for a cue's subject: its mention as written and its resolved name."""
+    start, end = _noun_phrase(subject)
+    text = subject.doc.text
+    if subject.pos_ == "PRON" and subject.lower_ in PRONOUNS:
+        antecedent = resolver.resolve(subject.lower_, start)
+        if antecedent is None:
+            return Speaker(None, start, end, None)
+        return Speaker(antecedent.name, start, end, antecedent.entity_id)
+    for m in mentions:
+        if m.char_start < end and start < m.char_end and m.label in ("PERSON", "ORG", "NORP", "GPE"):
+            return Speaker(m.entity_name, start, end, m.entity_id)
+    return Speaker(text[start:end], start, end, None)
+
+
+# --- cues --------------------------------------------------------------------------------------
+
+
+def _is_cue(token: Token) -> bool:
+    if token.lower_ == "according":
+        return _according_to_source(token) is not None
+    return token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in REPORTING_VERBS
+
+
+def _cue_subject(cue: Token) -> Token | None:
+    if cue.lower_ == "according":
+        return _according_to_source(cue)
+    return _subject_of(cue)
+
+
+def _find_cue(doc: Doc, quote: QuoteSpan, quoted: list[tuple[int, int]]) -> Token | None:
+    """The reporting verb nearest to the quote in its sentence(s), outside any quote."""
+    text = doc.text
+    open_pos = quote.open_mark if quote.open_mark is not None else quote.start
+    close_pos = quote.close_mark if quote.close_mark is not None else quote.end
+
+    def outside(token: Token) -> bool:
+        return not any(s - 1 <= token.idx < e + 1 for s, e in quoted)
+
+    after: list[Token] = []
+    if close_pos < len(text):
+        sent = doc.char_span(close_pos, close_pos + 1, alignment_mode="expand")
+        if sent is not None:
+            after = [t for t in sent.sent if t.idx > close_pos and outside(t)]
+    before: list[Token] = []
+    sent = doc.char_span(open_pos, open_pos + 1, alignment_mode="expand")
+    if sent is not None:
+        before = [t for t in sent.sent if t.idx < open_pos and outside(t)]
+    for token in after[:8]:  # ", he said." / ", said X." right after the quote
+        if _is_cue(token):
+            return token
+    for token in reversed(before):  # "He said: …" / "She explained“…”"
+        if _is_cue(token):
+            return token
+    for token in after:
+        if _is_cue(token):
+            return token
+    if sent is not None:  # "He said:" at the end of the previous paragraph
+        prev_i = sent.sent.start - 1
+        while prev_i >= 0 and doc[prev_i].is_space:
+            prev_i -= 1
+        if prev_i >= 0 and doc[prev_i].text == ":":
+            for token in reversed(list(doc[prev_i].sent)):
+                if _is_cue(token) and outside(token):
+                    return token
+    return None
+
+
+def _is_scare_quote(text: str, quote: QuoteSpan, sentences: SentenceIndex) -> bool:
+    """A short quoted phrase inside a sentence, with no speech punctuation: "tighten the noose"."""
+    content = text[quote.start:quote.end]
+    if quote.open_mark is None:
+        return False
+    sentence = sentences.at(quote.open_mark)
+    at_sentence_start = sentence is not None and quote.open_mark <= sentence.char_start + 1
+    before = text[max(0, quote.open_mark - 3):quote.open_mark].strip()
+    after_colon = before.endswith(":") or before.endswith(",")
+    ends_like_speech = content.rstrip()[-1:] in _TERMINAL
+    n_words = len(content.split())
+    if at_sentence_start or after_colon:
+        return False
+    if ends_like_speech and n_words >= 4:
+        return False
+    return n_words <= 12 or not ends_like_speech
+
+
+# --- the extractor -----------------------------------------------------------------------------
+
+
+def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) -> list[Quote]:
+    """Direct, partial and reported quotes of a parsed document, in text order."""
+    text = doc.text
+    spans = [s for s in find_quote_spans(text) if not sentences.is_boilerplate(s.start)]
+    quoted = [(s.start, s.end) for s in spans]
+    resolver = _Resolver(doc, mentions, spans)
+    quotes: list[Quote] = []
+    previous: Speaker | None = None
+    previous_paragraph = -1
+    for span in spans:
+        cue = _find_cue(doc, span, quoted)
+        sentence = sentences.at(span.start)
+        paragraph = sentence.paragraph_index if sentence else -1
+        if cue is None and _is_scare_quote(text, span, sentences):
+            quotes.append(Quote("partial_quote", span.start, span.end, None, None, None, None))
+            continue
+        speaker: Speaker | None = None
+        outlet = None
+        if cue is not None:
+            subject = _cue_subject(cue)
+            if subject is not None:
+                speaker = _speaker(subject, resolver, mentions)
+            outlet = _outlet_for(cue, mentions)
+        elif previous is not None and paragraph - previous_paragraph <= 2:
+            speaker = previous
+        quotes.append(
+            Quote(
+                "direct_quote", span.start, span.end, speaker,
+                cue.idx if cue is not None else None,
+                cue.idx + len(cue.text) if cue is not None else None,
+                outlet,
+            )
+        )
+        if speaker is not None:
+            previous, previous_paragraph = speaker, paragraph
+    quotes.extend(_reported_speech(doc, sentences, quoted, resolver, mentions))
+    return sorted(quotes, key=lambda q: (q.start, q.end))
+
+
+def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
+    return any(min(end, e) - max(start, s) > 0.3 * (end - start) for s, e in spans)
+
+
+def _reported_speech(
+    doc: Doc,
+    sentences: SentenceIndex,
+    quoted: list[tuple[int, int]],
+    resolver: _Resolver,
+    mentions: list[Mention],
+) -> list[Quote]:
+    """ "X said (that) …", "… , X said", "according to X, …": a cue with a clause."""
+    found: list[Quote] = []
+    for token in doc:
+        if not _is_cue(token) or sentences.is_boilerplate(token.idx):
+            continue
+        if any(s <= token.idx < e for s, e in quoted):
+            continue
+        if token.lower_ == "according":
+            clause = token.head
+            content = [t for t in clause.subtree if t.i not in {x.i for x in token.subtree}]
+        else:
+            complements = [c for c in token.children if c.dep_ == "ccomp"]
+            if not complements:
+                continue
+            content = list(complements[0].subtree)
+        content = [t for t in content if not t.is_punct or t.text in "“”\"'’"]
+        if len(content) < 3:
+            continue
+        start = content[0].idx
+        end = content[-1].idx + len(content[-1].text)
+        start, end = _trim(doc.text, start, end)
+        if _overlaps(start, end, quoted):
+            continue
+        subject = _cue_subject(token)
+        if subject is None or subject.lower_ in ("it", "there", "this", "that", "which", "who"):
+            continue
+        speaker = _speaker(subject, resolver, mentions)
+        found.append(
+            Quote(
+                "indirect_quote", start, end, speaker, token.idx, token.idx + len(token.text),
+                _outlet_for(token, mentions),
+            )
+        )
+    return found

@@ -1,0 +1,66 @@
+-- Analytical views over the warehouse tables.
+
+-- Entities ranked by how often they are mentioned: an index of the corpus.
+CREATE VIEW top_entities AS
+SELECT entity_id, name, label, country, n_mentions, n_documents,
+       rank() OVER (ORDER BY n_mentions DESC) AS mention_rank
+FROM entities
+ORDER BY n_mentions DESC, n_documents DESC, name;
+
+-- Every quote with its speaker, cue, outlet and where it was said.
+CREATE VIEW quotes AS
+SELECT c.claim_id, c.doc_id, d.title, d.source_path, c.claim_type, c.text AS quote,
+       c.speaker, c.speaker_text, c.speaker_entity_id, c.cue, c.outlet, s.text AS sentence
+FROM claims c
+JOIN documents d USING (doc_id)
+JOIN sentences s USING (sentence_id)
+WHERE c.claim_type IN ('direct_quote', 'indirect_quote', 'partial_quote');
+
+-- Who is quoted, how often, and in how many documents.
+CREATE VIEW quotes_by_speaker AS
+SELECT coalesce(speaker, '(unknown)') AS speaker,
+       any_value(speaker_entity_id) AS speaker_entity_id,
+       count(*) FILTER (WHERE claim_type = 'direct_quote') AS n_direct,
+       count(*) FILTER (WHERE claim_type = 'indirect_quote') AS n_indirect,
+       count(*) AS n_quotes,
+       count(DISTINCT doc_id) AS n_documents
+FROM claims
+WHERE claim_type IN ('direct_quote', 'indirect_quote')
+GROUP BY 1
+ORDER BY n_quotes DESC, speaker;
+
+-- Claims per document, by type.
+CREATE VIEW claims_per_document AS
+SELECT d.doc_id, d.source_path, d.title,
+       count(c.claim_id) AS n_claims,
+       count(*) FILTER (WHERE c.claim_type = 'direct_quote') AS n_direct_quotes,
+       count(*) FILTER (WHERE c.claim_type = 'indirect_quote') AS n_indirect_quotes,
+       count(*) FILTER (WHERE c.claim_type = 'partial_quote') AS n_partial_quotes,
+       count(*) FILTER (WHERE c.claim_type = 'quantity') AS n_quantities
+FROM documents d
+LEFT JOIN claims c USING (doc_id)
+GROUP BY ALL
+ORDER BY n_claims DESC, d.source_path;
+
+-- Quantities with their value and unit, and the sentence that states them.
+CREATE VIEW quantities AS
+SELECT c.claim_id, c.doc_id, c.text, c.quantity_value, c.quantity_unit, s.text AS sentence
+FROM claims c
+JOIN sentences s USING (sentence_id)
+WHERE c.claim_type = 'quantity';
+
+-- Pairs of entities named in the same sentence, and how often.
+CREATE VIEW entity_cooccurrence AS
+WITH pairs AS (
+    SELECT DISTINCT a.sentence_id, a.entity_id AS entity_a, b.entity_id AS entity_b
+    FROM entity_mentions a
+    JOIN entity_mentions b ON a.sentence_id = b.sentence_id AND a.entity_id < b.entity_id
+)
+SELECT p.entity_a, ea.name AS name_a, ea.label AS label_a,
+       p.entity_b, eb.name AS name_b, eb.label AS label_b,
+       count(*) AS n_sentences
+FROM pairs p
+JOIN entities ea ON ea.entity_id = p.entity_a
+JOIN entities eb ON eb.entity_id = p.entity_b
+GROUP BY ALL
+ORDER BY n_sentences DESC, name_a, name_b;
