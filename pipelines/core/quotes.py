@@ -92,6 +92,12 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _speech_before(text: str, start: int, close: int) -> bool:
+    """Text before an unopened closing mark reads like quoted speech: words, then punctuation."""
+    before = text[start:close].rstrip()
+    return len(before.split()) >= 3 and before[-1:] in _TERMINAL
+
+
 def find_quote_spans(text: str, paragraphs: list[Paragraph] | None = None) -> list[QuoteSpan]:
     """Pair quote marks paragraph by paragraph; never gives up on unbalanced marks."""
     spans: list[QuoteSpan] = []
@@ -115,7 +121,8 @@ def find_quote_spans(text: str, paragraphs: list[Paragraph] | None = None) -> li
             elif open_at is not None:
                 spans.append(QuoteSpan(*_trim(text, open_at + 1, i), open_at, i))
                 open_at = None
-            elif first_mark:  # a closing mark with no opening one: quote from paragraph start
+            elif first_mark and _speech_before(text, paragraph.start, i):
+                # a closing mark with no opening one ends a quote that began the paragraph
                 spans.append(QuoteSpan(*_trim(text, paragraph.start, i), None, i))
             first_mark = False
         if carried is not None:  # the next paragraph did not continue it: close at its end
@@ -170,6 +177,8 @@ def _subject_of(verb: Token) -> Token | None:
     for _ in range(3):
         for child in verb.children:
             if child.dep_ in ("nsubj", "nsubjpass", "csubj"):
+                if child.lower_ in ("who", "that", "which") and verb.dep_ == "relcl":
+                    return verb.head  # "an official who said …": the official
                 return child
         if verb.dep_ in ("conj", "xcomp", "advcl") and verb.head is not verb:
             verb = verb.head
@@ -205,12 +214,16 @@ def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
             candidates.extend(g for g in child.subtree if g.dep_ == "pobj")
     sentence = cue.sent
     for token in sentence:  # "…, they said, reported The Times."
-        if token is not cue and token.lemma_ in ("report", "tell", "say") and token.pos_ == "VERB":
+        if token is not cue and token.lemma_ in ("report", "say") and token.pos_ == "VERB":
             subject = _subject_of(token)
             if subject is not None:
                 candidates.append(subject)
+            if token.i > cue.i:  # inverted: "…, they said, reported The Times"
+                candidates.extend(c for c in token.children if c.dep_ in ("dobj", "attr"))
     for token in candidates:
         start, end = _noun_phrase(token)
+        determiners = [c for c in token.lefts if c.dep_ == "det" and c.lower_ == "the"]
+        start = min([start, *(d.idx for d in determiners)])  # "The Times", as written
         if _is_outlet(doc, start, end, mentions):
             return doc.text[start:end]
     return None
@@ -379,6 +392,19 @@ def _is_scare_quote(text: str, quote: QuoteSpan, sentences: SentenceIndex) -> bo
 # --- the extractor -----------------------------------------------------------------------------
 
 
+def _introduces(cue: Token, span: QuoteSpan) -> bool:
+    """The cue stands right before the quote: "said: “…”", "explained“…”"."""
+    if span.open_mark is None or cue.idx > span.open_mark:
+        return False
+    text = cue.doc.text
+    between = text[cue.idx + len(cue.text) : span.open_mark]
+    if between.strip(" ,:—–-\t"):
+        return False
+    content = text[span.start : span.end].rstrip()
+    speech_like = content[:1].isupper() and content[-1:] in _TERMINAL
+    return ":" in between or "," in between or speech_like
+
+
 def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) -> list[Quote]:
     """Direct, partial and reported quotes of a parsed document, in text order."""
     text = doc.text
@@ -392,7 +418,7 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
         cue = _find_cue(doc, span, quoted)
         sentence = sentences.at(span.start)
         paragraph = sentence.paragraph_index if sentence else -1
-        if cue is None and _is_scare_quote(text, span, sentences):
+        if _is_scare_quote(text, span, sentences) and (cue is None or not _introduces(cue, span)):
             quotes.append(Quote("partial_quote", span.start, span.end, None, None, None, None))
             continue
         speaker: Speaker | None = None
@@ -414,7 +440,8 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
         )
         if speaker is not None:
             previous, previous_paragraph = speaker, paragraph
-    quotes.extend(_reported_speech(doc, sentences, quoted, resolver, mentions))
+    direct = [(q.start, q.end) for q in quotes if q.claim_type == "direct_quote"]
+    quotes.extend(_reported_speech(doc, sentences, direct, resolver, mentions))
     return sorted(quotes, key=lambda q: (q.start, q.end))
 
 

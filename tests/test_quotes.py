@@ -1,0 +1,103 @@
+"""Quotes, cues, speakers and outlets on hand-written cases and the seed article."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.core.quotes import find_quote_spans
+from tests.conftest import SEEDS
+
+SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
+
+
+def spans(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in find_quote_spans(text)]
+
+
+def quotes(parse, text: str, kinds=("direct_quote", "indirect_quote", "partial_quote")):
+    _doc, _sentences, _mentions, claims = parse(text)
+    return [c for c in claims if c.claim_type in kinds]
+
+
+def test_mixed_curly_and_straight_marks_pair():
+    text = '“There’s no water. Our guys are saving us."'
+    assert spans(text) == ["There’s no water. Our guys are saving us."]
+
+
+def test_missing_space_before_the_opening_mark():
+    text = "She explained“They left with the babies.”"
+    assert spans(text) == ["They left with the babies."]
+
+
+def test_straight_marks_and_a_quote_over_several_paragraphs():
+    text = '"First paragraph of the quote.\n"Second paragraph," she said.\nAfter.'
+    assert spans(text) == ['First paragraph of the quote.\n"Second paragraph,']
+
+
+def test_unbalanced_marks_never_give_up():
+    text = "“An unclosed quote runs to the paragraph end\nNext “closed one” here."
+    assert spans(text) == ["An unclosed quote runs to the paragraph end", "closed one"]
+    assert spans("Odd ” mark. And “a real quote,” he said.") == ["a real quote,"]
+
+
+def test_pronoun_speaker_resolves_to_the_named_person(parse):
+    [q] = quotes(parse, SEED_TEXT[SEED_TEXT.index("And Franz") :], ("direct_quote",))
+    assert q.speaker == "Franz-Stefan Gady"
+    assert q.speaker_text == "he"
+    assert q.cue == "said"
+
+
+def test_seed_article_quotes(parse):
+    claims = quotes(parse, SEED_TEXT)
+    def by_text(start: str):
+        [claim] = [c for c in claims if c.text.startswith(start)]
+        return claim
+
+    bad = by_text("It’s bad,")
+    assert bad.claim_type == "direct_quote"
+    assert bad.speaker_text == "one resident"
+    assert bad.cue == "told"
+    assert bad.outlet == "ITN News"
+    no_water = by_text("There’s no water, no")
+    assert no_water.speaker_text == "one resident"  # no cue in its paragraph: inherits
+    babies = by_text("They (my children) le")
+    assert babies.cue == "explained"
+    assert babies.speaker_text == "She"
+    assert babies.speaker.lower() == "the woman"
+    noose = by_text("I think around Kyiv t")
+    assert noose.speaker_text == "they"
+    assert noose.speaker == "a western official"
+    assert noose.outlet == "The Times"
+    assert by_text("tighten the noose").claim_type == "partial_quote"
+    assert by_text("V").claim_type == "partial_quote"
+    for c in claims:
+        assert SEED_TEXT[c.char_start : c.char_end] == c.text
+
+
+def test_split_quote_gives_two_rows_with_one_cue(parse):
+    text = "“We will win,” said John Smith, “there is no doubt.”"
+    direct = quotes(parse, text, ("direct_quote",))
+    assert [q.text for q in direct] == ["We will win,", "there is no doubt."]
+    assert {q.cue_start for q in direct} == {text.index("said")}
+    assert {q.speaker for q in direct} == {"John Smith"}
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        ("The minister said that the talks had failed.", "The minister", "that the talks had failed"),
+        ("Prices will rise next year, the bank said.", "the bank", "Prices will rise next year"),
+        ("According to the police, three people were arrested.", "the police",
+         "three people were arrested"),
+    ],
+)
+def test_reported_speech(parse, text, speaker, content):
+    [q] = quotes(parse, text, ("indirect_quote",))
+    assert q.speaker_text == speaker
+    assert content in q.text
+
+
+def test_said_x_inversion(parse):
+    [q] = quotes(parse, "“It is over,” said Maria Lopez.", ("direct_quote",))
+    assert q.speaker == "Maria Lopez"
+    assert q.cue == "said"
