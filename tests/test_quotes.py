@@ -55,11 +55,12 @@ def test_seed_article_quotes(parse):
 
     bad = by_text("It’s bad,")
     assert bad.claim_type == "direct_quote"
-    assert bad.speaker_text == "one resident"
+    assert bad.speaker_text == "one resident who abandoned Irpin"
+    assert bad.speaker == "one resident"
     assert bad.cue == "told"
     assert bad.outlet == "ITN News"
     no_water = by_text("There’s no water, no")
-    assert no_water.speaker_text == "one resident"  # no cue in its paragraph: inherits
+    assert no_water.speaker == "one resident"  # no cue in its paragraph: inherits
     babies = by_text("They (my children) le")
     assert babies.cue == "explained"
     assert babies.speaker_text == "She"

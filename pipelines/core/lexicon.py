@@ -40,7 +40,7 @@ REPORTING_VERBS = frozenset(
     recall describe quote cite comment remark observe tweet post testify conclude concede agree
     disagree complain urge demand promise pledge vow threaten caution advise recommend reveal
     disclose indicate show find mention propose reiterate repeat answer counter retort joke
-    boast lament acknowledge hint signal told""".split()
+    boast lament acknowledge hint signal told call""".split()
 )
 # The strongest cues: direct speech around quote marks almost always uses one of these.
 SPEECH_VERBS = frozenset(

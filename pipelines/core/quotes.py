@@ -14,8 +14,9 @@ sentence without a cue are scare quotes (`partial_quote`), not speech.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.tokens import Doc, Span, Token
 
@@ -27,6 +28,8 @@ from pipelines.core.sentences import Paragraph, SentenceIndex, paragraphs_of
 OPENING = "“«„"
 CLOSING = "”»"
 STRAIGHT = '"'
+# Quote marks: curly, guillemets, straight, and the doubled apostrophes of some wires ('' … '').
+_MARK = re.compile(r"''|``|[“”„«»\"]")
 _OPEN_BEFORE = set(" \t\n\r([{—–-/:;")
 _CLOSE_AFTER = set(" \t\n\r.,;:!?)]}—–-/")
 _TERMINAL = set(".?!,…")
@@ -68,15 +71,15 @@ class Quote:
 # --- quote marks -------------------------------------------------------------------------------
 
 
-def _mark_role(text: str, i: int, is_open: bool) -> str:
-    """'open' or 'close' for the mark at i; a straight mark is judged by its neighbours."""
-    char = text[i]
-    if char in OPENING:
+def _mark_role(text: str, mark: re.Match[str], is_open: bool) -> str:
+    """'open' or 'close' for a mark; a straight one is judged by its neighbours."""
+    char = mark.group()
+    if char in OPENING or char == "``":
         return "open"
     if char in CLOSING:
         return "close"
-    before = text[i - 1] if i > 0 else "\n"
-    after = text[i + 1] if i + 1 < len(text) else "\n"
+    before = text[mark.start() - 1] if mark.start() > 0 else "\n"
+    after = text[mark.end()] if mark.end() < len(text) else "\n"
     if before in _OPEN_BEFORE and after not in _CLOSE_AFTER:
         return "open"
     if after in _CLOSE_AFTER and before not in _OPEN_BEFORE:
@@ -101,38 +104,35 @@ def _speech_before(text: str, start: int, close: int) -> bool:
 def find_quote_spans(text: str, paragraphs: list[Paragraph] | None = None) -> list[QuoteSpan]:
     """Pair quote marks paragraph by paragraph; never gives up on unbalanced marks."""
     spans: list[QuoteSpan] = []
-    carried: int | None = None  # open mark of a quote running on from the previous paragraph
+    carried: re.Match[str] | None = None  # opening mark of a quote running on from before
+    previous_end = 0
     for paragraph in paragraphs if paragraphs is not None else paragraphs_of(text):
-        open_at: int | None = None
+        opened: re.Match[str] | None = None
         first_mark = True
-        for i in range(paragraph.start, paragraph.end):
-            if text[i] not in OPENING and text[i] not in CLOSING and text[i] != STRAIGHT:
-                continue
-            role = _mark_role(text, i, open_at is not None)
-            if role == "open":
-                if open_at is not None:  # an open mark while open: the first quote ends here
-                    spans.append(QuoteSpan(*_trim(text, open_at + 1, i), open_at, None))
+        for mark in _MARK.finditer(text, paragraph.start, paragraph.end):
+            i = mark.start()
+            if _mark_role(text, mark, opened is not None) == "open":
+                if opened is not None:  # an opening mark while open: the first quote ends here
+                    spans.append(QuoteSpan(*_trim(text, opened.end(), i), opened.start(), None))
                 elif first_mark and carried is not None and i == paragraph.start:
-                    open_at = carried  # continuation of a multi-paragraph quote
-                    carried = None
-                    first_mark = False
+                    opened, carried, first_mark = carried, None, False  # a quote runs on
                     continue
-                open_at = i
-            elif open_at is not None:
-                spans.append(QuoteSpan(*_trim(text, open_at + 1, i), open_at, i))
-                open_at = None
+                opened = mark
+            elif opened is not None:
+                spans.append(QuoteSpan(*_trim(text, opened.end(), i), opened.start(), i))
+                opened = None
             elif first_mark and _speech_before(text, paragraph.start, i):
                 # a closing mark with no opening one ends a quote that began the paragraph
                 spans.append(QuoteSpan(*_trim(text, paragraph.start, i), None, i))
             first_mark = False
         if carried is not None:  # the next paragraph did not continue it: close at its end
-            spans.append(QuoteSpan(*_trim(text, carried + 1, _prev_end), carried, None))
+            spans.append(QuoteSpan(*_trim(text, carried.end(), previous_end), carried.start(), None))
             carried = None
-        if open_at is not None:
-            carried = open_at
-        _prev_end = paragraph.end
+        if opened is not None:
+            carried = opened
+        previous_end = paragraph.end
     if carried is not None:
-        spans.append(QuoteSpan(*_trim(text, carried + 1, _prev_end), carried, None))
+        spans.append(QuoteSpan(*_trim(text, carried.end(), previous_end), carried.start(), None))
     spans = [s for s in spans if s.end > s.start and any(c.isalnum() for c in text[s.start:s.end])]
     return sorted(spans, key=lambda s: s.start)
 
@@ -177,8 +177,6 @@ def _subject_of(verb: Token) -> Token | None:
     for _ in range(3):
         for child in verb.children:
             if child.dep_ in ("nsubj", "nsubjpass", "csubj"):
-                if child.lower_ in ("who", "that", "which") and verb.dep_ == "relcl":
-                    return verb.head  # "an official who said …": the official
                 return child
         if verb.dep_ in ("conj", "xcomp", "advcl") and verb.head is not verb:
             verb = verb.head
@@ -303,19 +301,52 @@ class _Resolver:
         return None
 
 
+def _mention_span(subject: Token) -> tuple[int, int]:
+    """The speaker mention as written: the subject's whole phrase ("Erin Murphy, a former aide
+    who …"), cut at a quote mark and without edge punctuation."""
+    if subject.pos_ == "PRON":
+        return subject.idx, subject.idx + len(subject.text)
+    tokens = [t for t in subject.subtree if t.sent == subject.sent]
+    head = tokens.index(subject)
+    left, right = 0, len(tokens) - 1
+    for i in range(head - 1, -1, -1):
+        if _MARK.fullmatch(tokens[i].text):
+            left = i + 1
+            break
+    for i in range(head + 1, len(tokens)):
+        if _MARK.fullmatch(tokens[i].text) or tokens[i].i != tokens[i - 1].i + 1:
+            right = i - 1
+            break
+    while left < head and (tokens[left].is_punct or tokens[left].is_space):
+        left += 1
+    while right > head and (tokens[right].is_punct or tokens[right].is_space):
+        right -= 1
+    return tokens[left].idx, tokens[right].idx + len(tokens[right].text)
+
+
+def _named(token: Token, mentions: list[Mention]) -> Mention | None:
+    for m in mentions:
+        if m.char_start <= token.idx < m.char_end and m.label in ("PERSON", "ORG", "NORP", "GPE"):
+            return m
+    return None
+
+
 def _speaker(subject: Token, resolver: _Resolver, mentions: list[Mention]) -> Speaker:
     """The speaker for a cue's subject: its mention as written and its resolved name."""
-    start, end = _noun_phrase(subject)
+    start, end = _mention_span(subject)
     text = subject.doc.text
-    if subject.pos_ == "PRON" and subject.lower_ in PRONOUNS:
+    if subject.lower_ in ("who", "that") and subject.head.dep_ == "relcl":
+        subject = subject.head.head  # "an official who said": the official
+    elif subject.pos_ == "PRON" and subject.lower_ in PRONOUNS:
         antecedent = resolver.resolve(subject.lower_, start)
         if antecedent is None:
             return Speaker(None, start, end, None)
         return Speaker(antecedent.name, start, end, antecedent.entity_id)
-    for m in mentions:
-        if m.char_start < end and start < m.char_end and m.label in ("PERSON", "ORG", "NORP", "GPE"):
-            return Speaker(m.entity_name, start, end, m.entity_id)
-    return Speaker(text[start:end], start, end, None)
+    mention = _named(subject, mentions)
+    if mention is not None:
+        return Speaker(mention.entity_name, start, end, mention.entity_id)
+    np_start, np_end = _noun_phrase(subject)
+    return Speaker(text[np_start:np_end], start, end, None)
 
 
 # --- cues --------------------------------------------------------------------------------------
@@ -351,6 +382,13 @@ def _find_cue(doc: Doc, quote: QuoteSpan, quoted: list[tuple[int, int]]) -> Toke
     sent = doc.char_span(open_pos, open_pos + 1, alignment_mode="expand")
     if sent is not None:
         before = [t for t in sent.sent if t.idx < open_pos and outside(t)]
+    if not after and close_pos + 1 < len(text):  # “…?” Graham asked. (a sentence of its own)
+        following = doc.char_span(close_pos + 1, len(text), alignment_mode="expand")
+        if following is not None:
+            first = next((t for t in following if not t.is_space), None)
+            gap = text[close_pos:first.idx] if first is not None else "\n"
+            if first is not None and "\n" not in gap:
+                after = [t for t in first.sent if outside(t)][:6]
     for token in after[:8]:  # ", he said." / ", said X." right after the quote
         if _is_cue(token):
             return token
@@ -412,7 +450,7 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
     quoted = [(s.start, s.end) for s in spans]
     resolver = _Resolver(doc, mentions, spans)
     quotes: list[Quote] = []
-    previous: Speaker | None = None
+    previous: Quote | None = None
     previous_paragraph = -1
     for span in spans:
         cue = _find_cue(doc, span, quoted)
@@ -421,25 +459,23 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
         if _is_scare_quote(text, span, sentences) and (cue is None or not _introduces(cue, span)):
             quotes.append(Quote("partial_quote", span.start, span.end, None, None, None, None))
             continue
-        speaker: Speaker | None = None
-        outlet = None
         if cue is not None:
             subject = _cue_subject(cue)
-            if subject is not None:
-                speaker = _speaker(subject, resolver, mentions)
-            outlet = _outlet_for(cue, mentions)
-        elif previous is not None and paragraph - previous_paragraph <= 2:
-            speaker = previous
-        quotes.append(
-            Quote(
+            speaker = _speaker(subject, resolver, mentions) if subject is not None else None
+            quote = Quote(
                 "direct_quote", span.start, span.end, speaker,
-                cue.idx if cue is not None else None,
-                cue.idx + len(cue.text) if cue is not None else None,
-                outlet,
+                cue.idx, cue.idx + len(cue.text), _outlet_for(cue, mentions),
             )
-        )
-        if speaker is not None:
-            previous, previous_paragraph = speaker, paragraph
+        elif previous is not None and paragraph == previous_paragraph:
+            # “…,” said X. “…”: the second piece belongs to the same attribution
+            quote = replace(previous, start=span.start, end=span.end)
+        elif previous is not None and paragraph - previous_paragraph <= 2:
+            quote = Quote("direct_quote", span.start, span.end, previous.speaker, None, None, None)
+        else:
+            quote = Quote("direct_quote", span.start, span.end, None, None, None, None)
+        quotes.append(quote)
+        if quote.speaker is not None:
+            previous, previous_paragraph = quote, paragraph
     direct = [(q.start, q.end) for q in quotes if q.claim_type == "direct_quote"]
     quotes.extend(_reported_speech(doc, sentences, direct, resolver, mentions))
     return sorted(quotes, key=lambda q: (q.start, q.end))
@@ -447,6 +483,29 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
 
 def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(min(end, e) - max(start, s) > 0.3 * (end - start) for s, e in spans)
+
+
+def _reported_content(cue: Token) -> list[Token]:
+    """The words a reporting verb reports, from the parse (empty when it reports none)."""
+    if cue.lower_ == "according":  # "According to X, …": the clause without "according to X"
+        inside = {t.i for t in cue.subtree}
+        return [t for t in cue.head.subtree if t.i not in inside]
+    children = {c.dep_: c for c in cue.children}
+    if "ccomp" in children:  # "X said (that) …", "… , X said"
+        return list(children["ccomp"].subtree)
+    if cue.dep_ == "parataxis" and cue.head.pos_ in ("VERB", "AUX"):  # "…, X said, …"
+        inside = {t.i for t in cue.subtree}
+        return [t for t in cue.head.subtree if t.i not in inside]
+    if cue.lemma_ == "call" and "dobj" in children and "oprd" in children:  # call X "Y"
+        first, last = children["dobj"], children["oprd"]
+        return list(cue.doc[first.left_edge.i : last.right_edge.i + 1])
+    if cue.lemma_ in ("cite", "call"):  # "cited X", "called for X"
+        if cue.lemma_ == "cite" and "dobj" in children:
+            return list(children["dobj"].subtree)
+        for child in cue.children:
+            if child.dep_ == "prep" and child.lower_ in ("for", "on"):
+                return [t for t in child.subtree if t is not child]
+    return []
 
 
 def _reported_speech(
@@ -463,15 +522,9 @@ def _reported_speech(
             continue
         if any(s <= token.idx < e for s, e in quoted):
             continue
-        if token.lower_ == "according":
-            clause = token.head
-            content = [t for t in clause.subtree if t.i not in {x.i for x in token.subtree}]
-        else:
-            complements = [c for c in token.children if c.dep_ == "ccomp"]
-            if not complements:
-                continue
-            content = list(complements[0].subtree)
-        content = [t for t in content if not t.is_punct or t.text in "“”\"'’"]
+        content = sorted(_reported_content(token), key=lambda t: t.i)
+        stop = next((k for k, t in enumerate(content) if t.text == ";" and k > 2), len(content))
+        content = [t for t in content[:stop] if not t.is_punct or _MARK.fullmatch(t.text)]
         if len(content) < 3:
             continue
         start = content[0].idx
@@ -480,7 +533,7 @@ def _reported_speech(
         if _overlaps(start, end, quoted):
             continue
         subject = _cue_subject(token)
-        if subject is None or subject.lower_ in ("it", "there", "this", "that", "which", "who"):
+        if subject is None or subject.lower_ in ("it", "there", "this", "which"):
             continue
         speaker = _speaker(subject, resolver, mentions)
         found.append(
