@@ -364,6 +364,27 @@ def _cue_subject(cue: Token) -> Token | None:
     return _subject_of(cue)
 
 
+def _introduces_next_quote(cue: Token) -> bool:
+    """ "She adds, “…”": the cue stands right before another quote, so it is that quote's."""
+    doc = cue.doc
+    i = cue.i + 1
+    while i < len(doc) and (doc[i].text in ",:" or doc[i].is_space):
+        i += 1
+    return i < len(doc) and i > cue.i + 1 and _MARK.fullmatch(doc[i].text) is not None
+
+
+def _may_follow(token: Token, after: list[Token], ends_sentence: bool) -> bool:
+    """Whether a cue after the quote can be the quote's. After a quote that ends a sentence
+    ("….” She adds, “…”) only a cue right after the mark, not one that opens the next quote."""
+    if not ends_sentence:
+        return True
+    if _introduces_next_quote(token):
+        return False
+    position = after.index(token)
+    subject = _subject_of(token)
+    return position == 0 or (position <= 3 and subject is not None and subject in after[:position])
+
+
 def _find_cue(doc: Doc, quote: QuoteSpan, quoted: list[tuple[int, int]]) -> Token | None:
     """The reporting verb nearest to the quote in its sentence(s), outside any quote."""
     text = doc.text
@@ -389,6 +410,8 @@ def _find_cue(doc: Doc, quote: QuoteSpan, quoted: list[tuple[int, int]]) -> Toke
             gap = text[close_pos:first.idx] if first is not None else "\n"
             if first is not None and "\n" not in gap:
                 after = [t for t in first.sent if outside(t)][:6]
+    ends_sentence = text[quote.start : quote.end].rstrip()[-1:] in (".", "?", "!")
+    after = [t for t in after if _may_follow(t, after, ends_sentence)]
     for token in after[:8]:  # ", he said." / ", said X." right after the quote
         if _is_cue(token):
             return token
@@ -410,7 +433,7 @@ def _find_cue(doc: Doc, quote: QuoteSpan, quoted: list[tuple[int, int]]) -> Toke
 
 
 def _is_scare_quote(text: str, quote: QuoteSpan, sentences: SentenceIndex) -> bool:
-    """A short quoted phrase inside a sentence, with no speech punctuation: "tighten the noose"."""
+    """A quoted phrase woven into a sentence ("tighten the noose"), not a quote of its own."""
     content = text[quote.start:quote.end]
     if quote.open_mark is None:
         return False
@@ -422,6 +445,8 @@ def _is_scare_quote(text: str, quote: QuoteSpan, sentences: SentenceIndex) -> bo
     n_words = len(content.split())
     if at_sentence_start or after_colon:
         return False
+    if content[:1].islower():  # a phrase woven into the sentence: "… was “a disaster.”"
+        return True
     if ends_like_speech and n_words >= 4:
         return False
     return n_words <= 12 or not ends_like_speech
@@ -450,22 +475,25 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
     quoted = [(s.start, s.end) for s in spans]
     resolver = _Resolver(doc, mentions, spans)
     quotes: list[Quote] = []
+    woven_speech: list[tuple[Quote, Quote]] = []
     previous: Quote | None = None
     previous_paragraph = -1
     for span in spans:
         cue = _find_cue(doc, span, quoted)
         sentence = sentences.at(span.start)
         paragraph = sentence.paragraph_index if sentence else -1
-        if _is_scare_quote(text, span, sentences) and (cue is None or not _introduces(cue, span)):
-            quotes.append(Quote("partial_quote", span.start, span.end, None, None, None, None))
+        woven = _is_scare_quote(text, span, sentences)
+        if woven and (cue is None or not _introduces(cue, span)):
+            partial = Quote("partial_quote", span.start, span.end, None, None, None, None)
+            if cue is not None and _ends_like_speech(text, span):
+                # speech woven into a sentence: a quote of its own unless reported speech
+                # around it already holds it (decided below)
+                woven_speech.append((partial, _cued_quote(span, cue, resolver, mentions)))
+            else:
+                quotes.append(partial)
             continue
         if cue is not None:
-            subject = _cue_subject(cue)
-            speaker = _speaker(subject, resolver, mentions) if subject is not None else None
-            quote = Quote(
-                "direct_quote", span.start, span.end, speaker,
-                cue.idx, cue.idx + len(cue.text), _outlet_for(cue, mentions),
-            )
+            quote = _cued_quote(span, cue, resolver, mentions)
         elif previous is not None and paragraph == previous_paragraph:
             # “…,” said X. “…”: the second piece belongs to the same attribution
             quote = replace(previous, start=span.start, end=span.end)
@@ -477,8 +505,25 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
         if quote.speaker is not None:
             previous, previous_paragraph = quote, paragraph
     direct = [(q.start, q.end) for q in quotes if q.claim_type == "direct_quote"]
-    quotes.extend(_reported_speech(doc, sentences, direct, resolver, mentions))
-    return sorted(quotes, key=lambda q: (q.start, q.end))
+    reported = _reported_speech(doc, sentences, direct, resolver, mentions)
+    for partial, speech in woven_speech:
+        held = any(r.start <= partial.start and partial.end <= r.end for r in reported)
+        quotes.append(partial if held else speech)
+    return sorted([*quotes, *reported], key=lambda q: (q.start, q.end))
+
+
+def _ends_like_speech(text: str, span: QuoteSpan) -> bool:
+    content = text[span.start : span.end].rstrip()
+    return content[-1:] in _TERMINAL and len(content.split()) >= 4
+
+
+def _cued_quote(span: QuoteSpan, cue: Token, resolver: _Resolver, mentions: list[Mention]) -> Quote:
+    subject = _cue_subject(cue)
+    speaker = _speaker(subject, resolver, mentions) if subject is not None else None
+    return Quote(
+        "direct_quote", span.start, span.end, speaker,
+        cue.idx, cue.idx + len(cue.text), _outlet_for(cue, mentions),
+    )
 
 
 def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
