@@ -42,7 +42,8 @@ def dagster_dev(env: dict[str, str], log_path: Path) -> Iterator[str]:
     dagster = Path(sys.executable).with_name("dagster")
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [str(dagster), "dev", "-w", "workspace.yaml", "--host", "127.0.0.1", "--port", str(port)],
+            [str(dagster), "dev", "-w", "workspace.yaml",
+             "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: dagster dev ignores SIGTERM otherwise
         )
@@ -57,7 +58,8 @@ def dagster_dev(env: dict[str, str], log_path: Path) -> Iterator[str]:
             except (OSError, AssertionError):
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dagster dev did not start: see {log_path}\n{log_path.read_text()[-3000:]}")
+                tail = log_path.read_text()[-3000:]
+                raise RuntimeError(f"dagster dev did not start: see {log_path}\n{tail}")
             time.sleep(1)
         yield url
     finally:
@@ -69,3 +71,26 @@ def dagster_dev(env: dict[str, str], log_path: Path) -> Iterator[str]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+        # `dagster dev` can exit before its code server, gRPC server, webserver and daemon
+        # have: wait for the whole group to go, then kill whatever is left of it.
+        _wait_for_group_to_end(process.pid, timeout=15)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)  # signal 0: only asks whether any process of the group exists
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_for_group_to_end(pgid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _group_alive(pgid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while _group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.2)

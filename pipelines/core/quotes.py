@@ -532,9 +532,16 @@ def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
 
 def _reported_content(cue: Token) -> list[Token]:
     """The words a reporting verb reports, from the parse (empty when it reports none)."""
-    if cue.lower_ == "according":  # "According to X, …": the clause without "according to X"
-        inside = {t.i for t in cue.subtree}
-        return [t for t in cue.head.subtree if t.i not in inside]
+    if cue.lower_ == "according":  # "According to X, …" / "…, according to X."
+        sentence = list(cue.sent)
+        first = sentence.index(cue)
+        comma = next((k for k in range(first + 2, len(sentence)) if sentence[k].text == ","), None)
+        if first <= 1 and comma is not None:
+            return sentence[comma + 1 :]
+        before = sentence[:first]
+        while before and before[-1].is_punct:
+            before = before[:-1]
+        return before
     children = {c.dep_: c for c in cue.children}
     if "ccomp" in children:  # "X said (that) …", "… , X said"
         return list(children["ccomp"].subtree)
@@ -562,10 +569,11 @@ def _reported_speech(
 ) -> list[Quote]:
     """ "X said (that) …", "… , X said", "according to X, …": a cue with a clause."""
     found: list[Quote] = []
+    every_quote = [(q.start, q.end) for q in find_quote_spans(doc.text)]
     for token in doc:
         if not _is_cue(token) or sentences.is_boilerplate(token.idx):
             continue
-        if any(s <= token.idx < e for s, e in quoted):
+        if any(s <= token.idx < e for s, e in every_quote):
             continue
         content = sorted(_reported_content(token), key=lambda t: t.i)
         stop = next((k for k, t in enumerate(content) if t.text == ";" and k > 2), len(content))
