@@ -42,6 +42,11 @@ REPORTING_VERBS = frozenset(
     disclose indicate show find mention propose reiterate repeat answer counter retort joke
     boast lament acknowledge hint signal told call""".split()
 )
+# Verbs that report an intention or a demand with an infinitive: "vowed to …", "urged X to …".
+INTENT_VERBS = frozenset(
+    """promise vow pledge threaten urge encourage want plan agree refuse decline demand
+    intend hope seek call""".split()
+)
 # The strongest cues: direct speech around quote marks almost always uses one of these.
 SPEECH_VERBS = frozenset(
     """say tell add warn explain claim insist write reply respond continue announce declare

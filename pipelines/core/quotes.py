@@ -22,7 +22,13 @@ from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
 from pipelines.core.entities import Mention
-from pipelines.core.lexicon import OUTLET_WORDS, PERSON_NOUNS, PRONOUNS, REPORTING_VERBS
+from pipelines.core.lexicon import (
+    INTENT_VERBS,
+    OUTLET_WORDS,
+    PERSON_NOUNS,
+    PRONOUNS,
+    REPORTING_VERBS,
+)
 from pipelines.core.sentences import Paragraph, SentenceIndex, paragraphs_of
 
 OPENING = "“«„"
@@ -355,7 +361,8 @@ def _speaker(subject: Token, resolver: _Resolver, mentions: list[Mention]) -> Sp
 def _is_cue(token: Token) -> bool:
     if token.lower_ == "according":
         return _according_to_source(token) is not None
-    return token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in REPORTING_VERBS
+    lemma = token.lemma_.lower()
+    return token.pos_ in ("VERB", "AUX") and (lemma in REPORTING_VERBS or lemma in INTENT_VERBS)
 
 
 def _cue_subject(cue: Token) -> Token | None:
@@ -506,6 +513,7 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
             previous, previous_paragraph = quote, paragraph
     direct = [(q.start, q.end) for q in quotes if q.claim_type == "direct_quote"]
     reported = _reported_speech(doc, sentences, direct, resolver, mentions)
+    reported += _colon_attributions(doc, sentences, mentions, direct)
     for partial, speech in woven_speech:
         held = any(r.start <= partial.start and partial.end <= r.end for r in reported)
         quotes.append(partial if held else speech)
@@ -551,6 +559,9 @@ def _reported_content(cue: Token) -> list[Token]:
     if cue.lemma_ == "call" and "dobj" in children and "oprd" in children:  # call X "Y"
         first, last = children["dobj"], children["oprd"]
         return list(cue.doc[first.left_edge.i : last.right_edge.i + 1])
+    if cue.lemma_ in INTENT_VERBS and "xcomp" in children:  # "vowed to …", "urged X to …"
+        first = children.get("dobj", children["xcomp"])
+        return list(cue.doc[first.left_edge.i : children["xcomp"].right_edge.i + 1])
     if cue.lemma_ in ("cite", "call"):  # "cited X", "called for X"
         if cue.lemma_ == "cite" and "dobj" in children:
             return list(children["dobj"].subtree)
@@ -595,4 +606,44 @@ def _reported_speech(
                 _outlet_for(token, mentions),
             )
         )
+    return found
+
+
+_COLON_SOURCE = re.compile(r"[\"“'‘]?((?:[A-Z][\w.’'-]*\s?){1,5}):\s+(?=\S)")
+
+
+def _colon_attributions(
+    doc: Doc, sentences: SentenceIndex, mentions: list[Mention], direct: list[tuple[int, int]]
+) -> list[Quote]:
+    """Headline and transcript style, "Pat Caddell: Democrat Voters Worried …", "PENCE: Well,
+    …": a named source, a colon, then what they said."""
+    text = doc.text
+    found: list[Quote] = []
+    for sentence in sentences:
+        if sentence.is_boilerplate:
+            continue
+        match = _COLON_SOURCE.match(sentence.text)
+        if match is None:
+            continue
+        source_start = sentence.char_start + match.start(1)
+        source_end = sentence.char_start + match.end(1)
+        source_text = text[source_start:source_end].rstrip()
+        source_end = source_start + len(source_text)
+        named = [
+            m for m in mentions
+            if m.label in ("PERSON", "ORG", "NORP", "GPE")
+            and source_start <= m.char_start and m.char_end <= source_end
+        ]
+        if not named and not (source_text.isupper() and len(source_text) >= 3):
+            continue
+        start, end = _trim(text, sentence.char_start + match.end(), sentence.char_end)
+        if len(text[start:end].split()) < 3 or _overlaps(start, end, direct):
+            continue
+        colon = text.index(":", source_end)
+        mention = named[0] if named else None
+        speaker = Speaker(
+            mention.entity_name if mention else source_text.title(), source_start, source_end,
+            mention.entity_id if mention else None,
+        )
+        found.append(Quote("indirect_quote", start, end, speaker, colon, colon + 1, None))
     return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from spacy.tokens import Doc
@@ -113,6 +114,9 @@ class SentenceIndex:
     def __init__(self, sentences: list[Sentence]) -> None:
         self._sentences = sentences
         self._starts = [s.char_start for s in sentences]
+
+    def __iter__(self) -> Iterator[Sentence]:
+        return iter(self._sentences)
 
     def at(self, offset: int) -> Sentence | None:
         i = bisect.bisect_right(self._starts, offset) - 1
