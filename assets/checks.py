@@ -1,7 +1,6 @@
 """Asset checks: the invariants of every table, blocking where bad data must not reach the
 warehouse (a failed blocking check stops the load in the same run)."""
 
-
 import dagster as dg
 
 from pipelines.core import integrity
@@ -20,7 +19,9 @@ def _result(failures, what: str) -> dg.AssetCheckResult:
 
 def _span_check(table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=table, name="offsets_give_span_text", blocking=True,
+        asset=table,
+        name="offsets_give_span_text",
+        blocking=True,
         description=f"`substr(documents.text, char_start + 1, char_end - char_start)` "
         f"equals `{table}.text` for every row.",
     )
@@ -34,7 +35,9 @@ def _span_check(table: str) -> dg.AssetChecksDefinition:
 
 def _key_check(table: str, key: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=table, name=f"{key}_unique", blocking=True,
+        asset=table,
+        name=f"{key}_unique",
+        blocking=True,
         description=f"`{key}` is unique in `{table}`.",
     )
     def check(storage: NewsStorage) -> dg.AssetCheckResult:
@@ -49,7 +52,9 @@ def _foreign_key_check(table: str, column: str, target: str, key: str) -> dg.Ass
     owner, other = (target, table) if target == "entities" else (table, target)
 
     @dg.asset_check(
-        asset=owner, name=f"{table}_{column}_resolves", blocking=True,
+        asset=owner,
+        name=f"{table}_{column}_resolves",
+        blocking=True,
         additional_deps=[other],
         description=f"Every `{table}.{column}` is a `{target}.{key}`.",
     )
@@ -62,12 +67,16 @@ def _foreign_key_check(table: str, column: str, target: str, key: str) -> dg.Ass
 
 
 @dg.asset_check(
-    asset="documents", name="every_document_has_sentences", additional_deps=["sentences"],
+    asset="documents",
+    name="every_document_has_sentences",
+    additional_deps=["sentences"],
     description="No accepted document is without sentences.",
 )
 def every_document_has_sentences(storage: NewsStorage) -> dg.AssetCheckResult:
     store = storage.store()
-    failures = integrity.documents_without_sentences(store.scan("documents"), store.scan("sentences"))
+    failures = integrity.documents_without_sentences(
+        store.scan("documents"), store.scan("sentences")
+    )
     return _result(failures, "documents without sentences")
 
 

@@ -1,6 +1,5 @@
 """Extract: the corpus-wide entity index built from every document's mentions."""
 
-
 import dagster as dg
 
 from assets.metadata import markdown_table, table_metadata
@@ -22,5 +21,8 @@ def entities(storage: NewsStorage) -> dg.MaterializeResult:
     store.write("entities", "entities", table)
     top = table.head(10).select("name", "label", "country", "n_mentions", "n_documents")
     return dg.MaterializeResult(
-        metadata={**table_metadata("entities", table), "top_10": dg.MetadataValue.md(markdown_table(top))}
+        metadata={
+            **table_metadata("entities", table),
+            "top_10": dg.MetadataValue.md(markdown_table(top)),
+        }
     )

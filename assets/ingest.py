@@ -1,6 +1,5 @@
 """Ingest: the raw files in the seeds folder to an inventory of accepted and refused files."""
 
-
 from collections import Counter
 from datetime import UTC, datetime
 

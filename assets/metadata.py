@@ -11,9 +11,7 @@ from pipelines.core.tables import SCHEMAS
 
 
 def column_schema(table: str) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(f.name, str(f.type)) for f in SCHEMAS[table]]
-    )
+    return dg.TableSchema(columns=[dg.TableColumn(f.name, str(f.type)) for f in SCHEMAS[table]])
 
 
 def markdown_table(df: pl.DataFrame, max_chars: int = 60) -> str:

@@ -5,13 +5,12 @@ Only new or changed files are parsed; deleted files' rows are dropped; everythin
 as it is (see `pipelines.core.incremental`).
 """
 
-
-import polars as pl
 import dagster as dg
+import polars as pl
 
 from assets.metadata import counts_markdown, table_metadata
 from pipelines.core import incremental
-from pipelines.core.documents import Document, RejectedFile, RawFile, read_document
+from pipelines.core.documents import Document, RawFile, RejectedFile, read_document
 from pipelines.core.nlp import load_nlp, model_label
 from pipelines.resources import NewsStorage
 
@@ -20,24 +19,44 @@ OWNERS = ["team:news-data"]
 
 def _spec(key: str, group: str, deps: list[str], description: str) -> dg.AssetSpec:
     return dg.AssetSpec(
-        key, deps=deps, description=description, group_name=group,
-        kinds={"spacy", "polars", "parquet"}, owners=OWNERS,
+        key,
+        deps=deps,
+        description=description,
+        group_name=group,
+        kinds={"spacy", "polars", "parquet"},
+        owners=OWNERS,
     )
 
 
 @dg.multi_asset(
     specs=[
-        _spec("documents", "normalise", ["source_files"],
-              "One row per accepted article: its decoded text, title and sentence count."),
-        _spec("sentences", "normalise", ["documents"],
-              "Paragraphs (non-blank lines) split into spaCy sentences, with exact character "
-              "offsets; newsletter prompts and bylines flagged `is_boilerplate`."),
-        _spec("entity_mentions", "extract", ["sentences"],
-              "Named-entity mentions (people, places, organisations, groups, ...), label "
-              "corrected and linked to a canonical entity."),
-        _spec("claims", "extract", ["sentences", "entity_mentions"],
-              "Direct, partial and reported quotes with cue, resolved speaker and outlet; "
-              "quantities with value and unit."),
+        _spec(
+            "documents",
+            "normalise",
+            ["source_files"],
+            "One row per accepted article: its decoded text, title and sentence count.",
+        ),
+        _spec(
+            "sentences",
+            "normalise",
+            ["documents"],
+            "Paragraphs (non-blank lines) split into spaCy sentences, with exact character "
+            "offsets; newsletter prompts and bylines flagged `is_boilerplate`.",
+        ),
+        _spec(
+            "entity_mentions",
+            "extract",
+            ["sentences"],
+            "Named-entity mentions (people, places, organisations, groups, ...), label "
+            "corrected and linked to a canonical entity.",
+        ),
+        _spec(
+            "claims",
+            "extract",
+            ["sentences", "entity_mentions"],
+            "Direct, partial and reported quotes with cue, resolved speaker and outlet; "
+            "quantities with value and unit.",
+        ),
     ],
 )
 def annotate_documents(context: dg.AssetExecutionContext, storage: NewsStorage):
@@ -46,8 +65,10 @@ def annotate_documents(context: dg.AssetExecutionContext, storage: NewsStorage):
     store = storage.store()
     files = store.read("source_files")
     accepted = {
-        d: (p, s) for d, p, s in files.filter(pl.col("accepted"))
-        .select("doc_id", "source_path", "content_sha256").iter_rows()
+        d: (p, s)
+        for d, p, s in files.filter(pl.col("accepted"))
+        .select("doc_id", "source_path", "content_sha256")
+        .iter_rows()
     }
     rejected_ids = set(files.filter(~pl.col("accepted"))["doc_id"].to_list())
     manifest = incremental.load_manifest(store)
@@ -87,18 +108,31 @@ def annotate_documents(context: dg.AssetExecutionContext, storage: NewsStorage):
         metadata={
             **table_metadata("sentences", store.scan("sentences")),
             "boilerplate_sentences": store.scan("sentences")
-            .filter(pl.col("is_boilerplate")).select(pl.len()).collect().item(),
+            .filter(pl.col("is_boilerplate"))
+            .select(pl.len())
+            .collect()
+            .item(),
         },
     )
     mentions = store.scan("entity_mentions")
-    labels = dict(mentions.group_by("label").len().sort("len", descending=True).collect().iter_rows())
+    labels = dict(
+        mentions.group_by("label").len().sort("len", descending=True).collect().iter_rows()
+    )
     yield dg.MaterializeResult(
         asset_key="entity_mentions",
-        metadata={**table_metadata("entity_mentions", mentions), "labels": counts_markdown(labels, "label")},
+        metadata={
+            **table_metadata("entity_mentions", mentions),
+            "labels": counts_markdown(labels, "label"),
+        },
     )
     claims = store.scan("claims")
-    types = dict(claims.group_by("claim_type").len().sort("len", descending=True).collect().iter_rows())
+    types = dict(
+        claims.group_by("claim_type").len().sort("len", descending=True).collect().iter_rows()
+    )
     yield dg.MaterializeResult(
         asset_key="claims",
-        metadata={**table_metadata("claims", claims), "claims_by_type": counts_markdown(types, "claim_type")},
+        metadata={
+            **table_metadata("claims", claims),
+            "claims_by_type": counts_markdown(types, "claim_type"),
+        },
     )

@@ -1,6 +1,5 @@
 """Warehouse: the DuckDB file built from the Parquet tables, and its analytical views."""
 
-
 import dagster as dg
 
 from assets.metadata import counts_markdown
@@ -31,15 +30,21 @@ TABLES = ("documents", "rejected_files", "sentences", "entity_mentions", "entiti
         ),
         *(
             dg.AssetSpec(
-                name, deps=["warehouse"], description=text, group_name="warehouse",
-                kinds={"duckdb", "sql"}, owners=OWNERS,
+                name,
+                deps=["warehouse"],
+                description=text,
+                group_name="warehouse",
+                kinds={"duckdb", "sql"},
+                owners=OWNERS,
             )
             for name, text in VIEWS.items()
         ),
     ],
     pool="duckdb_warehouse",
 )
-def load_warehouse(context: dg.AssetExecutionContext, storage: NewsStorage, duckdb: DuckDBWarehouse):
+def load_warehouse(
+    context: dg.AssetExecutionContext, storage: NewsStorage, duckdb: DuckDBWarehouse
+):
     """The only step that writes the DuckDB file (a pool of one, and a file lock)."""
     report = duckdb.build(storage.store())
     context.log.info(

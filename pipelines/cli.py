@@ -1,8 +1,8 @@
 """`newsetl`: ad-hoc SQL on the warehouse (read-only) and the run summary.
 
-    newsetl sql "select * from top_entities limit 5"
-    newsetl sql                 # an interactive prompt; end a statement with ';'
-    newsetl summary             # what the last run left in the warehouse
+newsetl sql "select * from top_entities limit 5"
+newsetl sql                 # an interactive prompt; end a statement with ';'
+newsetl summary             # what the last run left in the warehouse
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ def _print_result(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> No
         return
     columns = [d[0] for d in result.description]
     rows = result.fetchmany(max_rows + 1)
-    cells = [[("NULL" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows[:max_rows]]
+    cells = [
+        [("NULL" if v is None else str(v)).replace("\n", " ") for v in row]
+        for row in rows[:max_rows]
+    ]
     widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
 
     def line(values: list[str]) -> str:
@@ -80,8 +83,10 @@ def summary() -> int:
         print("news warehouse")
         print(f"  documents       {count('select count(*) from documents'):>8,}")
         print(f"  sentences       {count('select count(*) from sentences'):>8,}")
-        print(f"  entities        {count('select count(*) from entities'):>8,}"
-              f"  ({count('select count(*) from entity_mentions'):,} mentions)")
+        print(
+            f"  entities        {count('select count(*) from entities'):>8,}"
+            f"  ({count('select count(*) from entity_mentions'):,} mentions)"
+        )
         print(f"  claims          {count('select count(*) from claims'):>8,}")
         for kind, n in con.execute(
             "select claim_type, count(*) from claims group by 1 order by 2 desc"

@@ -26,7 +26,9 @@ def folder_fingerprint(seeds_dir: Path) -> tuple[str, int]:
             stat = path.stat()
         except OSError:
             continue
-        digest.update(f"{path.relative_to(seeds_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(
+            f"{path.relative_to(seeds_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
+        )
         n += 1
     return digest.hexdigest(), n
 

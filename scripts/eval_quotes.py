@@ -1,6 +1,6 @@
 """Score quotes and speakers on PolNeAR dev with the shared scorer (`make eval-quotes`).
 
-    python scripts/eval_quotes.py [--split dev] [--data /tmp/polnear-dev]
+python scripts/eval_quotes.py [--split dev] [--data /tmp/polnear-dev]
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_pipeline import run  # noqa: E402
+from run_pipeline import run
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval"
@@ -26,8 +26,12 @@ def main() -> None:
     seconds = run(gold / "text", Path(args.data), fresh=True)
     print(f"pipeline on PolNeAR {args.split}: {seconds:.1f} s")
     subprocess.run(
-        [sys.executable, str(EVAL / "score_attribution.py"),
-         str(Path(args.data) / "warehouse.duckdb"), str(gold / "attributions")],
+        [
+            sys.executable,
+            str(EVAL / "score_attribution.py"),
+            str(Path(args.data) / "warehouse.duckdb"),
+            str(gold / "attributions"),
+        ],
         check=True,
     )
 

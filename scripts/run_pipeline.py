@@ -1,6 +1,6 @@
 """Run the whole pipeline once, in process, on a folder: the evaluation scripts' common step.
 
-    python scripts/run_pipeline.py SEEDS_DIR DATA_DIR [--fresh]
+python scripts/run_pipeline.py SEEDS_DIR DATA_DIR [--fresh]
 """
 
 from __future__ import annotations

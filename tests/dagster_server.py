@@ -42,9 +42,20 @@ def dagster_dev(env: dict[str, str], log_path: Path) -> Iterator[str]:
     dagster = Path(sys.executable).with_name("dagster")
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [str(dagster), "dev", "-w", "workspace.yaml",
-             "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(dagster),
+                "dev",
+                "-w",
+                "workspace.yaml",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: dagster dev ignores SIGTERM otherwise
         )
     url = f"http://127.0.0.1:{port}"

@@ -8,8 +8,8 @@ import pytest
 
 from pipelines.core.documents import (
     Document,
-    Rejection,
     RejectedFile,
+    Rejection,
     decode,
     read_documents,
     title_of,

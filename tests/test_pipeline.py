@@ -10,12 +10,16 @@ from pipelines.core.store import ParquetStore
 from pipelines.core.tables import SCHEMAS
 
 CONTRACT_COLUMNS = {
-    "documents": "doc_id source_path content_sha256 title text encoding n_chars n_sentences ingested_at",
-    "sentences": "sentence_id doc_id paragraph_index sentence_index char_start char_end text is_boilerplate",
-    "entity_mentions": "mention_id doc_id sentence_id entity_id text label model_label char_start char_end",
+    "documents": "doc_id source_path content_sha256 title text encoding n_chars n_sentences "
+    "ingested_at",
+    "sentences": "sentence_id doc_id paragraph_index sentence_index char_start char_end text "
+    "is_boilerplate",
+    "entity_mentions": "mention_id doc_id sentence_id entity_id text label model_label "
+    "char_start char_end",
     "entities": "entity_id name label country n_mentions n_documents",
-    "claims": "claim_id doc_id sentence_id claim_type text char_start char_end speaker speaker_text "
-    "speaker_start speaker_end speaker_entity_id cue cue_start cue_end outlet quantity_value quantity_unit",
+    "claims": "claim_id doc_id sentence_id claim_type text char_start char_end speaker "
+    "speaker_text speaker_start speaker_end speaker_entity_id cue cue_start cue_end outlet "
+    "quantity_value quantity_unit",
     "rejected_files": "source_path reason detected_at",
 }
 
@@ -23,10 +27,22 @@ CONTRACT_COLUMNS = {
 def test_every_asset_materialised_and_every_check_passed(seed_run):
     result: dg.ExecuteInProcessResult = seed_run["result"]
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert {"documents", "sentences", "entity_mentions", "entities", "claims", "warehouse",
-            "top_entities", "rejected_files", "source_files"} <= materialised
-    evaluations = [e.event_specific_data for e in result.all_events
-                   if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert {
+        "documents",
+        "sentences",
+        "entity_mentions",
+        "entities",
+        "claims",
+        "warehouse",
+        "top_entities",
+        "rejected_files",
+        "source_files",
+    } <= materialised
+    evaluations = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
     assert len(evaluations) >= 15
     assert all(e.passed for e in evaluations), [e.check_name for e in evaluations if not e.passed]
 
@@ -63,11 +79,25 @@ def test_warehouse_keeps_the_contract(seed_run):
             "select quantity_value, quantity_unit from claims where text = '40 mile'"
         ).fetchall()
         assert convoy == [(40.0, "mile")]
-        assert con.execute(
-            "select count(*) from claims c join sentences s using (sentence_id) where s.is_boilerplate"
-        ).fetchone()[0] == 0
-        views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
-        assert {"top_entities", "quotes_by_speaker", "claims_per_document", "entity_cooccurrence"} <= views
+        assert (
+            con.execute(
+                "select count(*) from claims c join sentences s using (sentence_id) "
+                "where s.is_boilerplate"
+            ).fetchone()[0]
+            == 0
+        )
+        views = {
+            r[0]
+            for r in con.execute(
+                "select view_name from duckdb_views() where not internal"
+            ).fetchall()
+        }
+        assert {
+            "top_entities",
+            "quotes_by_speaker",
+            "claims_per_document",
+            "entity_cooccurrence",
+        } <= views
 
 
 def test_parquet_tables_are_readable_by_the_contract_glob(seed_run):

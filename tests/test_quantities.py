@@ -60,7 +60,10 @@ def test_reuters_wire_money_and_percent(quantities):
 def test_reuters_currencies_and_rates(quantities):
     found = quantities("It paid 20 mln stg, 300 bln yen and five mln dlrs, or 1.07 dlrs a share.")
     assert [(v, u) for _, v, u in found] == [
-        (20e6, "pound"), (300e9, "yen"), (5e6, "dollar"), (1.07, "dollar per share"),
+        (20e6, "pound"),
+        (300e9, "yen"),
+        (5e6, "dollar"),
+        (1.07, "dollar per share"),
     ]
 
 
@@ -82,7 +85,10 @@ def test_a_year_earlier_is_not_a_rate(quantities):
 def test_percent_spellings(quantities):
     found = quantities("Shares rose 19 per cent, then 2% and 0.4 percent, and 1.38pc in the end.")
     assert [(v, u) for _, v, u in found] == [
-        (19.0, "percent"), (2.0, "percent"), (0.4, "percent"), (1.38, "percent"),
+        (19.0, "percent"),
+        (2.0, "percent"),
+        (0.4, "percent"),
+        (1.38, "percent"),
     ]
 
 
@@ -93,14 +99,19 @@ def test_a_range_gives_two_quantities_with_the_unit(quantities):
     ]
     found = quantities("Rates rose between 5 and 10 percent, or by 2 to 3 million dollars.")
     assert [(v, u) for _, v, u in found] == [
-        (5.0, "percent"), (10.0, "percent"), (2e6, "dollar"), (3e6, "dollar"),
+        (5.0, "percent"),
+        (10.0, "percent"),
+        (2e6, "dollar"),
+        (3e6, "dollar"),
     ]
 
 
 def test_a_list_shares_its_unit(quantities):
     found = quantities("Sales were made at 1,870, 1,875 and 1,880 dlrs per tonne.")
     assert [(v, u) for _, v, u in found] == [
-        (1870.0, "dollar per tonne"), (1875.0, "dollar per tonne"), (1880.0, "dollar per tonne"),
+        (1870.0, "dollar per tonne"),
+        (1875.0, "dollar per tonne"),
+        (1880.0, "dollar per tonne"),
     ]
     assert [u for _, _, u in quantities("It costs eight or nine euros.")] == ["euro", "euro"]
 
@@ -137,7 +148,10 @@ def test_counted_nouns_keep_their_modifiers(quantities):
 def test_glued_units_and_abbreviations(quantities):
     found = quantities("It has 256GB, a 5.5kWh battery, a 1.0l engine and weighs 45g at 80km/h.")
     assert [(v, u) for _, v, u in found] == [
-        (256.0, "gigabyte"), (5.5, "kilowatt hour"), (1.0, "litre"), (45.0, "gram"),
+        (256.0, "gigabyte"),
+        (5.5, "kilowatt hour"),
+        (1.0, "litre"),
+        (45.0, "gram"),
         (80.0, "kilometre per hour"),
     ]
 

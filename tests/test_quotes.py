@@ -49,6 +49,7 @@ def test_pronoun_speaker_resolves_to_the_named_person(parse):
 
 def test_seed_article_quotes(parse):
     claims = quotes(parse, SEED_TEXT)
+
     def by_text(start: str):
         [claim] = [c for c in claims if c.text.startswith(start)]
         return claim
@@ -86,10 +87,17 @@ def test_split_quote_gives_two_rows_with_one_cue(parse):
 @pytest.mark.parametrize(
     ("text", "speaker", "content"),
     [
-        ("The minister said that the talks had failed.", "The minister", "that the talks had failed"),
+        (
+            "The minister said that the talks had failed.",
+            "The minister",
+            "that the talks had failed",
+        ),
         ("Prices will rise next year, the bank said.", "the bank", "Prices will rise next year"),
-        ("According to the police, three people were arrested.", "the police",
-         "three people were arrested"),
+        (
+            "According to the police, three people were arrested.",
+            "the police",
+            "three people were arrested",
+        ),
     ],
 )
 def test_reported_speech(parse, text, speaker, content):

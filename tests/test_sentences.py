@@ -10,7 +10,11 @@ def test_offsets_give_the_span_and_no_sentence_crosses_a_line(nlp):
     text = "Headline here\r\n\r\nFirst one. Second one!\nThird line without stop\n  \nLast."
     sentences = split_sentences("d", nlp(text))
     assert [s.text for s in sentences] == [
-        "Headline here", "First one.", "Second one!", "Third line without stop", "Last.",
+        "Headline here",
+        "First one.",
+        "Second one!",
+        "Third line without stop",
+        "Last.",
     ]
     for s in sentences:
         assert text[s.char_start : s.char_end] == s.text
@@ -27,7 +31,8 @@ def test_paragraphs_are_non_blank_lines():
 
 def test_newsletter_prompts_are_boilerplate(nlp):
     assert is_boilerplate_paragraph(
-        "Want all the latest news and analysis from Ukraine? Sign up to our World News Bulletin here"
+        "Want all the latest news and analysis from Ukraine? "
+        "Sign up to our World News Bulletin here"
     )
     assert is_boilerplate_paragraph("By John Smith")
     assert not is_boilerplate_paragraph("The town of Irpin was devastated by the shelling.")

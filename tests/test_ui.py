@@ -85,10 +85,21 @@ def ui(tmp_path_factory) -> Iterator[dict]:
     job_log = base / "job.log"
     with open(job_log, "w") as log:
         job = subprocess.run(
-            [str(ROOT / ".venv/bin/dagster"), "job", "execute",
-             "-m", "pipelines.definitions", "-j", "news_etl"],
-            cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-            timeout=300, check=False,
+            [
+                str(ROOT / ".venv/bin/dagster"),
+                "job",
+                "execute",
+                "-m",
+                "pipelines.definitions",
+                "-j",
+                "news_etl",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+            check=False,
         )
     assert job.returncode == 0, f"news_etl failed:\n{job_log.read_text()[-3000:]}"
     with dagster_dev(env, base / "dagster_dev.log") as url:
@@ -165,8 +176,17 @@ def test_browser_shows_lineage_and_claims_row_count(ui):
             expect(page.get_by_role("menuitem").filter(visible=True)).to_have_count(0)
 
             viewport = page.viewport_size
-            for name in ["raw_news_files", "source_files", "documents", "sentences",
-                         "entity_mentions", "claims", "entities", "warehouse", "top_entities"]:
+            for name in [
+                "raw_news_files",
+                "source_files",
+                "documents",
+                "sentences",
+                "entity_mentions",
+                "claims",
+                "entities",
+                "warehouse",
+                "top_entities",
+            ]:
                 label = page.locator(
                     "svg div[class*='assetName']", has_text=re.compile(rf"^{name}$")
                 )
@@ -175,8 +195,10 @@ def test_browser_shows_lineage_and_claims_row_count(ui):
                 box = label.bounding_box()
                 assert box, name
                 on_screen = (
-                    box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
-                    and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
+                    box["x"] >= 0
+                    and box["x"] + box["width"] <= viewport["width"]
+                    and box["y"] >= 0
+                    and box["y"] + box["height"] <= viewport["height"]
                 )
                 assert on_screen, f"{name} is off screen: {box}"
             page.wait_for_timeout(500)  # let the edges finish drawing

@@ -43,23 +43,45 @@ def extract_claims(
     rows: list[tuple] = []
     for q in extract_quotes(doc, sentences, mentions):
         s = q.speaker
-        rows.append((
-            q.claim_type, q.start, q.end,
-            s.name if s else None,
-            text[s.start:s.end] if s else None,
-            s.start if s else None,
-            s.end if s else None,
-            s.entity_id if s else None,
-            text[q.cue_start:q.cue_end] if q.cue_start is not None else None,
-            q.cue_start, q.cue_end, q.outlet, None, None,
-        ))
+        rows.append(
+            (
+                q.claim_type,
+                q.start,
+                q.end,
+                s.name if s else None,
+                text[s.start : s.end] if s else None,
+                s.start if s else None,
+                s.end if s else None,
+                s.entity_id if s else None,
+                text[q.cue_start : q.cue_end] if q.cue_start is not None else None,
+                q.cue_start,
+                q.cue_end,
+                q.outlet,
+                None,
+                None,
+            )
+        )
     for quantity in find_quantities(doc):
         if sentences.is_boilerplate(quantity.start):
             continue
-        rows.append((
-            "quantity", quantity.start, quantity.end, None, None, None, None, None,
-            None, None, None, None, quantity.value, quantity.unit,
-        ))
+        rows.append(
+            (
+                "quantity",
+                quantity.start,
+                quantity.end,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                quantity.value,
+                quantity.unit,
+            )
+        )
     rows.sort(key=lambda r: (r[1], r[2], r[0]))
     claims: list[Claim] = []
     for row in rows:
@@ -68,8 +90,12 @@ def extract_claims(
             continue
         claims.append(
             Claim(
-                claim_id_for(doc_id, len(claims)), doc_id, sentence.sentence_id, row[0],
-                text[row[1]:row[2]], *row[1:],
+                claim_id_for(doc_id, len(claims)),
+                doc_id,
+                sentence.sentence_id,
+                row[0],
+                text[row[1] : row[2]],
+                *row[1:],
             )
         )
     return claims

@@ -65,7 +65,9 @@ def find_raw_files(seeds_dir: Path) -> tuple[list[RawFile], list[Rejection]]:
             target = path.resolve()
             if not target.is_relative_to(root):
                 refused.append(
-                    Rejection(relative, f"symbolic link to {target}, outside the seeds folder: not read")
+                    Rejection(
+                        relative, f"symbolic link to {target}, outside the seeds folder: not read"
+                    )
                 )
                 continue
         if not path.is_file():
@@ -86,7 +88,9 @@ def decode(raw: bytes, max_bytes: int) -> tuple[str, str]:
         raise RejectedFile("file is empty")
     if b"\x00" in raw:
         first_nul = raw.index(b"\x00")
-        raise RejectedFile(f"binary file: it contains NUL bytes (first at byte {first_nul}), not text")
+        raise RejectedFile(
+            f"binary file: it contains NUL bytes (first at byte {first_nul}), not text"
+        )
     try:
         text, encoding = raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as utf8_error:

@@ -25,7 +25,19 @@ from pipelines.core.lexicon import ORG_WORDS, PERSON_NOUNS, TITLES
 from pipelines.core.sentences import SentenceIndex
 
 ENTITY_LABELS = frozenset(
-    "PERSON NORP FAC ORG GPE LOC PRODUCT EVENT WORK_OF_ART LAW LANGUAGE".split()
+    [
+        "PERSON",
+        "NORP",
+        "FAC",
+        "ORG",
+        "GPE",
+        "LOC",
+        "PRODUCT",
+        "EVENT",
+        "WORK_OF_ART",
+        "LAW",
+        "LANGUAGE",
+    ]
 )
 PLACE_LABELS = frozenset({"GPE", "LOC", "NORP", "FAC"})
 _PLACE_KIND_LABEL = {
@@ -121,7 +133,11 @@ def _candidates(doc: Doc, sentences: SentenceIndex) -> list[_Candidate]:
         start, end = trimmed
         found.append(
             _Candidate(
-                start, end, ent.label_, ent.label_, name_key(doc.text[start:end]),
+                start,
+                end,
+                ent.label_,
+                ent.label_,
+                name_key(doc.text[start:end]),
                 person_evidence=_person_evidence(ent),
             )
         )
@@ -150,9 +166,9 @@ def _apply_gazetteer(candidates: list[_Candidate], text: str) -> None:
     context: set[str] = set()
     for c in candidates:
         if c.model_label in ("GPE", "NORP", None):
-            country = gazetteer.canonical_country(text[c.start : c.end]) or gazetteer.demonym_country(
+            country = gazetteer.canonical_country(
                 text[c.start : c.end]
-            )
+            ) or gazetteer.demonym_country(text[c.start : c.end])
             if country:
                 context.add(country)
     for c in candidates:
@@ -244,7 +260,6 @@ def extract_mentions(doc_id: str, doc: Doc, sentences: SentenceIndex) -> list[Me
             )
         )
     return mentions
-
 
 
 def entities_table(mentions: pl.LazyFrame) -> pl.LazyFrame:

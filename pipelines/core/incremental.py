@@ -71,13 +71,13 @@ class Plan:
     kept_rejected: list[str]  # doc_ids whose file is unreadable now: last good rows kept
 
 
-def plan(
-    accepted: dict[str, tuple[str, str]], rejected_ids: set[str], manifest: Manifest
-) -> Plan:
+def plan(accepted: dict[str, tuple[str, str]], rejected_ids: set[str], manifest: Manifest) -> Plan:
     """`accepted`: doc_id -> (source_path, sha); `rejected_ids`: doc_ids of refused files."""
     committed = manifest.documents()
     to_parse = [path for d, (path, sha) in accepted.items() if committed.get(d, ("",))[0] != sha]
-    changed = {d for d, (_path, sha) in accepted.items() if d in committed and committed[d][0] != sha}
+    changed = {
+        d for d, (_path, sha) in accepted.items() if d in committed and committed[d][0] != sha
+    }
     gone = {d for d in committed if d not in accepted and d not in rejected_ids}
     kept = sorted(d for d in committed if d in rejected_ids and d not in accepted)
     return Plan(sorted(to_parse), changed | gone, len(accepted) - len(to_parse), kept)

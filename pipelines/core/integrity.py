@@ -16,7 +16,9 @@ def span_mismatches(rows: pl.LazyFrame, documents: pl.LazyFrame) -> pl.DataFrame
         .filter(
             pl.col("text").is_null()
             | (
-                pl.col("text").str.slice(pl.col("char_start"), pl.col("char_end") - pl.col("char_start"))
+                pl.col("text").str.slice(
+                    pl.col("char_start"), pl.col("char_end") - pl.col("char_start")
+                )
                 != pl.col("span")
             )
         )
@@ -33,7 +35,9 @@ def duplicate_keys(rows: pl.LazyFrame, key: str) -> pl.DataFrame:
 def dangling_keys(rows: pl.LazyFrame, column: str, target: pl.LazyFrame, key: str) -> pl.DataFrame:
     """Non-null values of `column` with no row in `target`."""
     return (
-        rows.select(column).drop_nulls().unique()
+        rows.select(column)
+        .drop_nulls()
+        .unique()
         .join(target.select(pl.col(key).alias(column)), on=column, how="anti")
         .collect()
     )

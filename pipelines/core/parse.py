@@ -54,6 +54,8 @@ def parse_texts(
     ):
         pending.append(doc)
         if remaining == 0:
-            joined = pending[0] if len(pending) == 1 else Doc.from_docs(pending, ensure_whitespace=False)
+            joined = (
+                pending[0] if len(pending) == 1 else Doc.from_docs(pending, ensure_whitespace=False)
+            )
             pending = []
             yield joined, context

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Token
 
 from pipelines.core import gazetteer
 from pipelines.core.entities import Mention
@@ -39,10 +39,37 @@ _MARK = re.compile(r"''|``|[“”„«»\"]")
 _OPEN_BEFORE = set(" \t\n\r([{—–-/:;")
 _CLOSE_AFTER = set(" \t\n\r.,;:!?)]}—–-/")
 _TERMINAL = set(".?!,…")
-_FEMALE_NOUNS = {"woman", "women", "girl", "mother", "daughter", "wife", "spokeswoman",
-                 "chairwoman", "actress", "queen", "princess", "sister", "grandmother", "lady"}
-_MALE_NOUNS = {"man", "men", "boy", "father", "son", "husband", "spokesman", "chairman",
-               "king", "prince", "brother", "grandfather", "policeman"}
+_FEMALE_NOUNS = {
+    "woman",
+    "women",
+    "girl",
+    "mother",
+    "daughter",
+    "wife",
+    "spokeswoman",
+    "chairwoman",
+    "actress",
+    "queen",
+    "princess",
+    "sister",
+    "grandmother",
+    "lady",
+}
+_MALE_NOUNS = {
+    "man",
+    "men",
+    "boy",
+    "father",
+    "son",
+    "husband",
+    "spokesman",
+    "chairman",
+    "king",
+    "prince",
+    "brother",
+    "grandfather",
+    "policeman",
+}
 
 
 @dataclass(frozen=True)
@@ -132,14 +159,18 @@ def find_quote_spans(text: str, paragraphs: list[Paragraph] | None = None) -> li
                 spans.append(QuoteSpan(*_trim(text, paragraph.start, i), None, i))
             first_mark = False
         if carried is not None:  # the next paragraph did not continue it: close at its end
-            spans.append(QuoteSpan(*_trim(text, carried.end(), previous_end), carried.start(), None))
+            spans.append(
+                QuoteSpan(*_trim(text, carried.end(), previous_end), carried.start(), None)
+            )
             carried = None
         if opened is not None:
             carried = opened
         previous_end = paragraph.end
     if carried is not None:
         spans.append(QuoteSpan(*_trim(text, carried.end(), previous_end), carried.start(), None))
-    spans = [s for s in spans if s.end > s.start and any(c.isalnum() for c in text[s.start:s.end])]
+    spans = [
+        s for s in spans if s.end > s.start and any(c.isalnum() for c in text[s.start : s.end])
+    ]
     return sorted(spans, key=lambda s: s.start)
 
 
@@ -162,12 +193,22 @@ def _noun_phrase(token: Token) -> tuple[int, int]:
         return span.start_char, span.end_char
     left = token.i
     for child in token.lefts:
-        if child.dep_ in ("det", "amod", "compound", "nummod", "poss", "nmod", "quantmod", "advmod"):
+        if child.dep_ in (
+            "det",
+            "amod",
+            "compound",
+            "nummod",
+            "poss",
+            "nmod",
+            "quantmod",
+            "advmod",
+        ):
             left = min(left, child.left_edge.i)
     right = token.i
     for child in token.rights:
         if child.dep_ == "compound" or (
-            child.dep_ == "prep" and child.lower_ in ("for", "of", "at", "with", "from", "in")
+            child.dep_ == "prep"
+            and child.lower_ in ("for", "of", "at", "with", "from", "in")
             and token.pos_ == "NOUN"
         ):
             right = max(right, child.right_edge.i)
@@ -204,7 +245,7 @@ def _according_to_source(token: Token) -> Token | None:
 def _is_outlet(doc: Doc, start: int, end: int, mentions: list[Mention]) -> bool:
     words = {w.strip(".,").casefold() for w in doc.text[start:end].split()}
     named_org = any(m.label == "ORG" and m.char_start <= start < m.char_end for m in mentions)
-    return bool(words & OUTLET_WORDS) and (named_org or doc.text[start:start + 1].isupper())
+    return bool(words & OUTLET_WORDS) and (named_org or doc.text[start : start + 1].isupper())
 
 
 def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
@@ -272,9 +313,14 @@ class _Resolver:
                 first = m.entity_name.split()[0].split("-")[0]
                 self._by_position.append(
                     _Antecedent(
-                        m.char_start, m.entity_name, m.char_start, m.char_end, m.entity_id,
+                        m.char_start,
+                        m.entity_name,
+                        m.char_start,
+                        m.char_end,
+                        m.entity_id,
                         gazetteer.given_name_gender(first) if m.label == "PERSON" else None,
-                        m.label != "PERSON", m.label == "PERSON",
+                        m.label != "PERSON",
+                        m.label == "PERSON",
                     )
                 )
         for token in doc:
@@ -285,8 +331,14 @@ class _Resolver:
             start, end = _noun_phrase(token)
             self._by_position.append(
                 _Antecedent(
-                    token.idx, doc.text[start:end], start, end, None,
-                    _gender_of_noun(token.lower_), token.tag_ in ("NNS", "NNPS"), False,
+                    token.idx,
+                    doc.text[start:end],
+                    start,
+                    end,
+                    None,
+                    _gender_of_noun(token.lower_),
+                    token.tag_ in ("NNS", "NNPS"),
+                    False,
                 )
             )
         self._by_position.sort(key=lambda a: a.position)
@@ -414,7 +466,7 @@ def _find_cue(doc: Doc, quote: QuoteSpan, quoted: list[tuple[int, int]]) -> Toke
         following = doc.char_span(close_pos + 1, len(text), alignment_mode="expand")
         if following is not None:
             first = next((t for t in following if not t.is_space), None)
-            gap = text[close_pos:first.idx] if first is not None else "\n"
+            gap = text[close_pos : first.idx] if first is not None else "\n"
             if first is not None and "\n" not in gap:
                 after = [t for t in first.sent if outside(t)][:6]
     ends_sentence = text[quote.start : quote.end].rstrip()[-1:] in (".", "?", "!")
@@ -441,12 +493,12 @@ def _find_cue(doc: Doc, quote: QuoteSpan, quoted: list[tuple[int, int]]) -> Toke
 
 def _is_scare_quote(text: str, quote: QuoteSpan, sentences: SentenceIndex) -> bool:
     """A quoted phrase woven into a sentence ("tighten the noose"), not a quote of its own."""
-    content = text[quote.start:quote.end]
+    content = text[quote.start : quote.end]
     if quote.open_mark is None:
         return False
     sentence = sentences.at(quote.open_mark)
     at_sentence_start = sentence is not None and quote.open_mark <= sentence.char_start + 1
-    before = text[max(0, quote.open_mark - 3):quote.open_mark].strip()
+    before = text[max(0, quote.open_mark - 3) : quote.open_mark].strip()
     after_colon = before.endswith(":") or before.endswith(",")
     ends_like_speech = content.rstrip()[-1:] in _TERMINAL
     n_words = len(content.split())
@@ -529,8 +581,13 @@ def _cued_quote(span: QuoteSpan, cue: Token, resolver: _Resolver, mentions: list
     subject = _cue_subject(cue)
     speaker = _speaker(subject, resolver, mentions) if subject is not None else None
     return Quote(
-        "direct_quote", span.start, span.end, speaker,
-        cue.idx, cue.idx + len(cue.text), _outlet_for(cue, mentions),
+        "direct_quote",
+        span.start,
+        span.end,
+        speaker,
+        cue.idx,
+        cue.idx + len(cue.text),
+        _outlet_for(cue, mentions),
     )
 
 
@@ -602,7 +659,12 @@ def _reported_speech(
         speaker = _speaker(subject, resolver, mentions)
         found.append(
             Quote(
-                "indirect_quote", start, end, speaker, token.idx, token.idx + len(token.text),
+                "indirect_quote",
+                start,
+                end,
+                speaker,
+                token.idx,
+                token.idx + len(token.text),
                 _outlet_for(token, mentions),
             )
         )
@@ -630,9 +692,11 @@ def _colon_attributions(
         source_text = text[source_start:source_end].rstrip()
         source_end = source_start + len(source_text)
         named = [
-            m for m in mentions
+            m
+            for m in mentions
             if m.label in ("PERSON", "ORG", "NORP", "GPE")
-            and source_start <= m.char_start and m.char_end <= source_end
+            and source_start <= m.char_start
+            and m.char_end <= source_end
         ]
         if not named and not (source_text.isupper() and len(source_text) >= 3):
             continue
@@ -642,7 +706,9 @@ def _colon_attributions(
         colon = text.index(":", source_end)
         mention = named[0] if named else None
         speaker = Speaker(
-            mention.entity_name if mention else source_text.title(), source_start, source_end,
+            mention.entity_name if mention else source_text.title(),
+            source_start,
+            source_end,
             mention.entity_id if mention else None,
         )
         found.append(Quote("indirect_quote", start, end, speaker, colon, colon + 1, None))

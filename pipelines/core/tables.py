@@ -10,82 +10,96 @@ import pyarrow as pa
 TIMESTAMP = pa.timestamp("us")  # UTC, stored without a zone as DuckDB's TIMESTAMP
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "documents": pa.schema([
-        ("doc_id", pa.string()),
-        ("source_path", pa.string()),
-        ("content_sha256", pa.string()),
-        ("title", pa.string()),
-        ("text", pa.string()),
-        ("encoding", pa.string()),
-        ("n_chars", pa.int32()),
-        ("n_sentences", pa.int32()),
-        ("ingested_at", TIMESTAMP),
-    ]),
-    "source_files": pa.schema([  # extension: every file the last scan found
-        ("source_path", pa.string()),
-        ("doc_id", pa.string()),
-        ("content_sha256", pa.string()),
-        ("n_bytes", pa.int64()),
-        ("encoding", pa.string()),
-        ("accepted", pa.bool_()),
-        ("reason", pa.string()),
-    ]),
-    "rejected_files": pa.schema([
-        ("source_path", pa.string()),
-        ("reason", pa.string()),
-        ("detected_at", TIMESTAMP),
-    ]),
-    "sentences": pa.schema([
-        ("sentence_id", pa.string()),
-        ("doc_id", pa.string()),
-        ("paragraph_index", pa.int32()),
-        ("sentence_index", pa.int32()),
-        ("char_start", pa.int32()),
-        ("char_end", pa.int32()),
-        ("text", pa.string()),
-        ("is_boilerplate", pa.bool_()),
-    ]),
-    "entity_mentions": pa.schema([
-        ("mention_id", pa.string()),
-        ("doc_id", pa.string()),
-        ("sentence_id", pa.string()),
-        ("entity_id", pa.string()),
-        ("text", pa.string()),
-        ("label", pa.string()),
-        ("model_label", pa.string()),
-        ("char_start", pa.int32()),
-        ("char_end", pa.int32()),
-        ("entity_name", pa.string()),  # the canonical name, also in `entities.name`
-        ("country", pa.string()),  # this mention's country where it is a place or group
-    ]),
-    "entities": pa.schema([
-        ("entity_id", pa.string()),
-        ("name", pa.string()),
-        ("label", pa.string()),
-        ("country", pa.string()),
-        ("n_mentions", pa.int64()),
-        ("n_documents", pa.int64()),
-    ]),
-    "claims": pa.schema([
-        ("claim_id", pa.string()),
-        ("doc_id", pa.string()),
-        ("sentence_id", pa.string()),
-        ("claim_type", pa.string()),
-        ("text", pa.string()),
-        ("char_start", pa.int32()),
-        ("char_end", pa.int32()),
-        ("speaker", pa.string()),
-        ("speaker_text", pa.string()),
-        ("speaker_start", pa.int32()),
-        ("speaker_end", pa.int32()),
-        ("speaker_entity_id", pa.string()),
-        ("cue", pa.string()),
-        ("cue_start", pa.int32()),
-        ("cue_end", pa.int32()),
-        ("outlet", pa.string()),
-        ("quantity_value", pa.float64()),
-        ("quantity_unit", pa.string()),
-    ]),
+    "documents": pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("source_path", pa.string()),
+            ("content_sha256", pa.string()),
+            ("title", pa.string()),
+            ("text", pa.string()),
+            ("encoding", pa.string()),
+            ("n_chars", pa.int32()),
+            ("n_sentences", pa.int32()),
+            ("ingested_at", TIMESTAMP),
+        ]
+    ),
+    "source_files": pa.schema(
+        [  # extension: every file the last scan found
+            ("source_path", pa.string()),
+            ("doc_id", pa.string()),
+            ("content_sha256", pa.string()),
+            ("n_bytes", pa.int64()),
+            ("encoding", pa.string()),
+            ("accepted", pa.bool_()),
+            ("reason", pa.string()),
+        ]
+    ),
+    "rejected_files": pa.schema(
+        [
+            ("source_path", pa.string()),
+            ("reason", pa.string()),
+            ("detected_at", TIMESTAMP),
+        ]
+    ),
+    "sentences": pa.schema(
+        [
+            ("sentence_id", pa.string()),
+            ("doc_id", pa.string()),
+            ("paragraph_index", pa.int32()),
+            ("sentence_index", pa.int32()),
+            ("char_start", pa.int32()),
+            ("char_end", pa.int32()),
+            ("text", pa.string()),
+            ("is_boilerplate", pa.bool_()),
+        ]
+    ),
+    "entity_mentions": pa.schema(
+        [
+            ("mention_id", pa.string()),
+            ("doc_id", pa.string()),
+            ("sentence_id", pa.string()),
+            ("entity_id", pa.string()),
+            ("text", pa.string()),
+            ("label", pa.string()),
+            ("model_label", pa.string()),
+            ("char_start", pa.int32()),
+            ("char_end", pa.int32()),
+            ("entity_name", pa.string()),  # the canonical name, also in `entities.name`
+            ("country", pa.string()),  # this mention's country where it is a place or group
+        ]
+    ),
+    "entities": pa.schema(
+        [
+            ("entity_id", pa.string()),
+            ("name", pa.string()),
+            ("label", pa.string()),
+            ("country", pa.string()),
+            ("n_mentions", pa.int64()),
+            ("n_documents", pa.int64()),
+        ]
+    ),
+    "claims": pa.schema(
+        [
+            ("claim_id", pa.string()),
+            ("doc_id", pa.string()),
+            ("sentence_id", pa.string()),
+            ("claim_type", pa.string()),
+            ("text", pa.string()),
+            ("char_start", pa.int32()),
+            ("char_end", pa.int32()),
+            ("speaker", pa.string()),
+            ("speaker_text", pa.string()),
+            ("speaker_start", pa.int32()),
+            ("speaker_end", pa.int32()),
+            ("speaker_entity_id", pa.string()),
+            ("cue", pa.string()),
+            ("cue_start", pa.int32()),
+            ("cue_end", pa.int32()),
+            ("outlet", pa.string()),
+            ("quantity_value", pa.float64()),
+            ("quantity_unit", pa.string()),
+        ]
+    ),
 }
 
 PRIMARY_KEYS = {
@@ -131,4 +145,3 @@ def frame(table: str, rows: Sequence[object]) -> pl.DataFrame:
 def to_arrow(table: str, df: pl.DataFrame) -> pa.Table:
     """The frame in the table's Arrow schema (column order and types enforced)."""
     return df.select(SCHEMAS[table].names).to_arrow().cast(SCHEMAS[table])
-
