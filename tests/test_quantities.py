@@ -199,3 +199,9 @@ def test_never_raises(pipeline, text):
 
 def test_a_huge_number_is_dropped_not_raised(pipeline):
     assert find_quantities(pipeline("9" * 400)) == []
+
+
+def test_a_count_after_a_plural_name_is_not_an_identifier(nlp):
+    doc = nlp("It took the Soviets 1.5 million men to take that city.")
+    found = [(doc.text[q.start : q.end], q.value, q.unit) for q in find_quantities(doc)]
+    assert found == [("1.5 million men", 1_500_000.0, "man")]

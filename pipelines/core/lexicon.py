@@ -333,6 +333,27 @@ REPORTING_VERBS = frozenset(
         "call",
     ]
 )
+# Verbs that report evidence ("a poll shows …"), and sights that show without claiming.
+EVIDENCE_VERBS = frozenset({"show", "find", "indicate", "suggest", "reveal"})
+SIGHTS = frozenset(
+    {
+        "video",
+        "footage",
+        "image",
+        "images",
+        "photo",
+        "photos",
+        "picture",
+        "pictures",
+        "map",
+        "chart",
+        "graph",
+        "clip",
+        "film",
+        "camera",
+        "screenshot",
+    }
+)
 # Verbs that report an intention or a demand with an infinitive: "vowed to …", "urged X to …".
 INTENT_VERBS = frozenset(
     [

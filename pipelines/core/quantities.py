@@ -1197,7 +1197,8 @@ def _is_identifier(
             and word not in _MONTHS
             and not previous.is_sent_start
             and (previous.pos_ == "PROPN" or previous.is_title)
-            and previous.ent_type_ not in ("MONEY", "PERCENT", "QUANTITY", "CARDINAL")
+            and previous.ent_type_ not in ("MONEY", "PERCENT", "QUANTITY", "CARDINAL", "NORP")
+            and previous.tag_ != "NNPS"  # "the Soviets 1.5 million men": people, not a name
         ):
             return True
     if cand.kind is None and _inside_named_entity(first):

@@ -23,11 +23,13 @@ from spacy.tokens import Doc, Token
 from pipelines.core import gazetteer
 from pipelines.core.entities import Mention
 from pipelines.core.lexicon import (
+    EVIDENCE_VERBS,
     INTENT_VERBS,
     OUTLET_WORDS,
     PERSON_NOUNS,
     PRONOUNS,
     REPORTING_VERBS,
+    SIGHTS,
 )
 from pipelines.core.sentences import Paragraph, SentenceIndex, paragraphs_of
 
@@ -628,6 +630,11 @@ def _reported_content(cue: Token) -> list[Token]:
     return []
 
 
+def _can_give_evidence(subject: Token, mentions: list[Mention]) -> bool:
+    """Polls, studies and people show and find things; a video or a map shows without claiming."""
+    return subject.lemma_.lower() not in SIGHTS or _named(subject, mentions) is not None
+
+
 def _reported_speech(
     doc: Doc,
     sentences: SentenceIndex,
@@ -656,6 +663,8 @@ def _reported_speech(
         subject = _cue_subject(token)
         if subject is None or subject.lower_ in ("it", "there", "this", "which"):
             continue
+        if token.lemma_ in EVIDENCE_VERBS and not _can_give_evidence(subject, mentions):
+            continue  # "a video shows tanks moving": a sight, not a claim
         speaker = _speaker(subject, resolver, mentions)
         found.append(
             Quote(
