@@ -21,7 +21,7 @@ $(DAGSTER_YAML): pipelines/dagster.yaml
 
 ## make run: set up, materialise every asset on seeds/ (NEWS_SEEDS_DIR) into data/, print a summary
 run: $(STAMP) $(DAGSTER_YAML)
-	$(BIN)/dagster job execute -w workspace.yaml -j news_etl
+	$(BIN)/dagster job execute -m pipelines.definitions -j news_etl -c pipelines/run_config.yaml
 	$(BIN)/newsetl summary
 
 ## make ui: the Dagster UI on the same instance as `make run` (http://127.0.0.1:3000)
