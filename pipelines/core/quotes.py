@@ -165,8 +165,10 @@ def find_quote_spans(text: str, paragraphs: list[Paragraph] | None = None) -> li
                 QuoteSpan(*_trim(text, carried.end(), previous_end), carried.start(), None)
             )
             carried = None
-        if opened is not None:
-            carried = opened
+        if opened is not None and opened.start() <= paragraph.start + 1:
+            carried = opened  # a whole paragraph of speech may run on into the next
+        elif opened is not None:  # opened mid-paragraph and never closed: ends with it
+            spans.append(QuoteSpan(*_trim(text, opened.end(), paragraph.end), opened.start(), None))
         previous_end = paragraph.end
     if carried is not None:
         spans.append(QuoteSpan(*_trim(text, carried.end(), previous_end), carried.start(), None))
@@ -569,7 +571,7 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
     reported = _reported_speech(doc, sentences, direct, resolver, mentions)
     reported += _colon_attributions(doc, sentences, mentions, direct)
     for partial, speech in woven_speech:
-        held = any(r.start <= partial.start and partial.end <= r.end for r in reported)
+        held = any(_overlaps(partial.start, partial.end, [(r.start, r.end)]) for r in reported)
         quotes.append(partial if held else speech)
     return sorted([*quotes, *reported], key=lambda q: (q.start, q.end))
 
