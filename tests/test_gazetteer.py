@@ -126,24 +126,30 @@ def test_no_canonical_country_name_is_a_formal_iso_name() -> None:
 @pytest.mark.parametrize(
     ("word", "country", "name"),
     [
-        ("Russians", "Russia", "Russian"),
-        ("Russian", "Russia", "Russian"),
-        ("Ukrainians", "Ukraine", "Ukrainian"),
-        ("Soviets", "Soviet Union", "Soviet"),
-        ("Soviet", "Soviet Union", "Soviet"),
-        ("Americans", "United States", "American"),
-        ("Argentine", "Argentina", "Argentine"),
-        ("Argentines", "Argentina", "Argentine"),
+        ("Russians", "Russia", "Russians"),
+        ("Russian", "Russia", "Russians"),
+        ("Ukrainians", "Ukraine", "Ukrainians"),
+        ("Soviets", "Soviet Union", "Soviets"),
+        ("Soviet", "Soviet Union", "Soviets"),
+        ("Americans", "United States", "Americans"),
+        ("Argentine", "Argentina", "Argentines"),
+        ("Argentines", "Argentina", "Argentines"),
         ("British", "United Kingdom", "British"),
         ("Britons", "United Kingdom", "British"),
-        ("West Germans", "West Germany", "West German"),
+        ("West Germans", "West Germany", "West Germans"),
         ("Chinese", "China", "Chinese"),
-        ("Filipinos", "Philippines", "Filipino"),
+        ("Filipinos", "Philippines", "Filipinos"),
         ("Frenchmen", "France", "French"),
-        ("Czechs", "Czech Republic", "Czech"),
+        ("Czechs", "Czech Republic", "Czechs"),
+        ("Swedish", "Sweden", "Swedes"),
+        ("Scottish", "United Kingdom", "Scots"),
+        ("Texans", "United States", "Texans"),
+        ("Arab", None, "Arabs"),
     ],
 )
-def test_demonyms_link_to_their_country(word: str, country: str, name: str) -> None:
+def test_demonyms_are_groups_named_as_people_name_them_and_link_to_their_country(
+    word: str, country: str | None, name: str
+) -> None:
     assert demonym_country(word) == country
     assert _resolved(word) == (name, "demonym", country)
 
@@ -241,6 +247,60 @@ def test_city_state_qualifiers_pick_the_right_namesake() -> None:
     assert _resolved("Washington, D.C.") == ("Washington", "city", "United States")
 
 
+@pytest.mark.parametrize(
+    ("surface", "state", "country"),
+    [("Mass.", "Massachusetts", "United States"), ("Pa.", "Pennsylvania", "United States"),
+     ("Ill.", "Illinois", "United States"), ("Wash.", "Washington", "United States"),
+     ("Ont.", "Ontario", "Canada")],
+)  # fmt: skip
+def test_state_abbreviations_need_their_dot(surface: str, state: str, country: str) -> None:
+    assert _resolved(surface) == (state, "admin", country)
+    assert place_candidates(surface.rstrip(".")) == []  # "Mass", "Pa", "Ill" are other words
+
+
+def test_us_states_by_postal_code() -> None:
+    assert gz.us_state("MA.") == resolve_place("Massachusetts")
+    assert gz.us_state("pa") == resolve_place("Pennsylvania")
+    assert gz.us_state("XX") is None
+
+
+def test_a_state_abbreviation_qualifies_a_city() -> None:
+    assert _resolved("Cambridge, Mass.") == ("Cambridge", "city", "United States")
+    assert _resolved("Cambridge")[2] == "United Kingdom"
+
+
+def test_english_namesakes_follow_an_english_story() -> None:
+    assert _resolved("Newcastle", ("United Kingdom",)) == (
+        "Newcastle upon Tyne",
+        "city",
+        "United Kingdom",
+    )
+    assert _resolved("Twickenham")[2] == "United Kingdom"
+    assert _resolved("Munster") == ("Munster", "admin", "Ireland")
+    assert _resolved("Munster", ("Germany",)) == ("Münster", "city", "Germany")
+
+
+def test_successor_states() -> None:
+    assert "Russia" in gz.successor_states("Soviet Union")
+    assert "Ukraine" in gz.successor_states("USSR")
+    assert gz.successor_states("West Germany") == ("Germany",)
+    assert gz.successor_states("France") == ()
+
+
+def test_known_entities_are_curated_names_and_never_places() -> None:
+    assert gz.known_entity("EU") == ("European Union", "ORG")
+    assert gz.known_entity("the U.N.") == ("United Nations", "ORG")
+    assert gz.known_entity("Lib Dems") == ("Liberal Democrats", "ORG")
+    assert gz.known_entity("Oscar") == ("Oscars", "WORK_OF_ART")
+    assert gz.known_entity("Kyiv") is None
+    assert place_candidates("EU") == [] and place_candidates("Media") == []
+
+
+def test_dictionary_words_among_place_names() -> None:
+    assert gz.is_dictionary_word("Orange") and gz.is_dictionary_word("Mobile")
+    assert not gz.is_dictionary_word("Paris") and not gz.is_dictionary_word("Kyiv")
+
+
 # --- false positives -----------------------------------------------------------------------------
 
 
@@ -266,7 +326,7 @@ def test_lowercase_english_words_name_no_place() -> None:
         assert place_candidates(word) == [], word
     assert _resolved("Turkey") == ("Turkey", "country", "Turkey")
     assert _resolved("China") == ("China", "country", "China")
-    assert _resolved("russians") == ("Russian", "demonym", "Russia")
+    assert _resolved("russians") == ("Russians", "demonym", "Russia")
 
 
 @pytest.mark.parametrize(

