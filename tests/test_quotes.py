@@ -110,3 +110,15 @@ def test_said_x_inversion(parse):
     [q] = quotes(parse, "“It is over,” said Maria Lopez.", ("direct_quote",))
     assert q.speaker == "Maria Lopez"
     assert q.cue == "said"
+
+
+def test_speaker_the_model_missed_still_links_to_its_entity(parse):
+    text = (
+        "Arsene Wenger praised the team on Sunday.\n"
+        "“We were brilliant,” said Wenger, who has been in charge for years."
+    )
+    _doc, _sentences, mentions, claims = parse(text)
+    [quote] = [c for c in claims if c.claim_type == "direct_quote"]
+    assert quote.speaker == "Arsene Wenger"
+    wenger = {m.entity_id for m in mentions if m.entity_name == "Arsene Wenger"}
+    assert quote.speaker_entity_id in wenger

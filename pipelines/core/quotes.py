@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from spacy.tokens import Doc, Token
 
 from pipelines.core import gazetteer
-from pipelines.core.entities import Mention
+from pipelines.core.entities import Mention, name_key
 from pipelines.core.lexicon import (
     EVIDENCE_VERBS,
     INTENT_VERBS,
@@ -408,7 +408,20 @@ def _speaker(subject: Token, resolver: _Resolver, mentions: list[Mention]) -> Sp
     if mention is not None:
         return Speaker(mention.entity_name, start, end, mention.entity_id)
     np_start, np_end = _noun_phrase(subject)
-    return Speaker(text[np_start:np_end], start, end, None)
+    name = text[np_start:np_end]
+    known = _entity_named(name, mentions)  # the model missed this mention of a known entity
+    if known is not None:
+        return Speaker(known.entity_name, start, end, known.entity_id)
+    return Speaker(name, start, end, None)
+
+
+def _entity_named(name: str, mentions: list[Mention]) -> Mention | None:
+    """The document's entity whose canonical name, or a mention of it, reads `name`."""
+    key = name_key(name)
+    for m in mentions:
+        if m.label in ("PERSON", "ORG") and key in (name_key(m.entity_name), name_key(m.text)):
+            return m
+    return None
 
 
 # --- cues --------------------------------------------------------------------------------------
