@@ -45,9 +45,16 @@ raw_news_files = dg.AssetSpec(
     ],
 )
 def scan_seeds(context: dg.AssetExecutionContext, storage: NewsStorage):
-    """Decode every file once; refuse the bad ones without stopping the others."""
+    """Decode every file once; refuse the bad ones without stopping the others.
+
+    Temporary files that killed runs left in the Parquet store are removed first (a file whose
+    writer is still running is left alone); they were never read.
+    """
     settings = storage.settings()
     store = storage.store()
+    leftovers = store.clean_all_temporaries()
+    if leftovers:
+        context.log.info(f"removed {leftovers} temporary files left by killed runs")
     files, refused = inventory.scan(settings.seeds_dir, settings.max_file_bytes)
     committed = set(load_manifest(store).documents())
     now = datetime.now(UTC).replace(tzinfo=None)

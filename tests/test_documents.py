@@ -36,11 +36,20 @@ def test_cp1252_is_used_when_utf8_fails_and_text_is_clean():
         (b"PK\x03\x04\x00\x00binary", "NUL bytes"),
         (b"abc \x81\x8d\x8f garbage", "not valid UTF-8"),
         (b"x" * 101, "over the 100-byte limit"),
+        ("Headline".encode("utf-16"), "UTF-16 text"),
+        (b"\xef\xbb\xbf", "only white space"),
+        (b"bell \x07 rings", r"control character \(U\+0007 at character 5\)"),
+        (b"caf\xe9 \x1b[0m", r"not valid UTF-8 \(bad byte at offset 3\), and read as cp1252"),
     ],
 )
 def test_bad_input_is_refused_with_a_reason(raw: bytes, reason: str):
     with pytest.raises(RejectedFile, match=reason):
         decode(raw, 100)
+
+
+def test_a_utf8_byte_order_mark_before_cp1252_text_is_not_read_as_text():
+    text, encoding = decode(b"\xef\xbb\xbf" + "Café".encode("cp1252"), LIMIT)
+    assert (text, encoding) == ("Café", "cp1252")
 
 
 def test_title_is_a_first_line_followed_by_a_blank_line():

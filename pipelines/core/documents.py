@@ -7,16 +7,28 @@ clean text, else a refusal with a reason a person understands.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pipelines.core.ids import doc_id_for
 
 BOM = "\ufeff"
+UTF8_BOM = b"\xef\xbb\xbf"
+# Byte-order marks of encodings the contract does not accept (longest first: UTF-32 LE starts
+# with the UTF-16 LE mark).
+_OTHER_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 # Control characters other than tab, line feed and carriage return never occur in clean text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -54,60 +66,132 @@ class RejectedFile(Exception):
     """Raised by `decode` with the reason a file cannot be accepted."""
 
 
+def _outside(target: str, root: Path) -> bool:
+    return not Path(target).is_relative_to(root)
+
+
+def _not_regular(mode: int) -> str:
+    kind = (
+        "a named pipe"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )
+    return f"{kind}, not a regular file: not read"
+
+
+def _os_reason(exc: OSError, is_link: bool) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link that loops back on itself: not read"
+    if exc.errno == errno.ENOENT:
+        if is_link:
+            return "symbolic link whose target does not exist"
+        return "file disappeared while the run was reading it"
+    return f"file could not be read: {exc.strerror or exc}"
+
+
+def _printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by Python as lone surrogates, which no
+    table can store) are written as `\\xff`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def find_raw_files(seeds_dir: Path) -> tuple[list[RawFile], list[Rejection]]:
-    """Every `*.txt` below the folder, in path order; links that leave the folder are refused."""
+    """Every `*.txt` below the folder, in path order, and the entries that cannot be read.
+
+    A symbolic link (or a path through a linked folder) that leads outside the folder is refused
+    and never opened; so are link loops, dangling links, named pipes, sockets and devices. A
+    folder whose name ends in `.txt` is searched like any other. Other suffixes are ignored.
+    """
     root = seeds_dir.resolve()
     found: list[RawFile] = []
     refused: list[Rejection] = []
     for path in sorted(seeds_dir.rglob("*.txt")):
         relative = path.relative_to(seeds_dir).as_posix()
-        if path.is_symlink() or any(p.is_symlink() for p in path.parents if p != seeds_dir):
-            target = path.resolve()
-            if not target.is_relative_to(root):
-                refused.append(
-                    Rejection(
-                        relative, f"symbolic link to {target}, outside the seeds folder: not read"
-                    )
-                )
-                continue
-        if not path.is_file():
-            if path.is_symlink() and not path.exists():
-                refused.append(Rejection(relative, "symbolic link whose target does not exist"))
+        printable = _printable(relative)
+        if printable != relative:
+            reason = "file name is not valid UTF-8 (rename the file): not read"
+            refused.append(Rejection(printable, reason))
+            continue
+        is_link = path.is_symlink()
+        target = os.path.realpath(path)  # never raises: a loop gives a path inside the loop
+        if _outside(target, root):
+            reason = f"symbolic link to {target}, outside the seeds folder: not read"
+            refused.append(Rejection(relative, reason))
+            continue
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            refused.append(Rejection(relative, _os_reason(exc, is_link)))
+            continue
+        if stat.S_ISDIR(mode):
+            continue  # a folder named like a file: rglob searches it
+        if not stat.S_ISREG(mode):
+            refused.append(Rejection(relative, _not_regular(mode)))
             continue
         found.append(RawFile(relative, path))
     return found, refused
 
 
+def _control_reason(text: str, where: str) -> str | None:
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    return (
+        f"{where} holds a control character (U+{ord(found.group()):04X} at character "
+        f"{found.start():,}), so it is not plain text"
+    )
+
+
 def decode(raw: bytes, max_bytes: int) -> tuple[str, str]:
-    """The text and encoding name of a file's bytes, or `RejectedFile` saying why not."""
+    """The text and encoding name of a file's bytes, or `RejectedFile` saying why not.
+
+    UTF-8 first (a leading byte-order mark is not part of the text), then cp1252 when UTF-8
+    fails and cp1252 gives clean text (no control characters), else a refusal.
+    """
     if len(raw) > max_bytes:
         raise RejectedFile(
             f"file is {len(raw):,} bytes, over the {max_bytes:,}-byte limit (NEWS_MAX_FILE_BYTES)"
         )
     if not raw:
         raise RejectedFile("file is empty")
+    for mark, name in _OTHER_BOMS:
+        if raw.startswith(mark):
+            raise RejectedFile(
+                f"{name} text (it starts with the {name} byte-order mark): "
+                "only UTF-8 or cp1252 files are accepted"
+            )
     if b"\x00" in raw:
         first_nul = raw.index(b"\x00")
         raise RejectedFile(
-            f"binary file: it contains NUL bytes (first at byte {first_nul}), not text"
+            f"binary file: it contains NUL bytes (first at byte {first_nul:,}), not text"
         )
+    body = raw.removeprefix(UTF8_BOM)
     try:
-        text, encoding = raw.decode("utf-8"), "utf-8"
+        text, encoding = body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as utf8_error:
+        bad_at = utf8_error.start + len(raw) - len(body)
         try:
-            text, encoding = raw.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            text = ""
-        if not text or _CONTROL.search(text):
+            text, encoding = body.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError as cp1252_error:
             raise RejectedFile(
-                f"not valid UTF-8 (bad byte at offset {utf8_error.start}) "
-                "and not clean cp1252 text either"
+                f"not valid UTF-8 (bad byte at offset {bad_at:,}) and not cp1252 either "
+                f"(byte 0x{body[cp1252_error.start]:02X} has no cp1252 character)"
+            ) from None
+        control = _control_reason(text, "read as cp1252, the file")
+        if control:
+            raise RejectedFile(
+                f"not valid UTF-8 (bad byte at offset {bad_at:,}), and {control}"
             ) from None
     text = text.removeprefix(BOM)
     if not text.strip():
         raise RejectedFile("file holds no text, only white space")
-    if _CONTROL.search(text):
-        raise RejectedFile("file holds control characters, so it is not plain text")
+    control = _control_reason(text, "file")
+    if control:
+        raise RejectedFile(control)
     if sum(unicodedata.category(c) == "Co" for c in text[:10000]) > 10:
         raise RejectedFile("file is mostly private-use characters, so it is not readable text")
     return text, encoding
@@ -121,14 +205,56 @@ def title_of(text: str) -> str | None:
     return None
 
 
+def _seeds_root(raw_file: RawFile) -> Path:
+    root = raw_file.path
+    for _ in PurePosixPath(raw_file.source_path).parts:
+        root = root.parent
+    return root.resolve()
+
+
+def _opened_path(fd: int, fallback: Path) -> str:
+    """Where the open file really is (Linux tells; elsewhere the resolved path)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}").removesuffix(" (deleted)")
+    except OSError:
+        return os.path.realpath(fallback)
+
+
+def read_bytes(raw_file: RawFile, max_bytes: int) -> bytes:
+    """The file's bytes, checked where it was opened, not where it was found.
+
+    The file may have been swapped for a link out of the folder, a pipe or a larger file since
+    the folder was listed: where it leads is checked before it is opened (without blocking on a
+    pipe) and again on what was opened, and at most `max_bytes + 1` bytes are ever read.
+    """
+    root = _seeds_root(raw_file)
+    target = os.path.realpath(raw_file.path)
+    if _outside(target, root):  # checked before opening too: a device is never even opened
+        raise RejectedFile(f"symbolic link to {target}, outside the seeds folder: not read")
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(raw_file.path, flags)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOENT):
+            raise RejectedFile(_os_reason(exc, raw_file.path.is_symlink())) from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        mode, size = os.fstat(fd).st_mode, os.fstat(fd).st_size
+        where = _opened_path(fd, raw_file.path)
+        if _outside(where, root):
+            raise RejectedFile(f"symbolic link to {where}, outside the seeds folder: not read")
+        if not stat.S_ISREG(mode):
+            raise RejectedFile(_not_regular(mode))
+        if size > max_bytes:
+            raise RejectedFile(
+                f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (NEWS_MAX_FILE_BYTES)"
+            )
+        return handle.read(max_bytes + 1)
+
+
 def read_document(raw_file: RawFile, max_bytes: int) -> Document:
     """Read and decode one file (raises `RejectedFile` or `OSError`)."""
-    size = raw_file.path.stat().st_size
-    if size > max_bytes:
-        raise RejectedFile(
-            f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (NEWS_MAX_FILE_BYTES)"
-        )
-    raw = raw_file.path.read_bytes()
+    raw = read_bytes(raw_file, max_bytes)
     text, encoding = decode(raw, max_bytes)
     return Document(
         doc_id=doc_id_for(raw_file.source_path),
@@ -152,7 +278,5 @@ def read_documents(seeds_dir: Path, max_bytes: int) -> Iterator[Document | Rejec
             yield read_document(raw_file, max_bytes)
         except RejectedFile as exc:
             yield Rejection(raw_file.source_path, str(exc))
-        except FileNotFoundError:
-            yield Rejection(raw_file.source_path, "file disappeared while the run was reading it")
         except OSError as exc:
-            yield Rejection(raw_file.source_path, f"file could not be read: {exc.strerror or exc}")
+            yield Rejection(raw_file.source_path, _os_reason(exc, is_link=False))

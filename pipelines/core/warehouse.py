@@ -2,16 +2,20 @@
 
 Building a fresh file and renaming it over the old one means an analyst's open read-only session
 keeps the snapshot it opened and never blocks a load, and nobody ever sees a half-loaded
-warehouse. Loads are serialised by an exclusive file lock beside the warehouse; a second loader
-waits for it. The file is written in DuckDB's v1.5.0 storage format, so the DuckDB 1.x tools
-analysts already have can open it. Nothing here needs a DuckDB extension from the network:
-remote Parquet is read through the store's fsspec filesystem.
+warehouse: the new file is filled in one transaction, flushed to disk, and only then renamed over
+the old one (a killed build leaves a temporary file, removed by the next load, and the old
+warehouse as it was). Only committed Parquet parts are read: for the incremental tables, the
+parts the manifests list (see `pipelines.core.incremental`), never a part a running or killed run
+has written but not committed. Loads are serialised by an exclusive file lock beside the
+warehouse; a second loader waits for it (NEWS_WAREHOUSE_LOCK_TIMEOUT seconds, default 600) and
+then stops, naming the process in its way. The file is written in DuckDB's v1.5.0 storage format,
+so the DuckDB 1.x tools analysts already have can open it. Nothing here needs a DuckDB extension
+from the network: remote Parquet is read through the store's fsspec filesystem.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import time
@@ -23,52 +27,86 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.core.store import ParquetStore
+from pipelines.core.incremental import PART_TABLES, load_manifest
+from pipelines.core.store import LockTimeout, ParquetStore, file_lock
 from pipelines.core.tables import SCHEMAS
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 STORAGE_VERSION = "v1.5.0"
 # Load order: a table comes after the tables its foreign keys point to.
 LOAD_ORDER = ("documents", "rejected_files", "entities", "sentences", "entity_mentions", "claims")
+DEFAULT_LOCK_TIMEOUT_S = 600.0
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseBusy(LockTimeout):
     """Another load holds the warehouse lock for longer than we wait."""
 
 
+class WarehouseLoadFailed(RuntimeError):
+    """The new warehouse could not be built; the old one was left as it was."""
+
+
+def lock_timeout() -> float:
+    return float(os.environ.get("NEWS_WAREHOUSE_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT_S)
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
 @contextlib.contextmanager
-def load_lock(warehouse: Path, timeout_s: float = 600.0) -> Iterator[None]:
+def load_lock(warehouse: Path, timeout_s: float | None = None) -> Iterator[None]:
     """Hold the warehouse's load lock; wait for another loader, up to `timeout_s`."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with open(warehouse.with_name(warehouse.name + ".lock"), "w") as handle:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise WarehouseBusy(
-                        f"another run has been loading {warehouse} for over {timeout_s:.0f} s"
-                    ) from None
-                time.sleep(0.2)
-        try:
+    timeout = lock_timeout() if timeout_s is None else timeout_s
+    try:
+        with file_lock(lock_path(warehouse), timeout, f"loading {warehouse}"):
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    except LockTimeout as exc:
+        if isinstance(exc, WarehouseBusy):
+            raise
+        raise WarehouseBusy(
+            f"the warehouse {warehouse} is being loaded by another run, so this load stopped "
+            f"without changing it: {exc}"
+        ) from None
 
 
 def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     return [sql_dir / "schema.sql", sql_dir / "views.sql"]
 
 
-def fingerprint(store: ParquetStore, sql_dir: Path = SQL_DIR) -> str:
-    """What the warehouse is built from: every part file's name and size, and the SQL."""
+def committed_parts(store: ParquetStore) -> dict[str, list[str]]:
+    """The part files a load reads, by table: for the incremental tables only the committed parts
+    (those a manifest lists), for the others every part (each is one file, written atomically)."""
+    committed = sorted(load_manifest(store).parts)
+    return {
+        table: list(committed) if table in PART_TABLES else store.parts(table)
+        for table in LOAD_ORDER
+    }
+
+
+def _file_digest(store: ParquetStore, path: str) -> str:
+    digest = hashlib.sha256()
+    with store.fs.open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(
+    store: ParquetStore, sql_dir: Path = SQL_DIR, parts: dict[str, list[str]] | None = None
+) -> str:
+    """What the warehouse is built from: the committed parts (named after their content, so a
+    name and size stand for it), the content of the other tables' files, and the SQL."""
+    parts = committed_parts(store) if parts is None else parts
     digest = hashlib.sha256()
     for table in LOAD_ORDER:
-        for part in store.parts(table):
-            size = store.fs.size(f"{store.table_dir(table)}/{part}.parquet")
-            digest.update(f"{table}/{part}:{size}\n".encode())
+        for part in parts[table]:
+            path = f"{store.table_dir(table)}/{part}.parquet"
+            if table in PART_TABLES:
+                stamp = str(store.fs.size(path)) if store.fs.exists(path) else "missing"
+            else:
+                stamp = _file_digest(store, path)
+            digest.update(f"{table}/{part}:{stamp}\n".encode())
     for path in sql_files(sql_dir):
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -98,28 +136,70 @@ def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def _part_urls(store: ParquetStore, table: str) -> list[str]:
-    return [store.url(table, part) for part in store.parts(table)]
+def _check_parts_exist(store: ParquetStore, parts: dict[str, list[str]]) -> None:
+    for table, names in parts.items():
+        for part in names:
+            if not store.fs.exists(f"{store.table_dir(table)}/{part}.parquet"):
+                raise WarehouseLoadFailed(
+                    f"part {part} of table {table} is committed but its file is missing from "
+                    f"{store.table_dir(table)}: the Parquet store is damaged (was it written by "
+                    "two runs at once, or edited by hand?); the warehouse was left as it was"
+                )
 
 
-def build(store: ParquetStore, warehouse: Path, sql_dir: Path = SQL_DIR) -> LoadReport:
-    """Build the warehouse from the Parquet tables unless it is already up to date."""
+def _stale_builds(warehouse: Path) -> list[Path]:
+    """Temporary files of builds that were killed (only a lock holder writes them)."""
+    return sorted(warehouse.parent.glob(f".{warehouse.name}.*.tmp*"))
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def build(
+    store: ParquetStore,
+    warehouse: Path,
+    sql_dir: Path = SQL_DIR,
+    lock_timeout_s: float | None = None,
+) -> LoadReport:
+    """Build the warehouse from the committed Parquet tables unless it is already up to date."""
     started = time.monotonic()
-    with load_lock(warehouse):
-        wanted = fingerprint(store, sql_dir)
+    with load_lock(warehouse, lock_timeout_s):
+        for leftover in _stale_builds(warehouse):
+            leftover.unlink(missing_ok=True)
+        parts = committed_parts(store)
+        _check_parts_exist(store, parts)
+        wanted = fingerprint(store, sql_dir, parts)
         if current_fingerprint(warehouse) == wanted:
             return LoadReport(warehouse, False, row_counts(warehouse), time.monotonic() - started)
         tmp = warehouse.with_name(f".{warehouse.name}.{uuid.uuid4().hex}.tmp")
         try:
-            _write(store, tmp, wanted, sql_dir)
+            try:
+                _write(store, tmp, wanted, parts, sql_dir)
+            except duckdb.Error as exc:
+                raise WarehouseLoadFailed(
+                    f"the new warehouse could not be built, so {warehouse} was left as it was: "
+                    f"{exc}"
+                ) from exc
+            wal = tmp.with_name(tmp.name + ".wal")
+            if wal.exists():  # every change must be in the file itself before it is renamed
+                raise WarehouseLoadFailed(f"DuckDB left a write-ahead log {wal} after the build")
+            _fsync(tmp)
             os.replace(tmp, warehouse)
+            _fsync(warehouse.parent)
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 leftover.unlink(missing_ok=True)
     return LoadReport(warehouse, True, row_counts(warehouse), time.monotonic() - started)
 
 
-def _write(store: ParquetStore, path: Path, wanted: str, sql_dir: Path) -> None:
+def _write(
+    store: ParquetStore, path: Path, wanted: str, parts: dict[str, list[str]], sql_dir: Path
+) -> None:
     con = duckdb.connect()
     try:
         if not store.is_local:
@@ -129,7 +209,7 @@ def _write(store: ParquetStore, path: Path, wanted: str, sql_dir: Path) -> None:
         con.execute("BEGIN TRANSACTION")
         con.execute((sql_dir / "schema.sql").read_text())
         for table in LOAD_ORDER:
-            urls = _part_urls(store, table)
+            urls = [store.url(table, part) for part in parts[table]]
             if not urls:
                 continue
             columns = ", ".join(SCHEMAS[table].names)
