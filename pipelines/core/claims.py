@@ -8,6 +8,7 @@ from spacy.tokens import Doc
 
 from pipelines.core.entities import Mention
 from pipelines.core.ids import claim_id_for
+from pipelines.core.nlp import text_of
 from pipelines.core.quantities import find_quantities
 from pipelines.core.quotes import extract_quotes
 from pipelines.core.sentences import SentenceIndex
@@ -39,7 +40,7 @@ def extract_claims(
     doc_id: str, doc: Doc, sentences: SentenceIndex, mentions: list[Mention]
 ) -> list[Claim]:
     """Every quote and quantity of a document outside boilerplate, in text order."""
-    text = doc.text
+    text = text_of(doc)
     rows: list[tuple] = []
     for q in extract_quotes(doc, sentences, mentions):
         s = q.speaker

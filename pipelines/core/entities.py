@@ -31,6 +31,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.core import gazetteer
 from pipelines.core.ids import entity_id_for, mention_id_for
 from pipelines.core.lexicon import ORG_WORDS, PERSON_NOUNS, TITLES
+from pipelines.core.nlp import text_of
 from pipelines.core.sentences import SentenceIndex
 
 ENTITY_LABELS = frozenset(
@@ -334,7 +335,7 @@ def _model_candidates(
         if ent.start > 0 and _keeps_article(ent, doc[ent.start - 1]) and tokens[0].i == ent.start:
             tokens = [doc[ent.start - 1], *tokens]  # "reported The Times": the model left "The"
         start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
-        surface = doc.text[start:end]
+        surface = text_of(doc)[start:end]
         if not any(c.isupper() for c in surface) or sum(c.isalpha() for c in surface) < 2:
             continue
         if name_key(surface) in _NOT_NAMES or _in_office_title(doc, tokens):
@@ -446,7 +447,7 @@ def _unlabelled_candidates(
     capitalised words that is, as a whole, a known place ("the centre of Kyiv", "the Belarus
     border") or a personal name; in capitals lines, any country or group."""
     out: list[_Candidate] = []
-    excluded = bytearray(len(doc.text))
+    excluded = bytearray(len(text_of(doc)))
     for ent in doc.ents:
         if ent.label_ in ("MONEY", "QUANTITY", "PERCENT"):  # "500 Canadian dlrs"
             excluded[ent.start_char : ent.end_char] = b"\x01" * (ent.end_char - ent.start_char)
@@ -545,7 +546,7 @@ def _repeated_candidates(
     """A name the document gives elsewhere, where the model missed it ("Mido was axed..."):
     every other occurrence of a named surface, outside dates, numbers and capitals lines. A
     single word must be a proper noun there ("Next" the retailer, not "Next year")."""
-    text = doc.text
+    text = text_of(doc)
     sources: dict[str, _Candidate] = {}
     for c in candidates:
         surface = text[c.start : c.end]
@@ -813,7 +814,7 @@ def _display_name(surfaces: list[str]) -> str:
 
 def extract_mentions(doc_id: str, doc: Doc, sentences: SentenceIndex) -> list[Mention]:
     """The document's entity mentions, each with its canonical entity."""
-    text = doc.text
+    text = text_of(doc)
     caps = _caps_lines(text)
     candidates = _resolve_overlaps(
         _model_candidates(doc, sentences, caps) + _dateline_candidates(text, sentences)

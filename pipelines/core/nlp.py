@@ -38,6 +38,15 @@ def _split_glued_quote_marks(nlp: Language) -> None:
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
+def text_of(doc: Doc) -> str:
+    """The document's text, built once: `Doc.text` joins every token on each call, which made
+    long documents quadratic."""
+    text = doc.user_data.get("text")
+    if text is None:
+        text = doc.user_data["text"] = doc.text
+    return text
+
+
 def model_names() -> tuple[str, ...]:
     """The models to try, in order."""
     override = os.environ.get("NEWS_SPACY_MODEL")

@@ -24,13 +24,15 @@ from itertools import pairwise
 
 from spacy.tokens import Doc, Token
 
+from pipelines.core.nlp import text_of
+
 
 @dataclass(frozen=True)
 class Quantity:
     """One quantity: where it is in the text, its normalised value and its unit."""
 
-    start: int  # character offset into doc.text
-    end: int  # exclusive; doc.text[start:end] is the quantity span, e.g. "1.5 million men"
+    start: int  # character offset into text_of(doc)
+    end: int  # exclusive; text_of(doc)[start:end] is the quantity span, e.g. "1.5 million men"
     value: float  # normalised: "1.5 million" -> 1500000.0, "a dozen" -> 12
     unit: str | None  # singular, lower case: "mile", "man", "percent"; None for a bare count
 
@@ -694,7 +696,7 @@ class _Text:
 
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.text = text_of(doc)
         self.starts = [token.idx for token in doc]
 
     def token_at(self, char: int) -> Token | None:
@@ -714,7 +716,7 @@ class _Text:
 
 def find_quantities(doc: Doc) -> list[Quantity]:
     """All quantities in a parsed document, in text order."""
-    if not doc.text.strip():
+    if not text_of(doc).strip():
         return []
     ctx = _Text(doc)
     candidates = _digit_candidates(ctx) + _word_candidates(ctx) + _fraction_candidates(ctx)

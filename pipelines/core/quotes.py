@@ -31,6 +31,7 @@ from pipelines.core.lexicon import (
     REPORTING_VERBS,
     SIGHTS,
 )
+from pipelines.core.nlp import text_of
 from pipelines.core.sentences import Paragraph, SentenceIndex, paragraphs_of
 
 OPENING = "“«„"
@@ -247,9 +248,9 @@ def _according_to_source(token: Token) -> Token | None:
 
 
 def _is_outlet(doc: Doc, start: int, end: int, mentions: list[Mention]) -> bool:
-    words = {w.strip(".,").casefold() for w in doc.text[start:end].split()}
+    words = {w.strip(".,").casefold() for w in text_of(doc)[start:end].split()}
     named_org = any(m.label == "ORG" and m.char_start <= start < m.char_end for m in mentions)
-    return bool(words & OUTLET_WORDS) and (named_org or doc.text[start : start + 1].isupper())
+    return bool(words & OUTLET_WORDS) and (named_org or text_of(doc)[start : start + 1].isupper())
 
 
 def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
@@ -274,7 +275,7 @@ def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
         determiners = [c for c in token.lefts if c.dep_ == "det" and c.lower_ == "the"]
         start = min([start, *(d.idx for d in determiners)])  # "The Times", as written
         if _is_outlet(doc, start, end, mentions):
-            return doc.text[start:end]
+            return text_of(doc)[start:end]
     return None
 
 
@@ -336,7 +337,7 @@ class _Resolver:
             self._by_position.append(
                 _Antecedent(
                     token.idx,
-                    doc.text[start:end],
+                    text_of(doc)[start:end],
                     start,
                     end,
                     None,
@@ -396,7 +397,7 @@ def _named(token: Token, mentions: list[Mention]) -> Mention | None:
 def _speaker(subject: Token, resolver: _Resolver, mentions: list[Mention]) -> Speaker:
     """The speaker for a cue's subject: its mention as written and its resolved name."""
     start, end = _mention_span(subject)
-    text = subject.doc.text
+    text = text_of(subject.doc)
     if subject.lower_ in ("who", "that") and subject.head.dep_ == "relcl":
         subject = subject.head.head  # "an official who said": the official
     elif subject.pos_ == "PRON" and subject.lower_ in PRONOUNS:
@@ -463,7 +464,7 @@ def _may_follow(token: Token, after: list[Token], ends_sentence: bool) -> bool:
 
 def _find_cue(doc: Doc, quote: QuoteSpan, quoted: list[tuple[int, int]]) -> Token | None:
     """The reporting verb nearest to the quote in its sentence(s), outside any quote."""
-    text = doc.text
+    text = text_of(doc)
     open_pos = quote.open_mark if quote.open_mark is not None else quote.start
     close_pos = quote.close_mark if quote.close_mark is not None else quote.end
 
@@ -535,7 +536,7 @@ def _introduces(cue: Token, span: QuoteSpan) -> bool:
     """The cue stands right before the quote: "said: “…”", "explained“…”"."""
     if span.open_mark is None or cue.idx > span.open_mark:
         return False
-    text = cue.doc.text
+    text = text_of(cue.doc)
     between = text[cue.idx + len(cue.text) : span.open_mark]
     if between.strip(" ,:—–-\t"):
         return False
@@ -546,7 +547,7 @@ def _introduces(cue: Token, span: QuoteSpan) -> bool:
 
 def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) -> list[Quote]:
     """Direct, partial and reported quotes of a parsed document, in text order."""
-    text = doc.text
+    text = text_of(doc)
     spans = [s for s in find_quote_spans(text) if not sentences.is_boilerplate(s.start)]
     quoted = [(s.start, s.end) for s in spans]
     resolver = _Resolver(doc, mentions, spans)
@@ -659,7 +660,7 @@ def _reported_speech(
 ) -> list[Quote]:
     """ "X said (that) …", "… , X said", "according to X, …": a cue with a clause."""
     found: list[Quote] = []
-    every_quote = [(q.start, q.end) for q in find_quote_spans(doc.text)]
+    every_quote = [(q.start, q.end) for q in find_quote_spans(text_of(doc))]
     for token in doc:
         if not _is_cue(token) or sentences.is_boilerplate(token.idx):
             continue
@@ -672,7 +673,7 @@ def _reported_speech(
             continue
         start = content[0].idx
         end = content[-1].idx + len(content[-1].text)
-        start, end = _trim(doc.text, start, end)
+        start, end = _trim(text_of(doc), start, end)
         if _overlaps(start, end, quoted):
             continue
         subject = _cue_subject(token)
@@ -703,7 +704,7 @@ def _colon_attributions(
 ) -> list[Quote]:
     """Headline and transcript style, "Pat Caddell: Democrat Voters Worried …", "PENCE: Well,
     …": a named source, a colon, then what they said."""
-    text = doc.text
+    text = text_of(doc)
     found: list[Quote] = []
     for sentence in sentences:
         if sentence.is_boilerplate:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc
 
 from pipelines.core.ids import sentence_id_for
+from pipelines.core.nlp import text_of
 
 _BOILERPLATE = re.compile(
     r"sign up (to|for)|subscribe (to|now)|newsletter|bulletin here|want all the latest"
@@ -77,7 +78,7 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
 
 def split_sentences(doc_id: str, doc: Doc) -> list[Sentence]:
     """The document's sentences in text order: spaCy sentences cut at paragraph edges."""
-    text = doc.text
+    text = text_of(doc)
     paragraphs = paragraphs_of(text)
     starts = [p.start for p in paragraphs]
     boilerplate = {p.index for p in paragraphs if is_boilerplate_paragraph(text[p.start : p.end])}
