@@ -83,3 +83,10 @@ def test_doc_id_depends_on_the_path_only(tmp_path: Path):
     second = next(iter(read_documents(tmp_path, LIMIT)))
     assert first.doc_id == second.doc_id
     assert first.content_sha256 != second.content_sha256
+
+
+def test_valid_utf8_with_double_encoded_characters_is_kept():
+    """Mojibake ("FranÃ\\x83Â§ois") is damaged text, not binary: the article stays."""
+    raw = "President FranÃ\x83Â§ois Hollande said.".encode()
+    text, encoding = decode(raw, LIMIT)
+    assert encoding == "utf-8" and "\x83" in text

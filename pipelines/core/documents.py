@@ -31,6 +31,9 @@ _OTHER_BOMS = (
 )
 # Control characters other than tab, line feed and carriage return never occur in clean text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# In valid UTF-8, C1 characters (U+0080-U+009F) come from text that was encoded twice
+# ("FranÃ\x83Â§ois"): damaged, but still an article worth keeping. C0 ones mean it is not text.
+_C0_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -136,8 +139,8 @@ def find_raw_files(seeds_dir: Path) -> tuple[list[RawFile], list[Rejection]]:
     return found, refused
 
 
-def _control_reason(text: str, where: str) -> str | None:
-    found = _CONTROL.search(text)
+def _control_reason(text: str, where: str, pattern: re.Pattern[str] = _CONTROL) -> str | None:
+    found = pattern.search(text)
     if found is None:
         return None
     return (
@@ -189,7 +192,7 @@ def decode(raw: bytes, max_bytes: int) -> tuple[str, str]:
     text = text.removeprefix(BOM)
     if not text.strip():
         raise RejectedFile("file holds no text, only white space")
-    control = _control_reason(text, "file")
+    control = _control_reason(text, "file", _C0_CONTROL if encoding == "utf-8" else _CONTROL)
     if control:
         raise RejectedFile(control)
     if sum(unicodedata.category(c) == "Co" for c in text[:10000]) > 10:
