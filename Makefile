@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # The Dagster UI and runs record into the same instance.
 DAGSTER_YAML := $(DAGSTER_HOME)/dagster.yaml
 
-.PHONY: run test ui lint bench eval-quotes eval-quantities eval-entities clean browser
+.PHONY: run test ui lint bench eval-quotes eval-quantities eval-entities clean system-packages
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,15 +28,20 @@ run: $(STAMP) $(DAGSTER_YAML)
 ui: $(STAMP) $(DAGSTER_YAML)
 	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port $${PORT:-3000}
 
-## make test: set up (and install chromium for the browser test, where root can), lint, test
-test: $(STAMP) $(DAGSTER_YAML) browser
+## make test: set up (and, as root, the Debian packages the tests use), lint, test
+test: $(STAMP) $(DAGSTER_YAML) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "chromium not installed: the browser test will say so and skip"; }
+# Debian packages the tests drive for real: chromium (the UI test), redis-server (Celery broker).
+system-packages:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (install them as root: apt-get install$$missing)"; fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,23 +1,60 @@
 """Normalise and extract: one spaCy pass over new documents gives sentences, entity mentions
 and claims (parsing twice would double the cost of the one step the pipeline cannot avoid).
 
+The work is partitioned into 16 shards of files (the first hex digit of `doc_id`, see
+`pipelines.core.incremental`), shown as the partitions of `documents`: the UI shows each shard's
+last run and what it parsed and removed (an observation per shard that did work), a shard can be
+re-run on its own (with `force` to parse it again, after a model upgrade say), and a backfill
+redoes them all. Sentences, mentions and claims are written by the same step for the same shards
+but are shown as whole tables: partitioning them too would only repeat the same 16 partitions
+three more times, at a cost in events (about 10 ms each) that every run pays.
+
+`news_etl` covers every shard in one run (a single-run backfill policy), so the daily run
+starts the model once and keeps every core busy; a deployment that spreads the shards over
+machines runs them as separate runs, or with another executor (see `pipelines.jobs`).
+
 Only new or changed files are parsed; deleted files' rows are dropped; everything else is kept
-as it is (see `pipelines.core.incremental`).
+as it is. When nothing changed at all, and the warehouse was built from exactly these tables, the
+step records an observation of what it found and materialises nothing, so the checks, the entity
+index and the warehouse load are skipped and the warehouse file is left untouched.
 """
+
+import os
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from assets.metadata import counts_markdown, table_metadata
-from pipelines.core import incremental
+from pipelines.core import incremental, warehouse
 from pipelines.core.documents import Document, RawFile, RejectedFile, read_document
-from pipelines.core.nlp import load_nlp, model_label
-from pipelines.resources import NewsStorage
+from pipelines.resources import DuckDBWarehouse, NewsStorage
 
 OWNERS = ["team:news-data"]
+SHARDS = dg.StaticPartitionsDefinition(list(incremental.SHARDS))
 
 
-def _spec(key: str, group: str, deps: list[str], description: str) -> dg.AssetSpec:
+def backfill_policy() -> dg.BackfillPolicy:
+    """One run for every shard (the default), or NEWS_SHARDS_PER_RUN shards per run."""
+    per_run = int(os.environ.get("NEWS_SHARDS_PER_RUN") or 0)
+    return dg.BackfillPolicy.multi_run(per_run) if per_run else dg.BackfillPolicy.single_run()
+
+
+class AnnotateConfig(dg.Config):
+    force: bool = Field(
+        default=False,
+        description="Parse every document of the selected shards again, changed or not "
+        "(ids and ingested_at stay as they are for unchanged content).",
+    )
+
+
+def _spec(
+    key: str,
+    group: str,
+    deps: list[str],
+    description: str,
+    partitions_def: dg.PartitionsDefinition | None = None,
+) -> dg.AssetSpec:
     return dg.AssetSpec(
         key,
         deps=deps,
@@ -25,6 +62,8 @@ def _spec(key: str, group: str, deps: list[str], description: str) -> dg.AssetSp
         group_name=group,
         kinds={"spacy", "polars", "parquet"},
         owners=OWNERS,
+        skippable=True,
+        partitions_def=partitions_def,
     )
 
 
@@ -34,7 +73,10 @@ def _spec(key: str, group: str, deps: list[str], description: str) -> dg.AssetSp
             "documents",
             "normalise",
             ["source_files"],
-            "One row per accepted article: its decoded text, title and sentence count.",
+            "One row per accepted article: its decoded text, title and sentence count. "
+            "Partitioned into 16 shards of files (the first hex digit of doc_id): a shard's "
+            "materialisation says what its last run parsed and removed.",
+            partitions_def=SHARDS,
         ),
         _spec(
             "sentences",
@@ -58,57 +100,114 @@ def _spec(key: str, group: str, deps: list[str], description: str) -> dg.AssetSp
             "quantities with value and unit.",
         ),
     ],
+    backfill_policy=backfill_policy(),
 )
-def annotate_documents(context: dg.AssetExecutionContext, storage: NewsStorage):
-    """Parse what is new, in batches on every core; commit each batch atomically."""
+def annotate_documents(
+    context: dg.AssetExecutionContext,
+    config: AnnotateConfig,
+    storage: NewsStorage,
+    duckdb: DuckDBWarehouse,
+):
+    """Parse what is new in the run's shards, on every core; commit each part atomically."""
     settings = storage.settings()
     store = storage.store()
-    files = store.read("source_files")
-    accepted = {
-        d: (p, s)
-        for d, p, s in files.filter(pl.col("accepted"))
-        .select("doc_id", "source_path", "content_sha256")
-        .iter_rows()
-    }
-    rejected_ids = set(files.filter(~pl.col("accepted"))["doc_id"].to_list())
-    manifest = incremental.load_manifest(store)
-    plan = incremental.plan(accepted, rejected_ids, manifest)
-    context.log.info(
-        f"{len(plan.to_parse)} documents to parse, {len(plan.to_drop)} to drop, "
-        f"{plan.unchanged} unchanged"
-    )
+    partitioned = context.has_partition_key or context.has_partition_key_range
+    shards = sorted(context.partition_keys) if partitioned else list(incremental.SHARDS)
+    with incremental.shard_locks(store, shards):  # one run at a time per shard
+        migrated = incremental.migrate_legacy(store, context.log.info)
+        files = store.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
+        plans = incremental.plan(files, incremental.load_manifests(store, shards), config.force)
+        to_parse = sum(len(p.to_parse) for p in plans.values())
+        context.log.info(
+            f"shards {shards[0]}-{shards[-1]}: {to_parse} documents to parse, "
+            f"{sum(len(p.removed) for p in plans.values())} to remove, "
+            f"{sum(p.unchanged for p in plans.values())} unchanged"
+        )
 
-    def load(source_path: str) -> Document | None:
-        raw_file = RawFile(source_path, settings.seeds_dir / source_path)
-        try:
-            return read_document(raw_file, settings.max_file_bytes)
-        except (RejectedFile, OSError) as exc:
-            context.log.warning(f"{source_path} changed or vanished during the run: {exc}")
-            return None
+        def load(source_path: str) -> Document | None:
+            raw_file = RawFile(source_path, settings.seeds_dir / source_path)
+            try:
+                return read_document(raw_file, settings.max_file_bytes)
+            except (RejectedFile, OSError) as exc:
+                context.log.warning(f"{source_path} changed or vanished during the run: {exc}")
+                return None
 
-    workers = storage.workers() if len(plan.to_parse) > storage.batch_size else 1
-    report = incremental.process(
-        store, plan, load, storage.batch_size, workers, log=context.log.info
-    )
+        workers = storage.workers() if to_parse >= storage.parallel_threshold() else 1
+        report = incremental.process(
+            store,
+            plans,
+            load,
+            storage.part_size(),
+            workers,
+            task_size=storage.task_docs(),
+            log=context.log.info,
+            migrated=migrated,
+        )
+    for shard, done in report.shards.items():
+        if plans[shard].has_work or done.uncommitted_removed or done.compacted:
+            context.log_event(
+                dg.AssetObservation(
+                    asset_key="documents",
+                    partition=shard,
+                    metadata={
+                        "documents_parsed": done.parsed,
+                        "documents_removed": done.removed,
+                        "documents_unchanged": done.unchanged,
+                        "parts_written": done.parts_written,
+                        "uncommitted_parts_removed": done.uncommitted_removed,
+                        "parts_compacted": done.compacted,
+                        "documents_in_shard": done.documents,
+                    },
+                )
+            )
     run_figures = {
-        "documents_parsed": report.parsed,
-        "documents_dropped": report.dropped,
-        "documents_unchanged": report.unchanged,
-        "parts_written": report.parts_written,
-        "uncommitted_parts_removed": report.uncommitted_removed,
+        "shards": f"{shards[0]}-{shards[-1]}" if len(shards) > 1 else shards[0],
+        "documents_parsed": report.total("parsed"),
+        "documents_removed": report.total("removed"),
+        "documents_unchanged": report.total("unchanged"),
+        "parts_written": report.total("parts_written"),
+        "uncommitted_parts_removed": report.total("uncommitted_removed"),
+        "parts_compacted": report.total("compacted"),
         "workers": workers,
-        "spacy_model": model_label(load_nlp()) if report.parsed else "not loaded (nothing new)",
+        "spacy_model": _model_package() if to_parse else "not loaded (nothing new)",
     }
+    if not report.changed and _warehouse_is_current(store, duckdb):
+        context.log.info("nothing changed and the warehouse is current: nothing to materialise")
+        context.log_event(dg.AssetObservation(asset_key="documents", metadata=run_figures))
+        return
+    yield from _materialisations(store, run_figures)
+
+
+def _model_package() -> str:
+    """The spaCy model package the workers load, and its version (without loading it here)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from pipelines.core.nlp import model_names
+
+    for name in model_names():
+        try:
+            return f"{name} {version(name)}"
+        except PackageNotFoundError:
+            continue
+    return "?"
+
+
+def _warehouse_is_current(store, duckdb: DuckDBWarehouse) -> bool:
+    """Was the warehouse file built from exactly the Parquet files there are now?"""
+    return warehouse.current_fingerprint(duckdb.file()) == warehouse.fingerprint(store)
+
+
+def _materialisations(store, run_figures: dict):
     yield dg.MaterializeResult(
         asset_key="documents",
         metadata={**table_metadata("documents", store.scan("documents")), **run_figures},
     )
+    sentences = store.scan("sentences")
     yield dg.MaterializeResult(
         asset_key="sentences",
         metadata={
-            **table_metadata("sentences", store.scan("sentences")),
-            "boilerplate_sentences": store.scan("sentences")
-            .filter(pl.col("is_boilerplate"))
+            **table_metadata("sentences", sentences),
+            "boilerplate_sentences": sentences.filter(pl.col("is_boilerplate"))
             .select(pl.len())
             .collect()
             .item(),

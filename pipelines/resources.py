@@ -12,10 +12,15 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import Field
 
 from pipelines.core import warehouse
 from pipelines.core.settings import Settings
 from pipelines.core.store import ParquetStore
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
 
 
 class NewsStorage(dg.ConfigurableResource):
@@ -24,8 +29,27 @@ class NewsStorage(dg.ConfigurableResource):
     seeds_dir: str | None = None
     parquet_url: str | None = None
     max_file_bytes: int | None = None
-    n_workers: int = int(os.environ.get("NEWS_WORKERS", "0") or 0)  # 0: one per core
-    batch_size: int = int(os.environ.get("NEWS_BATCH_SIZE", "200") or 200)
+    n_workers: int | None = Field(
+        default=None,
+        description="Processes that parse (each loads the model once, about 0.5 GB); 0 or "
+        "unset: one per core, at most 8 (env NEWS_WORKERS).",
+    )
+    batch_size: int | None = Field(
+        default=None,
+        description="Documents per committed part: a killed run loses at most the parts in "
+        "flight (env NEWS_BATCH_SIZE, default 500).",
+    )
+    task_size: int | None = Field(
+        default=None,
+        description="Documents handed to a worker at a time: small, so that every core stays "
+        "busy to the end (env NEWS_TASK_SIZE, default 16).",
+    )
+    parallel_from: int | None = Field(
+        default=None,
+        description="Below this many documents to parse, parse in the run's own process: "
+        "starting workers and their models costs more than it saves (env NEWS_PARALLEL_FROM, "
+        "default 64).",
+    )
 
     def settings(self) -> Settings:
         env = Settings.from_env()
@@ -41,7 +65,17 @@ class NewsStorage(dg.ConfigurableResource):
         return ParquetStore(self.settings().parquet_url)
 
     def workers(self) -> int:
-        return self.n_workers or max(1, min(2, os.cpu_count() or 1))
+        """How many processes parse (the env is read when the run starts, not at import)."""
+        return self.n_workers or _env_int("NEWS_WORKERS", 0) or max(1, min(8, os.cpu_count() or 1))
+
+    def part_size(self) -> int:
+        return self.batch_size or _env_int("NEWS_BATCH_SIZE", 500)
+
+    def task_docs(self) -> int:
+        return self.task_size or _env_int("NEWS_TASK_SIZE", 16)
+
+    def parallel_threshold(self) -> int:
+        return self.parallel_from or _env_int("NEWS_PARALLEL_FROM", 64)
 
 
 class DuckDBWarehouse(dg.ConfigurableResource):

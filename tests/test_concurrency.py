@@ -189,14 +189,6 @@ def test_a_read_only_session_never_blocks_a_load_and_keeps_its_snapshot(clean_ru
     assert changes == 1
 
 
-OVERLAP = (
-    "pipelines/core/incremental.py and assets/normalise.py: runs of the same shards need an "
-    "exclusive per-shard lock held from reading the manifest to the last commit, and the checks "
-    "and the entity index must read committed parts only (issue 6 report)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=OVERLAP)
 def test_two_whole_runs_started_at_once_leave_what_one_run_leaves(clean_run, tmp_path):
     seeds, data = tmp_path / "seeds", tmp_path / "data"
     shutil.copytree(clean_run["seeds"], seeds)
@@ -250,7 +242,6 @@ def test_a_loader_that_waits_too_long_stops_with_a_clear_message(clean_run, tmp_
     assert (warehouse.stat().st_ino, warehouse.stat().st_mtime_ns) == before
 
 
-@pytest.mark.xfail(strict=True, reason=OVERLAP)
 def test_overlapping_runs_leave_the_parquet_store_whole(clean_run, tmp_path):
     """A slow run (one document per part) and a normal run over the same new folder: the slow
     run pauses in its second part, the other runs meanwhile (or waits), then the slow one ends.

@@ -372,12 +372,6 @@ def test_hostile_files_through_real_runs_into_duckdb(tmp_path: Path, monkeypatch
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipelines/core/incremental.py drops a changed document's rows before its new version "
-    "is read; assets/normalise.py does not check that the file still has the content the scan "
-    "accepted (issue 6 report)",
-)
 def test_a_file_broken_while_a_run_reads_it_keeps_its_last_good_rows(tmp_path: Path, monkeypatch):
     """The scan sees a new, good version of a loaded file; before the file is parsed, it is
     overwritten with junk (a half-finished upload). The run must not lose the file's rows."""

@@ -1,15 +1,19 @@
-"""One batch of documents through spaCy and every extractor, giving the batch's table rows.
+"""A batch of documents through spaCy and every extractor, giving the batch's table rows.
 
-This is the unit of parallel work: a worker process loads the model once and annotates whole
-batches, returning small Polars frames rather than spaCy `Doc`s, so nothing heavy crosses
-process boundaries.
+This is the unit of parallel work: a worker process loads the model once and annotates many
+small batches, returning small Polars frames rather than spaCy `Doc`s, so nothing heavy crosses
+process boundaries. Each batch is parsed inside a spaCy memory zone, so the strings and lexemes a
+batch adds to the vocabulary are freed with it and a worker's memory stays flat however large the
+corpus (without the zone, the vocabulary of a long run grows with every new word it sees).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TypeVar
 
 import polars as pl
 
@@ -22,19 +26,21 @@ from pipelines.core.tables import frame
 
 Batch = list[tuple[str, str]]  # (doc_id, text)
 NLP_TABLES = ("sentences", "entity_mentions", "claims")
+T = TypeVar("T")
 
 
 def annotate_batch(batch: Batch) -> dict[str, pl.DataFrame]:
     """Sentences, entity mentions and claims for a batch of (doc_id, text)."""
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
-    for doc, doc_id in parse_texts(nlp, ((text, doc_id) for doc_id, text in batch)):
-        doc_sentences = split_sentences(doc_id, doc)
-        index = SentenceIndex(doc_sentences)
-        doc_mentions = extract_mentions(doc_id, doc, index)
-        sentences.extend(doc_sentences)
-        mentions.extend(doc_mentions)
-        claims.extend(extract_claims(doc_id, doc, index, doc_mentions))
+    with nlp.memory_zone():
+        for doc, doc_id in parse_texts(nlp, ((text, doc_id) for doc_id, text in batch)):
+            doc_sentences = split_sentences(doc_id, doc)
+            index = SentenceIndex(doc_sentences)
+            doc_mentions = extract_mentions(doc_id, doc, index)
+            sentences.extend(doc_sentences)
+            mentions.extend(doc_mentions)
+            claims.extend(extract_claims(doc_id, doc, index, doc_mentions))
     return {
         "sentences": frame("sentences", sentences),
         "entity_mentions": frame("entity_mentions", mentions),
@@ -47,20 +53,28 @@ def _warm_up() -> None:
 
 
 def annotate_batches(
-    batches: Iterable[Batch], n_workers: int
-) -> Iterator[tuple[Batch, dict[str, pl.DataFrame]]]:
-    """Annotate batches in order, on `n_workers` processes (in this process when 1)."""
+    batches: Iterable[tuple[T, Batch]], n_workers: int
+) -> Iterator[tuple[T, Batch, dict[str, pl.DataFrame]]]:
+    """Annotate (tag, batch) pairs in order, on `n_workers` processes (in this process when 1).
+
+    At most `2 * n_workers + 1` batches are in flight, so neither the texts nor the results of
+    the corpus are ever all in memory; the workers start (and load the model) while the caller
+    is still reading the first files.
+    """
     if n_workers <= 1:
-        for batch in batches:
-            yield batch, annotate_batch(batch)
+        for tag, batch in batches:
+            yield tag, batch, annotate_batch(batch)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_warm_up) as pool:
-        pending: list[tuple[Batch, Future[dict[str, pl.DataFrame]]]] = []
-        for batch in batches:
-            pending.append((batch, pool.submit(annotate_batch, batch)))
-            if len(pending) > 2 * n_workers:  # bounded: the corpus is never all in memory
-                done, future = pending.pop(0)
-                yield done, future.result()
-        for done, future in pending:
-            yield done, future.result()
+        for _ in range(n_workers):
+            pool.submit(_warm_up)
+        pending: deque[tuple[T, Batch, Future[dict[str, pl.DataFrame]]]] = deque()
+        for tag, batch in batches:
+            pending.append((tag, batch, pool.submit(annotate_batch, batch)))
+            if len(pending) > 2 * n_workers:
+                done_tag, done, future = pending.popleft()
+                yield done_tag, done, future.result()
+        while pending:
+            done_tag, done, future = pending.popleft()
+            yield done_tag, done, future.result()

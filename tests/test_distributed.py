@@ -1,0 +1,358 @@
+"""Past one machine, for real: the shards on two Celery workers over a Redis broker, and the Parquet
+tables in S3 (a moto server), each compared with a plain single-process run of the same files.
+
+Nothing here is mocked: `redis-server` (Debian's) and `moto_server` listen on loopback ports of
+their own, the Celery workers are `dagster-celery worker start` processes, and the pipeline
+chooses its executor and its storage from the environment only (NEWS_EXECUTOR, NEWS_PARQUET_URL),
+the way a deployment would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+from dagster._core.instance.ref import InstanceRef
+
+from pipelines.core.incremental import SHARDS
+from tests.conftest import ROOT, SHARED, materialize_all
+
+pytestmark = pytest.mark.slow
+
+BBC = SHARED / "corpora" / "bbc"
+BIN = Path(sys.executable).parent
+TABLES = {
+    "documents": "doc_id",
+    "sentences": "sentence_id",
+    "entity_mentions": "mention_id",
+    "claims": "claim_id",
+    "entities": "entity_id",
+}
+# The orchestration a backfill with NEWS_SHARDS_PER_RUN=1 performs: the scan, one run per shard
+# (runs side by side: four orchestrating processes here, each with four shards in turn), then the
+# usual run, which parses nothing more and checks and loads what the shards wrote. It runs in
+# processes of its own, because NEWS_EXECUTOR is read when the code location loads.
+DRIVER = """
+import json, os, sys
+import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+repo = ReconstructableRepository.for_module("pipelines.definitions", "defs", os.getcwd())
+job = repo.get_reconstructable_job("news_etl")
+instance = dg.DagsterInstance.get()
+keys = lambda *names: {dg.AssetKey(n) for n in names}
+
+def run(selection, shard=None):
+    tags = {}
+    if shard is not None:
+        tags = {"dagster/asset_partition_range_start": shard,
+                "dagster/asset_partition_range_end": shard}
+    target = job if selection is None else job.get_subset(
+        asset_selection=selection, asset_check_selection=set())
+    result = dg.execute_job(target, instance, tags=tags)
+    print("RESULT " + json.dumps({"run_id": result.run_id, "success": result.success,
+                                  "shard": shard, "driver_pid": os.getpid()}), flush=True)
+
+what = sys.argv[1]
+if what == "scan":
+    run(keys("source_files", "rejected_files"))
+elif what == "all":
+    run(None)
+else:
+    for shard in what.split(","):
+        run(keys("documents", "sentences", "entity_mentions", "claims"), shard)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a process we started, and its children (it leads its own session)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def warehouse_tables(warehouse: Path) -> dict[str, pl.DataFrame]:
+    """The contract tables, sorted by key; `ingested_at` (when a run happened) left out."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {
+            t: pl.from_arrow(con.sql(f"select * from {t} order by {k}").to_arrow_table())
+            for t, k in TABLES.items()
+        }
+    tables["documents"] = tables["documents"].drop("ingested_at")
+    return tables
+
+
+def assert_same_warehouse(left: Path, right: Path) -> None:
+    a, b = warehouse_tables(left), warehouse_tables(right)
+    for table in TABLES:
+        assert a[table].height > 0, table
+        assert a[table].equals(b[table]), f"{table} differs"
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory) -> Path:
+    """40 BBC articles (every 50th file), in two folders."""
+    if not BBC.is_dir():
+        pytest.fail(f"the BBC corpus is missing at {BBC}")
+    folder = tmp_path_factory.mktemp("distributed") / "seeds"
+    for i, path in enumerate(sorted(BBC.glob("*.txt"))[::50][:40]):
+        target = folder / ("a" if i % 2 else "b") / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(seeds, tmp_path_factory) -> Path:
+    """The same files through one ordinary in-process run: the warehouse to compare with."""
+    mp = pytest.MonkeyPatch()
+    data = tmp_path_factory.mktemp("reference") / "data"
+    materialize_all(seeds, data, mp)
+    mp.undo()
+    return data / "warehouse.duckdb"
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+
+    def answers() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
+    wait_for(answers, "redis-server answering")
+    yield f"redis://127.0.0.1:{port}/0"
+    stop(server)
+
+
+@pytest.mark.timeout(900)
+def test_shards_run_in_parallel_on_two_celery_workers(seeds, reference, redis_url, tmp_path):
+    home, data = tmp_path / "dagster_home", tmp_path / "data"
+    home.mkdir()
+    shutil.copy(ROOT / "pipelines" / "dagster.yaml", home / "dagster.yaml")
+    config = tmp_path / "celery.yaml"
+    config.write_text(
+        f"execution:\n  config:\n    broker: '{redis_url}'\n    backend: '{redis_url}'\n"
+    )
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DAGSTER_HOME": str(home),
+        "NEWS_SEEDS_DIR": str(seeds),
+        "NEWS_DATA_DIR": str(data),
+        "NEWS_EXECUTOR": "celery",
+        "NEWS_CELERY_BROKER": redis_url,
+        "NEWS_WORKERS": "1",  # a worker parses in its own process: the cluster is the pool
+    }
+    for name in ("NEWS_PARQUET_URL", "NEWS_WAREHOUSE_PATH", "NEWS_SHARDS_PER_RUN"):
+        env.pop(name, None)
+    # create the instance's storage once, before two workers race to create it
+    dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).dispose()
+    workers, logs = [], []
+    try:
+        for name in ("w1", "w2"):
+            log = tmp_path / f"{name}.log"
+            logs.append(log)
+            command = [
+                *(str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app"),
+                *("-y", str(config), "--name", f"{name}@%h", "--", "--concurrency=1"),
+            ]
+            workers.append(
+                subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log.open("w"),
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        for log in logs:
+            wait_for(lambda log=log: " ready." in log.read_text(), f"worker {log.stem} ready", 90)
+
+        def drive(*what: str) -> list[dict]:
+            processes = [
+                subprocess.Popen(
+                    [sys.executable, "-c", DRIVER, w],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=(tmp_path / f"driver-{i}.log").open("w"),
+                    text=True,
+                )
+                for i, w in enumerate(what)
+            ]
+            found = []
+            for process in processes:
+                out, _ = process.communicate(timeout=900)
+                found += [
+                    json.loads(line.removeprefix("RESULT "))
+                    for line in out.splitlines()
+                    if line.startswith("RESULT ")
+                ]
+            return found
+
+        runs = drive("scan")
+        runs += drive(*(",".join(SHARDS[i::4]) for i in range(4)))
+        runs += drive("all")
+    finally:
+        for worker in workers:
+            stop(worker)
+    assert len(runs) == 2 + len(SHARDS), runs
+    assert all(r["success"] for r in runs), runs
+
+    # the warehouse is the single-process run's, row for row
+    assert_same_warehouse(data / "warehouse.duckdb", reference)
+
+    # every step ran in a Celery worker, never in the driver, and the shards' steps ran on both
+    # workers at the same time
+    drivers = {r["driver_pid"] for r in runs}
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    spans: dict[str, list[tuple[int, float, float]]] = {}
+    for run in runs:
+        starts = {}
+        for entry in instance.all_logs(run["run_id"]):
+            event = entry.dagster_event
+            if event is None or event.step_key is None:
+                continue
+            if event.event_type_value == "STEP_START":
+                starts[event.step_key] = (event.pid, entry.timestamp)
+                assert event.pid not in drivers
+            elif event.event_type_value == "STEP_SUCCESS" and event.step_key in starts:
+                pid, start = starts[event.step_key]
+                spans.setdefault(event.step_key, []).append((pid, start, entry.timestamp))
+    shard_steps = spans["annotate_documents"]
+    assert len(shard_steps) == len(SHARDS) + 1
+    assert len({pid for pid, _s, _e in shard_steps}) >= 2
+    overlapping = [
+        (a, b)
+        for a in shard_steps
+        for b in shard_steps
+        if a[0] != b[0] and a[1] < b[2] and b[1] < a[2]
+    ]
+    assert overlapping, "no two shards were parsed at the same time"
+    received = [log.read_text().count("received") for log in logs]
+    assert all(n > 0 for n in received), received
+    instance.dispose()
+
+
+@pytest.fixture
+def s3_url(tmp_path, monkeypatch):
+    """A bucket on a moto server on loopback, and the environment that points at it."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=(tmp_path / "moto.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,  # botocore (so s3fs) sends every S3 call there
+    }.items():
+        monkeypatch.setenv(name, value)
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint)
+
+    def answers() -> bool:
+        try:
+            client.list_buckets()
+            return True
+        except Exception:
+            return False
+
+    wait_for(answers, "moto_server answering")
+    client.create_bucket(Bucket="news")
+    yield "s3://news/warehouse/parquet", client
+    stop(server)
+
+
+def test_parquet_in_s3_gives_the_same_warehouse(seeds, reference, s3_url, tmp_path, monkeypatch):
+    url, client = s3_url
+    from pipelines.definitions import defs
+
+    monkeypatch.setenv("NEWS_SEEDS_DIR", str(seeds))
+    monkeypatch.setenv("NEWS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWS_PARQUET_URL", url)
+    monkeypatch.delenv("NEWS_WAREHOUSE_PATH", raising=False)
+
+    def run() -> dg.ExecuteInProcessResult:
+        result = defs.resolve_job_def("news_etl").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral()
+        )
+        assert result.success
+        return result
+
+    run()
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    assert_same_warehouse(warehouse, reference)
+    objects = [
+        o["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket="news")
+        for o in page.get("Contents", [])
+    ]
+    assert any(k.startswith("warehouse/parquet/claims/part-") for k in objects), objects[:5]
+    assert any(k.startswith("warehouse/parquet/_manifest-") for k in objects)
+    assert not (tmp_path / "data" / "parquet").exists()  # nothing of the tables went to disk
+    # incremental there too: an unchanged re-run loads nothing, a deleted file's rows go
+    built = warehouse.stat().st_ino
+    run()
+    assert warehouse.stat().st_ino == built
+    gone = sorted(seeds.rglob("*.txt"))[0]
+    saved = gone.read_bytes()
+    gone.unlink()
+    try:
+        run()
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            paths = {r[0] for r in con.execute("select source_path from documents").fetchall()}
+        assert gone.relative_to(seeds).as_posix() not in paths and len(paths) == 39
+    finally:
+        gone.write_bytes(saved)
