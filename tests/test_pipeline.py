@@ -79,6 +79,10 @@ def test_warehouse_keeps_the_contract(seed_run):
             "select quantity_value, quantity_unit from claims where text = '40 mile'"
         ).fetchall()
         assert convoy == [(40.0, "mile")]
+        men = con.execute(
+            "select quantity_value, quantity_unit from claims where text = '1.5 million men'"
+        ).fetchall()
+        assert men == [(1_500_000.0, "man")]
         assert (
             con.execute(
                 "select count(*) from claims c join sentences s using (sentence_id) "
