@@ -39,12 +39,19 @@ def _print_result(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> No
     print(f"({len(cells)} rows{more})")
 
 
-def run_sql(sql: str | None, max_rows: int = 50) -> int:
-    settings = Settings.from_env()
+def _open() -> duckdb.DuckDBPyConnection | None:
+    """The warehouse, read-only; None (after saying why) when there is none yet."""
     try:
-        con = connect_read_only(settings.warehouse_path)
+        return connect_read_only(Settings.from_env().warehouse_path)
     except FileNotFoundError as exc:
         print(exc, file=sys.stderr)
+        return None
+
+
+def run_sql(sql: str | None, max_rows: int = 50) -> int:
+    settings = Settings.from_env()
+    con = _open()
+    if con is None:
         return 1
     with con:
         if sql:
@@ -73,10 +80,8 @@ def run_sql(sql: str | None, max_rows: int = 50) -> int:
 
 def summary() -> int:
     settings = Settings.from_env()
-    try:
-        con = connect_read_only(settings.warehouse_path)
-    except FileNotFoundError as exc:
-        print(exc, file=sys.stderr)
+    con = _open()
+    if con is None:
         return 1
     with con:
         count = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
