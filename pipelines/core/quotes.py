@@ -131,6 +131,24 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+class _Quoted:
+    """Quote spans, asked in O(log n) whether an offset lies inside one (widened by `margin`
+    characters on each side, to take in the marks)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]], margin: int = 0) -> None:
+        self._spans = sorted(spans)
+        self._starts = [start for start, _end in self._spans]
+        self._margin = margin
+
+    def __contains__(self, pos: int) -> bool:
+        i = bisect.bisect_right(self._starts, pos + self._margin) - 1
+        return any(
+            self._spans[k][0] - self._margin <= pos < self._spans[k][1] + self._margin
+            for k in (i, i - 1)
+            if k >= 0
+        )
+
+
 def _speech_before(text: str, start: int, close: int) -> bool:
     """Text before an unopened closing mark reads like quoted speech: words, then punctuation."""
     before = text[start:close].rstrip()
@@ -304,14 +322,11 @@ class _Resolver:
 
     def __init__(self, doc: Doc, mentions: list[Mention], quotes: list[QuoteSpan]) -> None:
         self._by_position: list[_Antecedent] = []
-        quoted = [(q.start, q.end) for q in quotes]
-
-        def inside_quote(pos: int) -> bool:
-            return any(s <= pos < e for s, e in quoted)
+        quoted = _Quoted((q.start, q.end) for q in quotes)
 
         person_at: dict[int, Mention] = {}
         for m in mentions:
-            if m.label in ("PERSON", "ORG", "NORP") and not inside_quote(m.char_start):
+            if m.label in ("PERSON", "ORG", "NORP") and m.char_start not in quoted:
                 if m.label == "PERSON":
                     for i in range(m.char_start, m.char_end):
                         person_at[i] = m
@@ -329,7 +344,7 @@ class _Resolver:
                     )
                 )
         for token in doc:
-            if token.pos_ != "NOUN" or token.lower_ not in PERSON_NOUNS or inside_quote(token.idx):
+            if token.pos_ != "NOUN" or token.lower_ not in PERSON_NOUNS or token.idx in quoted:
                 continue
             if token.dep_ == "appos" and token.head.idx in person_at:
                 continue  # "Gady, a research fellow": the name stands for both
@@ -462,14 +477,14 @@ def _may_follow(token: Token, after: list[Token], ends_sentence: bool) -> bool:
     return position == 0 or (position <= 3 and subject is not None and subject in after[:position])
 
 
-def _find_cue(doc: Doc, quote: QuoteSpan, quoted: list[tuple[int, int]]) -> Token | None:
+def _find_cue(doc: Doc, quote: QuoteSpan, quoted: _Quoted) -> Token | None:
     """The reporting verb nearest to the quote in its sentence(s), outside any quote."""
     text = text_of(doc)
     open_pos = quote.open_mark if quote.open_mark is not None else quote.start
     close_pos = quote.close_mark if quote.close_mark is not None else quote.end
 
     def outside(token: Token) -> bool:
-        return not any(s - 1 <= token.idx < e + 1 for s, e in quoted)
+        return token.idx not in quoted
 
     after: list[Token] = []
     if close_pos < len(text):
@@ -548,8 +563,9 @@ def _introduces(cue: Token, span: QuoteSpan) -> bool:
 def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) -> list[Quote]:
     """Direct, partial and reported quotes of a parsed document, in text order."""
     text = text_of(doc)
-    spans = [s for s in find_quote_spans(text) if not sentences.is_boilerplate(s.start)]
-    quoted = [(s.start, s.end) for s in spans]
+    every_span = find_quote_spans(text)
+    spans = [s for s in every_span if not sentences.is_boilerplate(s.start)]
+    quoted = _Quoted(((s.start, s.end) for s in spans), margin=1)
     resolver = _Resolver(doc, mentions, spans)
     quotes: list[Quote] = []
     woven_speech: list[tuple[Quote, Quote]] = []
@@ -582,7 +598,8 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
         if quote.speaker is not None:
             previous, previous_paragraph = quote, paragraph
     direct = [(q.start, q.end) for q in quotes if q.claim_type == "direct_quote"]
-    reported = _reported_speech(doc, sentences, direct, resolver, mentions)
+    every_quote = _Quoted((s.start, s.end) for s in every_span)
+    reported = _reported_speech(doc, sentences, direct, every_quote, resolver, mentions)
     reported += _colon_attributions(doc, sentences, mentions, direct)
     for partial, speech in woven_speech:
         held = any(_overlaps(partial.start, partial.end, [(r.start, r.end)]) for r in reported)
@@ -655,16 +672,16 @@ def _reported_speech(
     doc: Doc,
     sentences: SentenceIndex,
     quoted: list[tuple[int, int]],
+    every_quote: _Quoted,
     resolver: _Resolver,
     mentions: list[Mention],
 ) -> list[Quote]:
     """ "X said (that) …", "… , X said", "according to X, …": a cue with a clause."""
     found: list[Quote] = []
-    every_quote = [(q.start, q.end) for q in find_quote_spans(text_of(doc))]
     for token in doc:
         if not _is_cue(token) or sentences.is_boilerplate(token.idx):
             continue
-        if any(s <= token.idx < e for s, e in every_quote):
+        if token.idx in every_quote:
             continue
         content = sorted(_reported_content(token), key=lambda t: t.i)
         stop = next((k for k, t in enumerate(content) if t.text == ";" and k > 2), len(content))

@@ -82,8 +82,9 @@ def _tmp_path(final: str) -> str:
     return f"{directory}/.{name}.{os.getpid()}-{uuid.uuid4().hex}.tmp"
 
 
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Flush a file or a folder (a rename is durable once its folder is flushed)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -95,7 +96,7 @@ def _replace_durably(tmp: str, final: str) -> None:
     with open(tmp, "rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, final)
-    _fsync_dir(os.path.dirname(final) or ".")
+    fsync_path(os.path.dirname(final) or ".")
 
 
 def _writer_gone(name: str) -> bool:

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.core.incremental import PART_TABLES, load_manifest
-from pipelines.core.store import LockTimeout, ParquetStore, file_lock
+from pipelines.core.store import LockTimeout, ParquetStore, file_lock, fsync_path
 from pipelines.core.tables import SCHEMAS
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -152,14 +152,6 @@ def _stale_builds(warehouse: Path) -> list[Path]:
     return sorted(warehouse.parent.glob(f".{warehouse.name}.*.tmp*"))
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def build(
     store: ParquetStore,
     warehouse: Path,
@@ -188,9 +180,9 @@ def build(
             wal = tmp.with_name(tmp.name + ".wal")
             if wal.exists():  # every change must be in the file itself before it is renamed
                 raise WarehouseLoadFailed(f"DuckDB left a write-ahead log {wal} after the build")
-            _fsync(tmp)
+            fsync_path(tmp)
             os.replace(tmp, warehouse)
-            _fsync(warehouse.parent)
+            fsync_path(warehouse.parent)
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 leftover.unlink(missing_ok=True)
