@@ -375,43 +375,6 @@ INTENT_VERBS = frozenset(
         "call",
     ]
 )
-# The strongest cues: direct speech around quote marks almost always uses one of these.
-SPEECH_VERBS = frozenset(
-    [
-        "say",
-        "tell",
-        "add",
-        "warn",
-        "explain",
-        "claim",
-        "insist",
-        "write",
-        "reply",
-        "respond",
-        "continue",
-        "announce",
-        "declare",
-        "ask",
-        "answer",
-        "note",
-        "argue",
-        "state",
-        "recall",
-        "remark",
-        "tweet",
-        "post",
-        "testify",
-        "admit",
-        "concede",
-        "joke",
-        "boast",
-        "lament",
-        "retort",
-        "counter",
-        "comment",
-        "quip",
-    ]
-)
 
 PRONOUNS = {
     "he": "male",
