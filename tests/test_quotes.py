@@ -122,3 +122,36 @@ def test_speaker_the_model_missed_still_links_to_its_entity(parse):
     assert quote.speaker == "Arsene Wenger"
     wenger = {m.entity_id for m in mentions if m.entity_name == "Arsene Wenger"}
     assert quote.speaker_entity_id in wenger
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "The mayor described the budget as “a disaster” on Tuesday.",
+            "The mayor",
+            "the budget as “a disaster”",
+        ),
+        (
+            "Senator Harry Reid has gone after the governor as a “spoiled brat.”",
+            "Senator Harry Reid",
+            "the governor as a “spoiled brat.”",
+        ),
+        (
+            "The council condemned the test as a “grave threat” to regional stability.",
+            "The council",
+            "the test as a “grave threat” to regional stability",
+        ),
+    ],
+)
+def test_quoted_phrase_framed_by_a_verb_is_its_subjects_words(parse, text, speaker, content):
+    [q] = quotes(parse, text, ("indirect_quote",))
+    assert q.speaker_text == speaker
+    assert content in q.text
+    assert "on Tuesday" not in q.text  # an adjunct after the phrase is not part of it
+
+
+def test_quoted_phrase_after_a_light_verb_stays_a_phrase(parse):
+    text = "She bought a “philanthropub” in the city last year."
+    assert quotes(parse, text, ("direct_quote", "indirect_quote")) == []
+    assert [q.text for q in quotes(parse, text)] == ["philanthropub"]

@@ -375,6 +375,32 @@ INTENT_VERBS = frozenset(
         "call",
     ]
 )
+# Light and possession verbs: a quoted phrase in their object ("has “enormous respect”", "bought a
+# “philanthropub”") is no one's words by them.
+LIGHT_VERBS = frozenset(
+    [
+        "be",
+        "have",
+        "do",
+        "make",
+        "take",
+        "put",
+        "get",
+        "give",
+        "hold",
+        "keep",
+        "buy",
+        "sell",
+        "send",
+        "bring",
+        "come",
+        "own",
+        "close",
+        "open",
+        "vote",
+        "set",
+    ]
+)
 
 PRONOUNS = {
     "he": "male",

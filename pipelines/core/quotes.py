@@ -18,13 +18,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
 from pipelines.core.entities import Mention, name_key
 from pipelines.core.lexicon import (
     EVIDENCE_VERBS,
     INTENT_VERBS,
+    LIGHT_VERBS,
+    ORG_WORDS,
     OUTLET_WORDS,
     PERSON_NOUNS,
     PRONOUNS,
@@ -604,7 +606,9 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
     for partial, speech in woven_speech:
         held = any(_overlaps(partial.start, partial.end, [(r.start, r.end)]) for r in reported)
         quotes.append(partial if held else speech)
-    return sorted([*quotes, *reported], key=lambda q: (q.start, q.end))
+    claims = [*quotes, *reported]
+    claims += _framed_phrases(doc, claims, resolver, mentions)
+    return sorted(claims, key=lambda q: (q.start, q.end))
 
 
 def _ends_like_speech(text: str, span: QuoteSpan) -> bool:
@@ -754,4 +758,111 @@ def _colon_attributions(
             mention.entity_id if mention else None,
         )
         found.append(Quote("indirect_quote", start, end, speaker, colon, colon + 1, None))
+    return found
+
+
+# Subjects that stand for no one: "it was called …", "there is …".
+_EMPTY_SUBJECTS = frozenset({"it", "there", "this", "that", "which", "what", "these", "those"})
+# Words after a quoted phrase that still belong to it: "a “grave threat” to stability",
+# "“constant attack” from abroad", "“legal matters” that could …" (not "during …", ", which").
+_PHRASE_GOES_ON = frozenset({"of", "to", "from", "for", "against", "about", "with", "that", "who"})
+
+
+def _can_speak(subject: Token, mentions: list[Mention]) -> bool:
+    """A subject that can be the source of words: a named person, group or place, a personal
+    pronoun, or a description of people or a body ("the senator", "critics", "the council")."""
+    if subject.lower_ in _EMPTY_SUBJECTS:
+        return False
+    if subject.lower_ in PRONOUNS or subject.lower_ in ("you", "who"):
+        return True
+    if _named(subject, mentions) is not None:
+        return True
+    lemma = subject.lemma_.lower()
+    return lemma in PERSON_NOUNS or subject.lower_ in PERSON_NOUNS or lemma in ORG_WORDS
+
+
+def _framing_verb(phrase: Token, start: int, end: int) -> tuple[Token, Token] | None:
+    """The verb a quoted phrase hangs from, outside the quote, and the verb's dependent that
+    holds it. Light verbs ("X was “a con”", "has “enormous respect”") say nothing of anyone's
+    words, so the search goes on up ("tweeted that X was “a con”")."""
+    token = phrase
+    for _ in range(8):
+        head = token.head
+        if head is token:
+            return None
+        inside = start <= head.idx < end
+        if not inside and head.pos_ in ("VERB", "AUX") and head.lemma_ not in LIGHT_VERBS:
+            return head, token
+        token = head
+    return None
+
+
+def _phrase_end(words: Span) -> int:
+    """Where a quoted phrase's words end: at its closing mark, or past a complement that
+    still belongs to it ("a “grave threat” to regional stability")."""
+    doc = words.doc
+    last = words[-1]
+    while last.i + 1 < len(doc) and _MARK.fullmatch(doc[last.i + 1].text):
+        last = doc[last.i + 1]  # the closing mark
+    after = doc[last.i + 1] if last.i + 1 < len(doc) else None
+    if after is not None and after.lower_ in _PHRASE_GOES_ON and after.head in words:
+        last = max(last, after.right_edge, key=lambda t: t.i)
+    return last.idx + len(last.text)
+
+
+def _framed_phrases(
+    doc: Doc, claims: list[Quote], resolver: _Resolver, mentions: list[Mention]
+) -> list[Quote]:
+    """ "Reid went after Trump as a “con artist”", "X admires Y as a “strong leader”": a quoted
+    phrase that is the object or complement of a verb whose subject can speak reports that
+    subject's words, though the verb is no verb of speech. The content is the verb's right-hand
+    words up to the end of the quoted phrase ("what she called a “rant”": from the object)."""
+    held = [(c.start, c.end) for c in claims if c.claim_type != "partial_quote"]
+    cues = {c.cue_start for c in claims if c.cue_start is not None}
+    phrases = [(c.start, c.end) for c in claims if c.claim_type == "partial_quote"]
+    by_verb: dict[int, tuple[Token, int, int]] = {}
+    for claim in claims:
+        if claim.claim_type != "partial_quote" or _overlaps(claim.start, claim.end, held):
+            continue  # not a phrase, or already inside reported speech
+        words = doc.char_span(claim.start, claim.end, alignment_mode="expand")
+        framing = _framing_verb(words.root, claim.start, claim.end) if words else None
+        if words is None or framing is None:
+            continue
+        verb, arm = framing
+        if verb.idx in cues or arm.i < verb.i:
+            continue
+        subject = _subject_of(verb)
+        if subject is None or subject.i > verb.i or not _can_speak(subject, mentions):
+            continue
+        right = [c for c in verb.rights if not c.is_punct and c.i <= arm.i]
+        first = min(right, key=lambda c: c.left_edge.i) if right else arm
+        objects = [c for c in verb.lefts if c.dep_ == "dobj"]  # "what she called a “rant”"
+        start = min(t.left_edge.idx for t in [first, *objects])
+        arm_end = arm.right_edge.idx + len(arm.right_edge.text)
+        # to the end of the phrase, or of a later quoted phrase in the same dependent
+        end = max(
+            [_phrase_end(words), claim.end]
+            + [e for s, e in phrases if claim.end <= s and e <= arm_end]
+        )
+        if verb.i in by_verb:
+            _verb, known_start, known_end = by_verb[verb.i]
+            start, end = min(start, known_start), max(end, known_end)
+        by_verb[verb.i] = (verb, start, end)
+    found: list[Quote] = []
+    text = text_of(doc)
+    for verb, start, end in by_verb.values():
+        start, end = _trim(text, start, end)
+        subject = _subject_of(verb)
+        assert subject is not None
+        found.append(
+            Quote(
+                "indirect_quote",
+                start,
+                end,
+                _speaker(subject, resolver, mentions),
+                verb.idx,
+                verb.idx + len(verb.text),
+                _outlet_for(verb, mentions),
+            )
+        )
     return found
