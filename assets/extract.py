@@ -1,28 +1,120 @@
-"""Extract: the corpus-wide entity index built from every document's mentions."""
+"""Extract: the corpus-wide entity index, and the mentions and claims linked to it.
+
+Each document's own entity decisions (`document_mentions`, `document_claims`, written by
+the parse step) are merged across the corpus here: one label per name where a document only had
+the model's guess, surnames joined to the one person the corpus names in full (see
+`pipelines.core.corpus_entities`). The three tables are written together by this one step, so an
+entity id in a mention or a claim always has its `entities` row.
+"""
 
 import dagster as dg
+import polars as pl
 
-from assets.metadata import markdown_table, table_metadata
-from pipelines.core.entities import entities_table
+from assets.metadata import counts_markdown, markdown_table, table_metadata
+from pipelines.core import corpus_entities, incremental
 from pipelines.resources import NewsStorage
 
+OWNERS = ["team:news-data"]
+LOCK_TIMEOUT_S = 600.0
 
-@dg.asset(
-    deps=["entity_mentions"],
-    group_name="extract",
-    kinds={"polars", "parquet"},
-    owners=["team:news-data"],
-    description="One row per real-world entity across the corpus: canonical name, label, "
-    "country, and how many mentions and documents name it.",
+
+def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key,
+        deps=deps,
+        description=description,
+        group_name="extract",
+        kinds={"polars", "parquet"},
+        owners=OWNERS,
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(
+            "entities",
+            ["document_mentions"],
+            "One row per real-world entity across the corpus: canonical name, label, country, "
+            "and how many mentions and documents name it.",
+        ),
+        _spec(
+            "entity_mentions",
+            ["document_mentions", "entities"],
+            "Named-entity mentions (people, places, organisations, groups, ...), each linked to "
+            "its corpus-wide entity, with that entity's label and canonical name.",
+        ),
+        _spec(
+            "claims",
+            ["document_claims", "entities"],
+            "Direct, partial and reported quotes with cue, resolved speaker (linked to its "
+            "corpus-wide entity) and outlet; quantities with value and unit.",
+        ),
+    ]
 )
-def entities(storage: NewsStorage) -> dg.MaterializeResult:
+def link_corpus_entities(storage: NewsStorage):
+    """Merge the documents' entities across the corpus; relink mentions and speakers to them."""
     store = storage.store()
-    table = entities_table(store.scan("entity_mentions")).collect()
-    store.write("entities", "entities", table)
-    top = table.head(10).select("name", "label", "country", "n_mentions", "n_documents")
-    return dg.MaterializeResult(
+    # One corpus step at a time, reading what is committed when it starts: whichever step runs
+    # last has seen every commit before it, so the tables never go back to an older state.
+    with store.lock("corpus_entities", LOCK_TIMEOUT_S, "merging the corpus's entities"):
+        committed = sorted(incremental.load_manifest(store).parts)
+        document_mentions = store.scan("document_mentions", committed)
+        alias = corpus_entities.aliases(document_mentions)
+        mentions = corpus_entities.resolve_mentions(document_mentions, alias).collect()
+        entities = corpus_entities.entities_table(mentions.lazy()).collect()
+        claims = corpus_entities.resolve_speakers(
+            store.scan("document_claims", committed), alias, entities.lazy()
+        ).collect()
+        # replaced one file at a time; the warehouse is loaded from them only after this step
+        store.write("entities", "entities", entities)
+        store.write("entity_mentions", "entity_mentions", mentions)
+        store.write("claims", "claims", claims)
+
+    moved = alias.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
+    sources = dict(mentions.group_by("label_source").len().sort("len", descending=True).iter_rows())
+    labels = dict(mentions.group_by("label").len().sort("len", descending=True).iter_rows())
+    top = entities.head(10).select("name", "label", "country", "n_mentions", "n_documents")
+    yield dg.MaterializeResult(
+        asset_key="entities",
         metadata={
-            **table_metadata("entities", table),
+            **table_metadata("entities", entities),
             "top_10": dg.MetadataValue.md(markdown_table(top)),
-        }
+            "document_entities_merged": moved.height,
+            "merged_sample": dg.MetadataValue.md(
+                markdown_table(
+                    moved.join(
+                        document_mentions.select("doc_id", "entity_id", "entity_name", "label")
+                        .unique()
+                        .collect(),
+                        on=["doc_id", "entity_id"],
+                        how="left",
+                    )
+                    .select(
+                        pl.col("entity_name").alias("document_name"),
+                        pl.col("label_right").alias("document_label"),
+                        "name",
+                        "label",
+                    )
+                    .unique()
+                    .sort("name", "document_name")
+                    .head(10)
+                )
+            ),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="entity_mentions",
+        metadata={
+            **table_metadata("entity_mentions", mentions),
+            "labels": counts_markdown(labels, "label"),
+            "label_sources": counts_markdown(sources, "label_source"),
+        },
+    )
+    types = dict(claims.group_by("claim_type").len().sort("len", descending=True).iter_rows())
+    yield dg.MaterializeResult(
+        asset_key="claims",
+        metadata={
+            **table_metadata("claims", claims),
+            "claims_by_type": counts_markdown(types, "claim_type"),
+        },
     )

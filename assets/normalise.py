@@ -1,5 +1,6 @@
-"""Normalise and extract: one spaCy pass over new documents gives sentences, entity mentions
-and claims (parsing twice would double the cost of the one step the pipeline cannot avoid).
+"""Normalise and extract: one spaCy pass over new documents gives sentences, and each
+document's own entity mentions and claims (parsing twice would double the cost of the one step
+the pipeline cannot avoid); `assets.extract` then merges the entities across the corpus.
 
 The work is partitioned into 16 shards of files (the first hex digit of `doc_id`, see
 `pipelines.core.incremental`), shown as the partitions of `documents`: the UI shows each shard's
@@ -16,7 +17,7 @@ machines runs them as separate runs, or with another executor (see `pipelines.jo
 Only new or changed files are parsed; deleted files' rows are dropped; everything else is kept
 as it is. When nothing changed at all, and the warehouse was built from exactly these tables, the
 step records an observation of what it found and materialises nothing, so the checks, the entity
-index and the warehouse load are skipped and the warehouse file is left untouched.
+index, the corpus merge and the warehouse load are skipped and the warehouse file is left untouched.
 """
 
 import os
@@ -25,7 +26,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from assets.metadata import counts_markdown, table_metadata
+from assets.metadata import table_metadata
 from pipelines.core import incremental, warehouse
 from pipelines.core.documents import Document, RawFile, RejectedFile, read_document
 from pipelines.resources import DuckDBWarehouse, NewsStorage
@@ -86,18 +87,19 @@ def _spec(
             "offsets; newsletter prompts and bylines flagged `is_boilerplate`.",
         ),
         _spec(
-            "entity_mentions",
+            "document_mentions",
             "extract",
             ["sentences"],
-            "Named-entity mentions (people, places, organisations, groups, ...), label "
-            "corrected and linked to a canonical entity.",
+            "Named-entity mentions as each document decides them on its own: label corrected "
+            "by the document's evidence and linked to a canonical name. `link_corpus_entities` "
+            "merges them across the corpus into `entity_mentions`.",
         ),
         _spec(
-            "claims",
+            "document_claims",
             "extract",
-            ["sentences", "entity_mentions"],
-            "Direct, partial and reported quotes with cue, resolved speaker and outlet; "
-            "quantities with value and unit.",
+            ["sentences", "document_mentions"],
+            "Quotes (cue, speaker, outlet) and quantities, with speakers linked to the "
+            "document's own entities; `claims` is this with speakers linked corpus-wide.",
         ),
     ],
     backfill_policy=backfill_policy(),
@@ -115,6 +117,7 @@ def annotate_documents(
     shards = sorted(context.partition_keys) if partitioned else list(incremental.SHARDS)
     with incremental.shard_locks(store, shards):  # one run at a time per shard
         migrated = incremental.migrate_legacy(store, context.log.info)
+        migrated += incremental.migrate_document_tables(store, context.log.info)
         files = store.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
         plans = incremental.plan(files, incremental.load_manifests(store, shards), config.force)
         to_parse = sum(len(p.to_parse) for p in plans.values())
@@ -213,25 +216,7 @@ def _materialisations(store, run_figures: dict):
             .item(),
         },
     )
-    mentions = store.scan("entity_mentions")
-    labels = dict(
-        mentions.group_by("label").len().sort("len", descending=True).collect().iter_rows()
-    )
-    yield dg.MaterializeResult(
-        asset_key="entity_mentions",
-        metadata={
-            **table_metadata("entity_mentions", mentions),
-            "labels": counts_markdown(labels, "label"),
-        },
-    )
-    claims = store.scan("claims")
-    types = dict(
-        claims.group_by("claim_type").len().sort("len", descending=True).collect().iter_rows()
-    )
-    yield dg.MaterializeResult(
-        asset_key="claims",
-        metadata={
-            **table_metadata("claims", claims),
-            "claims_by_type": counts_markdown(types, "claim_type"),
-        },
-    )
+    for table in ("document_mentions", "document_claims"):
+        yield dg.MaterializeResult(
+            asset_key=table, metadata=table_metadata(table, store.scan(table))
+        )

@@ -16,7 +16,7 @@ defs = dg.Definitions(
         ingest.raw_news_files,
         ingest.scan_seeds,
         normalise.annotate_documents,
-        extract.entities,
+        extract.link_corpus_entities,
         warehouse.load_warehouse,
     ],
     asset_checks=ALL_CHECKS,

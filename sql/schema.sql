@@ -50,7 +50,10 @@ CREATE TABLE entity_mentions (
     char_start      INTEGER NOT NULL,
     char_end        INTEGER NOT NULL,
     entity_name     VARCHAR NOT NULL,  -- extension: the canonical name, as entities.name
-    country         VARCHAR            -- extension: this mention's country (places, groups)
+    country         VARCHAR,           -- extension: this mention's country (places, groups)
+    label_source    VARCHAR            -- extension: who decided the label: 'evidence' in the
+                                       -- document, the NER 'model' alone, or the 'corpus' (the
+                                       -- other documents' verdict on the same name)
 );
 
 CREATE TABLE claims (

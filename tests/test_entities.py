@@ -10,7 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.core.entities import ENTITY_LABELS, entities_table, name_key
+from pipelines.core.corpus_entities import entities_table
+from pipelines.core.entities import ENTITY_LABELS, name_key
 from pipelines.core.ids import entity_id_for
 from pipelines.core.tables import frame
 from tests.conftest import SEEDS, materialize_all
@@ -302,12 +303,16 @@ CORPUS = {
         "ARGENTINA GRAIN\n\nBUENOS AIRES, March 4 - Argentine exporters shipped 1.5 million "
         "tonnes, 40 pct more than a year ago, the Agriculture Secretariat said on March 3.\n"
     ),
+    # a surname alone, in a document of its own, is the person the corpus names in full
+    "d.txt": "Blair in London\n\nPrime Minister Tony Blair visited London on Monday.\n",
+    "e.txt": "Blair speech\n\nTony Blair, the prime minister, spoke in Manchester.\n",
+    "f.txt": "Reform\n\n\u201cWe will win this vote,\u201d Mr Blair told reporters on Tuesday.\n",
 }
 
 
 @pytest.fixture(scope="module")
 def corpus_runs(tmp_path_factory):
-    """The seed article and three small documents, run twice from scratch."""
+    """The seed article and six small documents, run twice from scratch."""
     mp = pytest.MonkeyPatch()
     runs = []
     for n in range(2):
@@ -374,6 +379,29 @@ def test_entity_ids_are_stable_across_runs(corpus_runs):
     frame_ = pl.DataFrame(first, schema=["entity_id", "name", "label", "n"], orient="row")
     for entity_id, name, label, _ in frame_.iter_rows():
         assert entity_id == entity_id_for(name_key(name), label)
+
+
+@pytest.mark.slow
+def test_a_surname_alone_joins_the_full_name_across_documents(corpus_runs):
+    rows = _query(
+        corpus_runs[0],
+        "select d.source_path, m.text, e.name, e.label from entity_mentions m "
+        "join entities e using (entity_id) join documents d using (doc_id) "
+        "where m.text like '%Blair%' order by 1",
+    )
+    assert rows == [
+        ("d.txt", "Tony Blair", "Tony Blair", "PERSON"),
+        ("e.txt", "Tony Blair", "Tony Blair", "PERSON"),
+        ("f.txt", "Blair", "Tony Blair", "PERSON"),
+    ]
+    assert _query(corpus_runs[0], "select count(*) from entities where name = 'Blair'") == [(0,)]
+    quotes = _query(
+        corpus_runs[0],
+        "select c.speaker, c.speaker_text, e.name from claims c join documents d using (doc_id) "
+        "left join entities e on e.entity_id = c.speaker_entity_id "
+        "where d.source_path = 'f.txt' and c.claim_type = 'direct_quote'",
+    )
+    assert quotes == [("Tony Blair", "Mr Blair", "Tony Blair")]
 
 
 @pytest.mark.slow

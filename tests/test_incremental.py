@@ -311,7 +311,8 @@ def test_one_shard_can_be_run_again_on_its_own(corpus, deleted):
         instance=dg.DagsterInstance.ephemeral(),
         partition_key=shard,
         asset_selection=[
-            dg.AssetKey(k) for k in ("documents", "sentences", "entity_mentions", "claims")
+            dg.AssetKey(k)
+            for k in ("documents", "sentences", "document_mentions", "document_claims")
         ],
         run_config={"ops": {"annotate_documents": {"config": {"force": True}}}},
     )
@@ -360,3 +361,39 @@ def test_a_store_from_before_shards_is_split_without_parsing_again(tmp_path, mon
     for shard, shard_manifest in migrated.items():
         assert all(incremental.shard_of(d) == shard for d in shard_manifest.documents())
     assert_same(warehouse_tables(warehouse), before)
+
+
+def test_a_store_from_before_the_corpus_merge_is_moved_without_parsing_again(tmp_path, monkeypatch):
+    """Data written before the corpus-wide entity merge (the parse step's mentions and claims in
+    the `entity_mentions` and `claims` tables as parts, without `label_source`) is moved to the
+    per-document tables on the first run: nothing is parsed again and the warehouse is the same."""
+    seeds, data = tmp_path / "seeds", tmp_path / "data"
+    write(seeds, ARTICLES)
+    materialize_all(seeds, data, monkeypatch)
+    warehouse = data / "warehouse.duckdb"
+    before = warehouse_tables(warehouse)
+    parquet = data / "parquet"
+    for new, old in (("document_mentions", "entity_mentions"), ("document_claims", "claims")):
+        shutil.rmtree(parquet / old)
+        (parquet / old).mkdir()
+        for path in sorted((parquet / new).glob("part-*.parquet")):
+            rows = pl.read_parquet(path)
+            rows.drop("label_source", strict=False).write_parquet(parquet / old / path.name)
+        shutil.rmtree(parquet / new)
+    result = materialize_all(seeds, data, monkeypatch)
+    assert figures(result)["documents_parsed"] == 0
+    assert not list((parquet / "entity_mentions").glob("part-*"))
+    assert not list((parquet / "claims").glob("part-*"))
+    moved = {p.name for p in (parquet / "document_mentions").glob("part-*.parquet")}
+    assert moved == {
+        f"{p}.parquet" for p in incremental.load_manifest(ParquetStore(str(parquet))).parts
+    }
+    after = warehouse_tables(warehouse)
+    for table in ("documents", "sentences", "entities", "claims"):
+        assert after[table].equals(before[table]), table
+    # the only difference: the label source was not recorded then, and counts as evidence
+    columns = [c for c in before["entity_mentions"].columns if c != "label_source"]
+    assert (
+        after["entity_mentions"].select(columns).equals(before["entity_mentions"].select(columns))
+    )
+    assert set(after["entity_mentions"]["label_source"]) == {"evidence"}

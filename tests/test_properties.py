@@ -124,7 +124,9 @@ def test_annotating_any_text_keeps_every_invariant(nlp, texts: list[str]):
     batch = [(f"d{i:016x}", text) for i, text in enumerate(texts)]
     by_id = dict(batch)
     tables = annotate_batch(batch)
-    sentences, mentions, claims = (tables[t] for t in ("sentences", "entity_mentions", "claims"))
+    sentences, mentions, claims = (
+        tables[t] for t in ("sentences", "document_mentions", "document_claims")
+    )
 
     # offsets give the spans
     assert_spans(sentences, by_id, "char_start", "char_end", "text")

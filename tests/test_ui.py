@@ -34,7 +34,8 @@ LINEAGE = [
     "source_files",
     "documents",
     "sentences",
-    "entity_mentions",
+    "document_mentions",
+    "entities",
     "claims",
     "warehouse",
     "top_entities",
@@ -118,7 +119,14 @@ def test_graphql_lineage(ui):
         key: {"/".join(dep["path"]) for dep in node["dependencyKeys"]}
         for key, node in by_key.items()
     }
-    edges = [*itertools.pairwise(LINEAGE), ("entities", "warehouse")]
+    edges = [
+        *itertools.pairwise(LINEAGE),
+        ("document_mentions", "entity_mentions"),
+        ("entities", "entity_mentions"),
+        ("sentences", "document_claims"),
+        ("document_claims", "claims"),
+        ("entity_mentions", "warehouse"),
+    ]
     for parent, child in edges:
         assert child in by_key, f"no asset {child}"
         assert parent in upstream[child], f"no edge {parent} -> {child}: {upstream[child]}"
@@ -181,6 +189,8 @@ def test_browser_shows_lineage_and_claims_row_count(ui):
                 "source_files",
                 "documents",
                 "sentences",
+                "document_mentions",
+                "document_claims",
                 "entity_mentions",
                 "claims",
                 "entities",

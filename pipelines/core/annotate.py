@@ -25,12 +25,12 @@ from pipelines.core.sentences import SentenceIndex, split_sentences
 from pipelines.core.tables import frame
 
 Batch = list[tuple[str, str]]  # (doc_id, text)
-NLP_TABLES = ("sentences", "entity_mentions", "claims")
 T = TypeVar("T")
 
 
 def annotate_batch(batch: Batch) -> dict[str, pl.DataFrame]:
-    """Sentences, entity mentions and claims for a batch of (doc_id, text)."""
+    """Sentences, entity mentions and claims for a batch of (doc_id, text), with each
+    document's own entity decisions (the corpus step merges them across documents)."""
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
     with nlp.memory_zone():
@@ -43,8 +43,8 @@ def annotate_batch(batch: Batch) -> dict[str, pl.DataFrame]:
             claims.extend(extract_claims(doc_id, doc, index, doc_mentions))
     return {
         "sentences": frame("sentences", sentences),
-        "entity_mentions": frame("entity_mentions", mentions),
-        "claims": frame("claims", claims),
+        "document_mentions": frame("document_mentions", mentions),
+        "document_claims": frame("document_claims", claims),
     }
 
 

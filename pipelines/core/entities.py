@@ -25,7 +25,6 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-import polars as pl
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
@@ -158,6 +157,10 @@ class Mention:
     char_end: int
     entity_name: str
     country: str | None
+    # "evidence" when the document decided the label (gazetteer, curated name, title,
+    # appositive, organisation noun), "model" when only the NER model's votes did; the corpus
+    # step may correct the latter by the other documents' verdicts.
+    label_source: str = "evidence"
 
 
 @dataclass
@@ -173,6 +176,7 @@ class _Candidate:
     dateline: bool = False
     name: str | None = None  # a canonical name fixed by a rule ("Oscars", "Tories")
     known: bool = False  # named by the curated list
+    by_evidence: bool = False  # the label came from evidence, not from the model's votes
 
 
 def name_key(name: str) -> str:
@@ -800,7 +804,8 @@ def _vote_labels(candidates: list[_Candidate], sports: bool) -> None:
         for label in (c.label, "PERSON", "ORG"):
             order.setdefault((c.key, label), i)
     for c in candidates:
-        counts = strong[c.key] if strong[c.key] else weak[c.key]
+        c.by_evidence = bool(strong[c.key])
+        counts = strong[c.key] if c.by_evidence else weak[c.key]
         c.label = min(counts, key=lambda label: (-counts[label], order[(c.key, label)]))
 
 
@@ -862,21 +867,7 @@ def extract_mentions(doc_id: str, doc: Doc, sentences: SentenceIndex) -> list[Me
                 char_end=c.end,
                 entity_name=name,
                 country=place.country if place else None,
+                label_source="evidence" if c.by_evidence else "model",
             )
         )
     return mentions
-
-
-def entities_table(mentions: pl.LazyFrame) -> pl.LazyFrame:
-    """The corpus-wide entities: one row per entity id, with its most common name and country."""
-    return (
-        mentions.group_by("entity_id")
-        .agg(
-            pl.col("entity_name").mode().sort().first().alias("name"),
-            pl.col("label").first(),
-            pl.col("country").drop_nulls().mode().sort().first().alias("country"),
-            pl.len().cast(pl.Int64).alias("n_mentions"),
-            pl.col("doc_id").n_unique().cast(pl.Int64).alias("n_documents"),
-        )
-        .sort(["n_mentions", "entity_id"], descending=[True, False])
-    )

@@ -5,8 +5,9 @@ the file's path only, so a file stays in its shard for life). A shard is the uni
 select, redo or hand to another machine: it owns its part files and its own manifest, so shards
 never write the same file and can run in parallel anywhere.
 
-The Parquet tables `documents`, `sentences`, `entity_mentions` and `claims` are stored in parts
-`part-<shard>-<hash>`, each holding a batch of one shard's documents. A shard's manifest
+The Parquet tables `documents`, `sentences`, `document_mentions` and `document_claims`
+(each document's own entity decisions, merged across the corpus by `corpus_entities`) are stored
+in parts `part-<shard>-<hash>`, each holding a batch of one shard's documents. A shard's manifest
 (`_manifest-<shard>.json` beside the tables) lists its committed parts and the
 (doc_id, content_sha256) each holds; it is replaced atomically after each batch, so it is the
 commit point. Part files of a shard that its manifest does not list (left by a killed run) are
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from pipelines.core.annotate import Batch
 
 SHARDS = tuple("0123456789abcdef")
-NLP_TABLES = ("sentences", "entity_mentions", "claims")  # as `annotate` gives them
+NLP_TABLES = ("sentences", "document_mentions", "document_claims")  # from `annotate`
 PART_TABLES = ("documents", *NLP_TABLES)
 LEGACY_MANIFEST = "_manifest.json"  # one manifest for all documents, before shards
 COMPACT_AFTER = 8  # small parts a shard may gather (daily additions) before they are merged
@@ -184,6 +185,36 @@ def migrate_legacy(store: ParquetStore, log: Callable[[str], None]) -> int:
                 store.delete(table, name[: -len(".parquet")])
     log(f"split {len(legacy.parts)} parts of the old single manifest into shards")
     return len(legacy.parts)
+
+
+# Before the corpus-wide entity merge, the parse step wrote its mentions and claims straight into
+# the contract's tables; they are its per-document stage now.
+_STAGED_TABLES = {"entity_mentions": "document_mentions", "claims": "document_claims"}
+
+
+def migrate_document_tables(store: ParquetStore, log: Callable[[str], None]) -> int:
+    """Move parts written before the corpus merge into the per-document tables (rows kept; the
+    label source, not recorded then, stays empty and counts as evidence). Each part is copied
+    and then deleted, so a killed migration resumes where it stopped."""
+    moved = 0
+    for old, new in _STAGED_TABLES.items():
+        directory = store.table_dir(old)
+        names = store.fs.ls(directory, detail=False) if store.fs.exists(directory) else []
+        for name in (n.rsplit("/", 1)[-1] for n in names):
+            if not (name.startswith("part-") and name.endswith(".parquet")):
+                continue
+            part = name[: -len(".parquet")]
+            if not store.fs.exists(f"{store.table_dir(new)}/{name}"):
+                with store.fs.open(f"{directory}/{name}", "rb") as handle:
+                    rows = pl.read_parquet(handle)
+                missing = [c for c in polars_schema(new).names() if c not in rows.columns]
+                rows = rows.with_columns(pl.lit(None, pl.String).alias(c) for c in missing)
+                store.write(new, part, rows)
+            store.delete(old, part)
+            moved += 1
+    if moved:
+        log(f"moved {moved} parts of entity_mentions and claims to the per-document tables")
+    return moved
 
 
 @dataclass(frozen=True)

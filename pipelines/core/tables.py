@@ -66,6 +66,10 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("char_end", pa.int32()),
             ("entity_name", pa.string()),  # the canonical name, also in `entities.name`
             ("country", pa.string()),  # this mention's country where it is a place or group
+            # how the label was decided: "evidence" in the document (gazetteer, curated name,
+            # title, appositive, organisation noun), the NER "model" alone, or the "corpus"
+            # (the other documents' verdict on the same name)
+            ("label_source", pa.string()),
         ]
     ),
     "entities": pa.schema(
@@ -101,6 +105,11 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
 }
+
+# The per-document stage the corpus step reads: the same columns, with each document's own
+# entity decisions (ids, labels, names) before the corpus-wide merge.
+SCHEMAS["document_mentions"] = SCHEMAS["entity_mentions"]
+SCHEMAS["document_claims"] = SCHEMAS["claims"]
 
 PRIMARY_KEYS = {
     "documents": "doc_id",

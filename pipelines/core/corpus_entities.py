@@ -1,0 +1,292 @@
+"""The corpus-wide entity index: every document's entity decisions merged into one row per
+real-world entity.
+
+A document decides its entities on its own (`pipelines.core.entities`), and one document cannot
+know everything: the model may type "Yukos" a person in an article that has no "oil giant" or
+"shares" to say otherwise, and an article that says only "Mr Blair" cannot tell which Blair. The
+other documents can, so this step reads all the documents' decisions together:
+
+- **labels**: where a document's label for a name came from the model alone (no evidence in
+  that document), the other documents' verdict on the same name wins when it is clear: at least
+  two thirds of the votes, one per document, a document with evidence counting three times a
+  model guess, and evidence for the winner in at least two documents (the model's guesses
+  alone, however many, never overrule a document: they repeat one model's habits). Only the
+  labels the model confuses with each other are voted (people, organisations, products, works,
+  events, laws, facilities); places and groups are the
+  gazetteer's to decide, and a document that did not take a name for a place had its reasons
+  ("Jordan" the racing team is not the country).
+- **surnames**: a person named by a surname alone ("Reagan", "Blair") is the person of that
+  surname whom the corpus names in full (a given name first, so not "Kill Bill"), when one full
+  name holds at least three quarters of the documents that name anyone of that surname in full,
+  and at least two of them ("Tony Blair" over Cherie and Ian Blair), and when the article's
+  other entities keep the full name's company ("Brown" in a match report is not Gordon Brown).
+
+The result is an alias map, (doc_id, document's entity_id) -> corpus entity, applied to the
+mentions and to the claims' speakers. Ids stay derived from canonical name and label
+(`pipelines.core.ids`), so the same corpus gives the same ids on every run and machine; a new
+document can change a merge (a second famous Blair), and then the ids follow the evidence.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.core import gazetteer
+from pipelines.core.entities import name_key
+from pipelines.core.ids import entity_id_for
+
+VOTED_LABELS = ("PERSON", "ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC")
+EVIDENCE_WEIGHT = 3
+LABEL_MAJORITY = 2 / 3
+LABEL_MIN_EVIDENCE = 2  # documents whose evidence backs the winning label
+SURNAME_MAJORITY = 0.75
+SURNAME_MIN_DOCUMENTS = 2
+CONTEXT_MIN_SHARE = 0.05
+# Generational suffixes that end a full name but are not its surname ("Martin Luther King Jr").
+_SUFFIXES = ["jr", "sr", "ii", "iii", "iv"]
+_ARTICLES = frozenset(["the", "a", "an"])
+
+
+def document_entities(mentions: pl.LazyFrame) -> pl.DataFrame:
+    """One row per (document, entity) with the document's name, label and label source, and
+    the name's key (how names are compared, see `entities.name_key`)."""
+    rows = (
+        mentions.group_by("doc_id", "entity_id")
+        .agg(
+            pl.col("entity_name").first().alias("name"),
+            pl.col("label").first(),
+            # rows written before sources were recorded count as evidence: never overruled
+            pl.col("label_source").first().fill_null("evidence"),
+        )
+        .sort("doc_id", "entity_id")
+        .collect()
+    )
+    return rows.join(_keys(rows["name"]), on="name", how="left")
+
+
+def _keys(names: pl.Series) -> pl.DataFrame:
+    unique = names.unique()
+    return pl.DataFrame(
+        {"name": unique, "key": [name_key(n) for n in unique]},
+        schema={"name": pl.String, "key": pl.String},
+    )
+
+
+def vote_labels(entities: pl.DataFrame) -> pl.DataFrame:
+    """Labels the model alone gave, replaced by the corpus's clear, evidenced verdict on the
+    same name; their `label_source` becomes "corpus"."""
+    votable = pl.col("label").is_in(VOTED_LABELS)
+    weight = pl.when(pl.col("label_source") == "model").then(1).otherwise(EVIDENCE_WEIGHT)
+    votes = (
+        entities.filter(votable)
+        .group_by("key", "label")
+        .agg(
+            weight.sum().alias("weight"),
+            (pl.col("label_source") != "model").sum().alias("n_evidence"),
+        )
+        .with_columns(pl.col("weight").sum().over("key").alias("total"))
+        .filter(
+            (pl.col("weight") >= LABEL_MAJORITY * pl.col("total"))
+            & (pl.col("n_evidence") >= LABEL_MIN_EVIDENCE)
+        )
+        .select("key", pl.col("label").alias("corpus_label"))
+    )
+    relabel = (
+        votable
+        & (pl.col("label_source") == "model")
+        & pl.col("corpus_label").is_not_null()
+        & (pl.col("corpus_label") != pl.col("label"))
+    )
+    return (
+        entities.join(votes, on="key", how="left")
+        .with_columns(
+            pl.when(relabel).then("corpus_label").otherwise("label").alias("label"),
+            pl.when(relabel).then(pl.lit("corpus")).otherwise("label_source").alias("label_source"),
+        )
+        .drop("corpus_label")
+    )
+
+
+def _surname() -> pl.Expr:
+    words = (
+        pl.col("key").str.split(" ").list.eval(pl.element().filter(~pl.element().is_in(_SUFFIXES)))
+    )
+    return words.list.last()
+
+
+def _reads_as_full_name(name: str) -> bool:
+    """A given name first ("Tony Blair", "Franz-Stefan Gady"), not a title the model took for a
+    person ("Kill Bill", "Wonder Woman", "The Da Vinci Code")."""
+    first = name.split()[0].split("-")[0]
+    return first.casefold() not in _ARTICLES and gazetteer.is_given_name(first)
+
+
+def join_surnames(entities: pl.DataFrame) -> pl.DataFrame:
+    """People named by a surname alone joined to the one person the corpus names in full with
+    it, where that person clearly dominates; `key` and `name` become the full name's."""
+    people = entities.filter(pl.col("label") == "PERSON").with_columns(
+        pl.col("key").str.count_matches(" ").alias("spaces")
+    )
+    full = (
+        people.filter(pl.col("spaces") >= 1)
+        .with_columns(_surname().alias("surname"))
+        .group_by("surname", "key")
+        .agg(
+            pl.col("doc_id").n_unique().alias("n_documents"),
+            pl.col("name").mode().sort().first().alias("full_name"),
+        )
+        .with_columns(pl.col("n_documents").sum().over("surname").alias("all_documents"))
+    )
+    full = (
+        full.filter(
+            pl.Series([_reads_as_full_name(n) for n in full["full_name"]], dtype=pl.Boolean)
+        )
+        .filter(
+            (pl.col("n_documents") >= SURNAME_MIN_DOCUMENTS)
+            & (pl.col("n_documents") >= SURNAME_MAJORITY * pl.col("all_documents"))
+        )
+        .select(pl.col("surname").alias("key"), pl.col("key").alias("full_key"), "full_name")
+    )
+    single = (pl.col("label") == "PERSON") & ~pl.col("key").str.contains(" ")
+    candidates = entities.join(full, on="key", how="left").with_columns(
+        pl.when(single).then(pl.col("full_key")).alias("full_key")
+    )
+    agreed = _context_agrees(entities, candidates.filter(pl.col("full_key").is_not_null()))
+    return (
+        candidates.join(agreed, on=["doc_id", "key"], how="left")
+        .with_columns(pl.when(pl.col("agrees").fill_null(False)).then("full_key").alias("full_key"))
+        .drop("agrees")
+        .with_columns(
+            pl.when(single & pl.col("full_key").is_not_null())
+            .then(pl.col(column))
+            .otherwise(pl.col(own))
+            .alias(own)
+            for column, own in (("full_key", "key"), ("full_name", "name"))
+        )
+        .drop("full_key", "full_name")
+    )
+
+
+def _context_agrees(entities: pl.DataFrame, moves: pl.DataFrame) -> pl.DataFrame:
+    """(doc_id, key, agrees) for each proposed surname join: does the article's company fit the
+    full name's? The article's other entities, weighted by how rare they are in the corpus
+    (inverse document frequency), must appear with the full name in some document for at least
+    `CONTEXT_MIN_SHARE` of their weight: "Brown" in a match report names nobody Gordon Brown is
+    ever named with. An article that names nobody else has nothing to object."""
+    n_documents = max(entities["doc_id"].n_unique(), 1)
+    rarity = entities.group_by("key").agg(
+        (n_documents / pl.col("doc_id").n_unique()).log().alias("idf")
+    )
+    others = entities.select("doc_id", pl.col("key").alias("other"))
+    company = (
+        entities.select(pl.col("key").alias("full_key"), "doc_id")
+        .join(moves.select("full_key").unique(), on="full_key", how="semi")
+        .join(others, on="doc_id")
+        .select("full_key", "other", pl.lit(True).alias("shared"))
+        .unique()
+    )
+    return (
+        moves.select("doc_id", "key", "full_key")
+        .join(others, on="doc_id")
+        .filter(pl.col("other") != pl.col("key"))
+        .join(rarity.rename({"key": "other"}), on="other")
+        .join(company, on=["full_key", "other"], how="left")
+        .group_by("doc_id", "key")
+        .agg(
+            pl.col("idf").sum().alias("weight"),
+            pl.col("idf").filter(pl.col("shared").fill_null(False)).sum().alias("shared"),
+        )
+        .join(moves.select("doc_id", "key").unique(), on=["doc_id", "key"], how="right")
+        .select(
+            "doc_id",
+            "key",
+            (
+                pl.col("weight").fill_null(0.0).le(0.0)
+                | (pl.col("shared") >= CONTEXT_MIN_SHARE * pl.col("weight"))
+            ).alias("agrees"),
+        )
+    )
+
+
+def aliases(mentions: pl.LazyFrame) -> pl.DataFrame:
+    """(doc_id, entity_id) -> the corpus entity: `corpus_entity_id`, `name`, `label` and
+    `label_source`, for every entity of every document."""
+    entities = join_surnames(vote_labels(document_entities(mentions)))
+    ids = entities.select("key", "label").unique()
+    ids = ids.with_columns(
+        pl.Series(
+            "corpus_entity_id",
+            [entity_id_for(k, label) for k, label in ids.iter_rows()],
+            dtype=pl.String,
+        )
+    )
+    return entities.join(ids, on=["key", "label"], how="left").select(
+        "doc_id", "entity_id", "corpus_entity_id", "name", "label", "label_source"
+    )
+
+
+def entities_table(mentions: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per entity id, with its most common name and country."""
+    return (
+        mentions.group_by("entity_id")
+        .agg(
+            pl.col("entity_name").mode().sort().first().alias("name"),
+            pl.col("label").first(),
+            pl.col("country").drop_nulls().mode().sort().first().alias("country"),
+            pl.len().cast(pl.Int64).alias("n_mentions"),
+            pl.col("doc_id").n_unique().cast(pl.Int64).alias("n_documents"),
+        )
+        .sort(["n_mentions", "entity_id"], descending=[True, False])
+    )
+
+
+def resolve_mentions(mentions: pl.LazyFrame, alias: pl.DataFrame) -> pl.LazyFrame:
+    """The mentions with their corpus entity: id, label, label source and canonical name (the
+    name the `entities` table gives the entity)."""
+    linked = (
+        mentions.join(
+            alias.lazy().rename({"name": "corpus_name", "label": "corpus_label"}),
+            on=["doc_id", "entity_id"],
+            how="left",
+        )
+        .with_columns(
+            pl.coalesce("corpus_entity_id", "entity_id").alias("entity_id"),
+            pl.coalesce("corpus_label", "label").alias("label"),
+            pl.coalesce("corpus_name", "entity_name").alias("entity_name"),
+            pl.coalesce(pl.col("label_source_right"), pl.col("label_source")).alias("label_source"),
+        )
+        .drop("corpus_entity_id", "corpus_label", "corpus_name", "label_source_right")
+    )
+    names = entities_table(linked).select("entity_id", pl.col("name").alias("canonical"))
+    return (
+        linked.join(names, on="entity_id", how="left")
+        .with_columns(pl.col("canonical").alias("entity_name"))
+        .drop("canonical")
+        .sort("mention_id")
+    )
+
+
+def resolve_speakers(
+    claims: pl.LazyFrame, alias: pl.DataFrame, entities: pl.LazyFrame
+) -> pl.LazyFrame:
+    """The claims with each linked speaker moved to its corpus entity, and named by it ("Mr
+    Blair said" is a quote of Tony Blair when the corpus says so)."""
+    moved = alias.lazy().select(
+        "doc_id",
+        pl.col("entity_id").alias("speaker_entity_id"),
+        pl.col("corpus_entity_id").alias("corpus_speaker_id"),
+    )
+    names = entities.select(
+        pl.col("entity_id").alias("speaker_entity_id"), pl.col("name").alias("entity_name")
+    )
+    return (
+        claims.join(moved, on=["doc_id", "speaker_entity_id"], how="left")
+        .with_columns(
+            pl.coalesce("corpus_speaker_id", "speaker_entity_id").alias("speaker_entity_id")
+        )
+        .drop("corpus_speaker_id")
+        .join(names, on="speaker_entity_id", how="left")
+        .with_columns(pl.coalesce("entity_name", "speaker").alias("speaker"))
+        .drop("entity_name")
+        .sort("claim_id")
+    )
