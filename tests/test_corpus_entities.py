@@ -113,6 +113,21 @@ def test_places_are_not_voted():
     assert resolved["d3-m0000"] == ("Jordan", "PERSON", "model")
 
 
+def test_a_place_label_the_model_guessed_follows_the_corpus_but_a_gazetteer_place_stays():
+    resolved = _resolved(
+        [
+            ("d1", "Gazprom", "ORG", "evidence"),  # "gas giant Gazprom"
+            ("d2", "Gazprom", "ORG", "evidence"),
+            ("d3", "Gazprom", "GPE", "model"),  # no gazetteer entry: the model's guess
+            ("d4", "Liverpool", "ORG", "evidence"),  # "Liverpool striker"
+            ("d5", "Liverpool", "ORG", "evidence"),
+            ("d6", "Liverpool", "GPE", "evidence"),  # the city, by the gazetteer
+        ]
+    )
+    assert resolved["d3-m0000"] == ("Gazprom", "ORG", "corpus")
+    assert resolved["d6-m0000"] == ("Liverpool", "GPE", "evidence")
+
+
 def test_a_surname_joins_the_person_the_corpus_names_in_full():
     resolved = _resolved(
         [

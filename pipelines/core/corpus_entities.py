@@ -12,9 +12,9 @@ other documents can, so this step reads all the documents' decisions together:
   model guess, and evidence for the winner in at least two documents (the model's guesses
   alone, however many, never overrule a document: they repeat one model's habits). Only the
   labels the model confuses with each other are voted (people, organisations, products, works,
-  events, laws, facilities); places and groups are the
-  gazetteer's to decide, and a document that did not take a name for a place had its reasons
-  ("Jordan" the racing team is not the country).
+  events, laws, facilities); no name is voted into a place or group, which are the gazetteer's to
+  decide (a document that did not take "Jordan" for the country had its reasons), but a place
+  label the model alone gave may leave ("Gazprom" typed GPE in one article is the company).
 - **surnames**: a person named by a surname alone ("Reagan", "Blair") is the person of that
   surname whom the corpus names in full (a given name first, so not "Kill Bill"), when one full
   name holds at least three quarters of the documents that name anyone of that surname in full,
@@ -36,6 +36,9 @@ from pipelines.core.entities import name_key
 from pipelines.core.ids import entity_id_for
 
 VOTED_LABELS = ("PERSON", "ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC")
+# Place labels the model alone gave (no gazetteer entry, or a town in a sports report): they
+# may follow the corpus's verdict ("Gazprom" is no place), but no name is voted into a place.
+GUESSED_PLACE_LABELS = ("GPE", "LOC")
 EVIDENCE_WEIGHT = 3
 LABEL_MAJORITY = 2 / 3
 LABEL_MIN_EVIDENCE = 2  # documents whose evidence backs the winning label
@@ -75,8 +78,11 @@ def _keys(names: pl.Series) -> pl.DataFrame:
 def vote_labels(entities: pl.DataFrame) -> pl.DataFrame:
     """Labels the model alone gave, replaced by the corpus's clear, evidenced verdict on the
     same name; their `label_source` becomes "corpus"."""
-    votable = pl.col("label").is_in(VOTED_LABELS)
-    weight = pl.when(pl.col("label_source") == "model").then(1).otherwise(EVIDENCE_WEIGHT)
+    guessed = pl.col("label_source") == "model"
+    votable = pl.col("label").is_in(VOTED_LABELS) | (
+        guessed & pl.col("label").is_in(GUESSED_PLACE_LABELS)
+    )
+    weight = pl.when(guessed).then(1).otherwise(EVIDENCE_WEIGHT)
     votes = (
         entities.filter(votable)
         .group_by("key", "label")
@@ -88,12 +94,13 @@ def vote_labels(entities: pl.DataFrame) -> pl.DataFrame:
         .filter(
             (pl.col("weight") >= LABEL_MAJORITY * pl.col("total"))
             & (pl.col("n_evidence") >= LABEL_MIN_EVIDENCE)
+            & pl.col("label").is_in(VOTED_LABELS)
         )
         .select("key", pl.col("label").alias("corpus_label"))
     )
     relabel = (
         votable
-        & (pl.col("label_source") == "model")
+        & guessed
         & pl.col("corpus_label").is_not_null()
         & (pl.col("corpus_label") != pl.col("label"))
     )
