@@ -155,3 +155,28 @@ def test_quoted_phrase_after_a_light_verb_stays_a_phrase(parse):
     text = "She bought a “philanthropub” in the city last year."
     assert quotes(parse, text, ("direct_quote", "indirect_quote")) == []
     assert [q.text for q in quotes(parse, text)] == ["philanthropub"]
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        (
+            "The governor said things “should be settled by June,” referring to the convention.",
+            "things “should be settled by June,”",
+        ),
+        (
+            "She added that the plan “was a mistake,” though aides disagreed.",
+            "that the plan “was a mistake,”",
+        ),
+    ],
+)
+def test_reported_speech_ends_with_its_quote_before_an_aside(parse, text, content):
+    [q] = quotes(parse, text, ("indirect_quote",))
+    assert q.text == content
+
+
+def test_reported_speech_takes_the_whole_quotation_it_opens(parse):
+    text = "The senator said the mayor “has the courage to fight. He is not afraid of anyone.”"
+    [q] = quotes(parse, text, ("indirect_quote",))
+    assert q.text == "the mayor “has the courage to fight. He is not afraid of anyone.”"
+    assert q.speaker_text == "The senator"

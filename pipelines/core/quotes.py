@@ -600,8 +600,7 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
         if quote.speaker is not None:
             previous, previous_paragraph = quote, paragraph
     direct = [(q.start, q.end) for q in quotes if q.claim_type == "direct_quote"]
-    every_quote = _Quoted((s.start, s.end) for s in every_span)
-    reported = _reported_speech(doc, sentences, direct, every_quote, resolver, mentions)
+    reported = _reported_speech(doc, sentences, direct, every_span, resolver, mentions)
     reported += _colon_attributions(doc, sentences, mentions, direct)
     for partial, speech in woven_speech:
         held = any(_overlaps(partial.start, partial.end, [(r.start, r.end)]) for r in reported)
@@ -667,6 +666,50 @@ def _reported_content(cue: Token) -> list[Token]:
     return []
 
 
+# Words that open an aside after a quoted phrase: "…,” which raised concerns", "…,” though
+# voters …", "…,” when asked …", "…,” in an interview".
+_ASIDE_OPENERS = frozenset(
+    {"which", "who", "when", "while", "though", "although", "as", "after", "before", "in", "on"}
+)
+_DASHES = frozenset({"—", "–", "-", "--"})
+
+
+def _aside_after_quote(content: list[Token]) -> int:
+    """Where reported content ends when a quoted phrase closes it and the writer's own words
+    follow: a participle ("…,” referring to …"), a relative or adverbial clause ("…,” which …",
+    "…,” though …") or anything after a dash ("…” — a play on words"). Else its length."""
+    text = text_of(content[0].doc) if content else ""
+    for k, token in enumerate(content[:-1]):
+        if not _MARK.fullmatch(token.text) or text[token.idx - 1 : token.idx].isspace():
+            continue  # not a closing mark
+        following = content[k + 1 :]
+        comma = text[token.idx - 1] == "," or following[0].text == ","
+        while following and following[0].is_punct and following[0].text not in _DASHES:
+            following = following[1:]
+        if not following:
+            continue
+        first = following[0]
+        if first.text in _DASHES and text[first.idx - 1 : first.idx].isspace():
+            return k + 1
+        participle = first.tag_ in ("VBG", "VBN") and first.dep_ in ("advcl", "acl", "xcomp")
+        if comma and (participle or first.lower_ in _ASIDE_OPENERS):
+            return k + 1
+    return len(content)
+
+
+def _whole_quotes(start: int, end: int, spans: list[QuoteSpan]) -> tuple[int, int]:
+    """Content that starts or ends inside a quotation takes all of it, marks included: the
+    parse ends a clause at its sentence, but "X said Y “runs on. Into the next sentence.”"."""
+    for span in spans:
+        if span.start >= end or span.end <= start:
+            continue
+        if span.start < start:
+            start = span.open_mark if span.open_mark is not None else span.start
+        if span.end >= end:
+            end = span.close_mark + 1 if span.close_mark is not None else span.end
+    return start, end
+
+
 def _can_give_evidence(subject: Token, mentions: list[Mention]) -> bool:
     """Polls, studies and people show and find things; a video or a map shows without claiming."""
     return subject.lemma_.lower() not in SIGHTS or _named(subject, mentions) is not None
@@ -676,12 +719,13 @@ def _reported_speech(
     doc: Doc,
     sentences: SentenceIndex,
     quoted: list[tuple[int, int]],
-    every_quote: _Quoted,
+    spans: list[QuoteSpan],
     resolver: _Resolver,
     mentions: list[Mention],
 ) -> list[Quote]:
     """ "X said (that) …", "… , X said", "according to X, …": a cue with a clause."""
     found: list[Quote] = []
+    every_quote = _Quoted((s.start, s.end) for s in spans)
     for token in doc:
         if not _is_cue(token) or sentences.is_boilerplate(token.idx):
             continue
@@ -689,12 +733,13 @@ def _reported_speech(
             continue
         content = sorted(_reported_content(token), key=lambda t: t.i)
         stop = next((k for k, t in enumerate(content) if t.text == ";" and k > 2), len(content))
+        stop = min(stop, _aside_after_quote(content))
         content = [t for t in content[:stop] if not t.is_punct or _MARK.fullmatch(t.text)]
         if len(content) < 3:
             continue
         start = content[0].idx
         end = content[-1].idx + len(content[-1].text)
-        start, end = _trim(text_of(doc), start, end)
+        start, end = _whole_quotes(*_trim(text_of(doc), start, end), spans)
         if _overlaps(start, end, quoted):
             continue
         subject = _cue_subject(token)
