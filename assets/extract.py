@@ -10,7 +10,7 @@ entity id in a mention or a claim always has its `entities` row.
 import dagster as dg
 import polars as pl
 
-from assets.metadata import counts_markdown, markdown_table, table_metadata
+from assets.metadata import column_counts, markdown_table, table_metadata
 from pipelines.core import corpus_entities, incremental
 from pipelines.resources import NewsStorage
 
@@ -71,8 +71,7 @@ def link_corpus_entities(storage: NewsStorage):
         store.write("claims", "claims", claims)
 
     moved = alias.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
-    sources = dict(mentions.group_by("label_source").len().sort("len", descending=True).iter_rows())
-    labels = dict(mentions.group_by("label").len().sort("len", descending=True).iter_rows())
+    merged = moved.select("document_name", "document_label", "name", "label").unique()
     top = entities.head(10).select("name", "label", "country", "n_mentions", "n_documents")
     yield dg.MaterializeResult(
         asset_key="entities",
@@ -81,24 +80,7 @@ def link_corpus_entities(storage: NewsStorage):
             "top_10": dg.MetadataValue.md(markdown_table(top)),
             "document_entities_merged": moved.height,
             "merged_sample": dg.MetadataValue.md(
-                markdown_table(
-                    moved.join(
-                        document_mentions.select("doc_id", "entity_id", "entity_name", "label")
-                        .unique()
-                        .collect(),
-                        on=["doc_id", "entity_id"],
-                        how="left",
-                    )
-                    .select(
-                        pl.col("entity_name").alias("document_name"),
-                        pl.col("label_right").alias("document_label"),
-                        "name",
-                        "label",
-                    )
-                    .unique()
-                    .sort("name", "document_name")
-                    .head(10)
-                )
+                markdown_table(merged.sort("name", "document_name").head(10))
             ),
         },
     )
@@ -106,15 +88,14 @@ def link_corpus_entities(storage: NewsStorage):
         asset_key="entity_mentions",
         metadata={
             **table_metadata("entity_mentions", mentions),
-            "labels": counts_markdown(labels, "label"),
-            "label_sources": counts_markdown(sources, "label_source"),
+            "labels": column_counts(mentions, "label"),
+            "label_sources": column_counts(mentions, "label_source"),
         },
     )
-    types = dict(claims.group_by("claim_type").len().sort("len", descending=True).iter_rows())
     yield dg.MaterializeResult(
         asset_key="claims",
         metadata={
             **table_metadata("claims", claims),
-            "claims_by_type": counts_markdown(types, "claim_type"),
+            "claims_by_type": column_counts(claims, "claim_type"),
         },
     )

@@ -47,3 +47,9 @@ def table_metadata(table: str, frame: pl.LazyFrame | pl.DataFrame, n_preview: in
 def counts_markdown(counts: dict[str, int], key: str = "value") -> dg.MetadataValue:
     frame = pl.DataFrame({key: list(counts), "n": list(counts.values())})
     return dg.MetadataValue.md(markdown_table(frame))
+
+
+def column_counts(frame: pl.DataFrame, column: str) -> dg.MetadataValue:
+    """How many rows hold each value of the column, most frequent first, as a Markdown table."""
+    counts = frame.group_by(column).len().sort(["len", column], descending=[True, False])
+    return counts_markdown(dict(counts.iter_rows()), column)

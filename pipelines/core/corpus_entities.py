@@ -58,6 +58,8 @@ def document_entities(mentions: pl.LazyFrame) -> pl.DataFrame:
         .agg(
             pl.col("entity_name").first().alias("name"),
             pl.col("label").first(),
+            pl.col("entity_name").first().alias("document_name"),
+            pl.col("label").first().alias("document_label"),
             # rows written before sources were recorded count as evidence: never overruled
             pl.col("label_source").first().fill_null("evidence"),
         )
@@ -217,7 +219,8 @@ def _context_agrees(entities: pl.DataFrame, moves: pl.DataFrame) -> pl.DataFrame
 
 def aliases(mentions: pl.LazyFrame) -> pl.DataFrame:
     """(doc_id, entity_id) -> the corpus entity: `corpus_entity_id`, `name`, `label` and
-    `label_source`, for every entity of every document."""
+    `label_source`, for every entity of every document (with the document's own
+    `document_name` and `document_label`, to show what the merge changed)."""
     entities = join_surnames(vote_labels(document_entities(mentions)))
     ids = entities.select("key", "label").unique()
     ids = ids.with_columns(
@@ -228,7 +231,14 @@ def aliases(mentions: pl.LazyFrame) -> pl.DataFrame:
         )
     )
     return entities.join(ids, on=["key", "label"], how="left").select(
-        "doc_id", "entity_id", "corpus_entity_id", "name", "label", "label_source"
+        "doc_id",
+        "entity_id",
+        "corpus_entity_id",
+        "name",
+        "label",
+        "label_source",
+        "document_name",
+        "document_label",
     )
 
 
@@ -250,19 +260,23 @@ def entities_table(mentions: pl.LazyFrame) -> pl.LazyFrame:
 def resolve_mentions(mentions: pl.LazyFrame, alias: pl.DataFrame) -> pl.LazyFrame:
     """The mentions with their corpus entity: id, label, label source and canonical name (the
     name the `entities` table gives the entity)."""
+    corpus = alias.lazy().select(
+        "doc_id",
+        "entity_id",
+        "corpus_entity_id",
+        pl.col("name").alias("corpus_name"),
+        pl.col("label").alias("corpus_label"),
+        pl.col("label_source").alias("corpus_source"),
+    )
     linked = (
-        mentions.join(
-            alias.lazy().rename({"name": "corpus_name", "label": "corpus_label"}),
-            on=["doc_id", "entity_id"],
-            how="left",
-        )
+        mentions.join(corpus, on=["doc_id", "entity_id"], how="left")
         .with_columns(
             pl.coalesce("corpus_entity_id", "entity_id").alias("entity_id"),
             pl.coalesce("corpus_label", "label").alias("label"),
             pl.coalesce("corpus_name", "entity_name").alias("entity_name"),
-            pl.coalesce(pl.col("label_source_right"), pl.col("label_source")).alias("label_source"),
+            pl.coalesce("corpus_source", "label_source").alias("label_source"),
         )
-        .drop("corpus_entity_id", "corpus_label", "corpus_name", "label_source_right")
+        .drop("corpus_entity_id", "corpus_label", "corpus_name", "corpus_source")
     )
     names = entities_table(linked).select("entity_id", pl.col("name").alias("canonical"))
     return (
