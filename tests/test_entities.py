@@ -167,6 +167,18 @@ def test_organisation_nouns_beat_the_models_person(parse):
     assert len(yukos) == 3 and {(m.label, m.entity_name) for m in yukos} == {("ORG", "Yukos")}
 
 
+def test_a_body_named_after_its_leader_does_not_make_the_leader_an_organisation(parse):
+    _, _, mentions, _ = parse(
+        "Oil study\n\nThe study was ordered by the Reagan Administration. President Reagan "
+        "ordered it last September. Reagan's advisers backed it.\n"
+    )
+    assert [(m.text, m.label) for m in mentions] == [
+        ("Reagan Administration", "ORG"),
+        ("Reagan", "PERSON"),
+        ("Reagan", "PERSON"),
+    ]
+
+
 def test_generic_words_and_offices_are_no_organisations_of_their_own(parse):
     _, _, mentions, _ = parse(
         "The Bank of Japan said rates would stay. The Bank added that Finance Minister Kiichi "

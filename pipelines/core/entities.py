@@ -116,6 +116,10 @@ _ORG_RELATIONS = frozenset(
      "midfielder", "defender", "goalkeeper", "keeper", "captain", "fans", "supporters", "coach",
      "squad", "player", "players", "winger", "skipper", "stadium", "executives"]
 )  # fmt: skip
+# Last words of a body named after the person who leads it ("the Reagan Administration").
+_BODIES_NAMED_AFTER_A_PERSON = frozenset(
+    ["administration", "government", "cabinet", "campaign", "presidency", "doctrine", "era"]
+)
 # Last words of a club's name after its town.
 _CLUB_WORDS = frozenset(
     ["united", "city", "rovers", "athletic", "wanderers", "albion", "county", "town", "villa",
@@ -758,9 +762,15 @@ def _mark_organisation_short_forms(candidates: list[_Candidate], text: str) -> N
     """A name that begins an organisation's name in the same document, or is its initials, names
     an organisation too: "Piedmont" and "USAir" after "Piedmont Aviation Inc" and "USAir Group",
     "IISS" after "International Institute for Strategic Studies". A place the model did not call
-    one counts only when the document has nothing else in its country."""
+    one counts only when the document has nothing else in its country. A body named after its
+    leader says nothing of the leader ("President Reagan" after "the Reagan Administration")."""
     full = {c.key for c in candidates if c.label == "ORG" and c.place is None}
-    prefixes = {" ".join(k.split()[:n]) for k in full for n in range(1, len(k.split()))}
+    prefixes = {
+        " ".join(k.split()[:n])
+        for k in full
+        if k.split()[-1] not in _BODIES_NAMED_AFTER_A_PERSON
+        for n in range(1, len(k.split()))
+    }
     initials = {_initials(k) for k in full if len(_initials(k)) >= 2}
     countries = Counter(c.place.country for c in candidates if c.place and c.place.country)
     for c in candidates:
