@@ -180,3 +180,23 @@ def test_reported_speech_takes_the_whole_quotation_it_opens(parse):
     [q] = quotes(parse, text, ("indirect_quote",))
     assert q.text == "the mayor “has the courage to fight. He is not afraid of anyone.”"
     assert q.speaker_text == "The senator"
+
+
+def test_manner_of_speaking_verbs_are_cues(parse):
+    [q] = quotes(parse, "“Four more years!” the protesters chanted outside the hall.")
+    assert (q.claim_type, q.cue, q.speaker_text) == ("direct_quote", "chanted", "the protesters")
+
+
+def test_a_gerund_after_a_preposition_takes_the_main_verbs_subject(parse):
+    text = "“We will not stop,” the delegates shouted before asking him, “Where do we go now?”"
+    first, second = quotes(parse, text, ("direct_quote",))
+    assert (first.cue, first.speaker_text) == ("shouted", "the delegates")
+    assert (second.cue, second.speaker_text) == ("asking", "the delegates")
+
+
+def test_a_text_can_be_the_source_of_a_framed_phrase(parse):
+    [q] = quotes(
+        parse, "The statement described the test as “a grave threat.”", ("indirect_quote",)
+    )
+    assert q.speaker_text == "The statement"
+    assert q.text == "the test as “a grave threat.”"

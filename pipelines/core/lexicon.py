@@ -243,6 +243,28 @@ PERSON_NOUNS = frozenset(
         "governor",
         "regulator",
         "regulators",
+        "delegate",
+        "delegates",
+        "nominee",
+        "nominees",
+        "candidates",
+        "rival",
+        "rivals",
+        "opponent",
+        "opponents",
+        "ally",
+        "allies",
+        "colleague",
+        "colleagues",
+        "host",
+        "moderator",
+        "donor",
+        "donors",
+        "congressman",
+        "congresswoman",
+        "head",
+        "partner",
+        "partners",
     ]
 )
 
@@ -331,7 +353,53 @@ REPORTING_VERBS = frozenset(
         "signal",
         "told",
         "call",
+        # manners of speaking: "“U-S-A!” they chanted", "she shouted, “…”"
+        "shout",
+        "yell",
+        "scream",
+        "chant",
+        "sing",
+        "whisper",
+        "mutter",
+        "exclaim",
+        "quip",
+        "scold",
+        "chide",
+        "interrupt",
+        "interject",
     ]
+)
+# Nouns for someone unnamed ("someone shouted …") and for texts that speak for their authors
+# ("the statement called it “a grave threat”", "the email appears to contradict …").
+SOMEONE = frozenset({"someone", "somebody", "anyone", "anybody", "everyone", "everybody"})
+SPEAKING_TEXTS = frozenset(
+    {
+        "statement",
+        "report",
+        "letter",
+        "memo",
+        "email",
+        "e-mail",
+        "speech",
+        "poll",
+        "survey",
+        "study",
+        "article",
+        "editorial",
+        "column",
+        "book",
+        "ad",
+        "advertisement",
+        "tweet",
+        "post",
+        "website",
+        "document",
+        "complaint",
+        "lawsuit",
+        "filing",
+        "platform",
+        "resolution",
+    }
 )
 # Verbs that report evidence ("a poll shows …"), and sights that show without claiming.
 EVIDENCE_VERBS = frozenset({"show", "find", "indicate", "suggest", "reveal"})

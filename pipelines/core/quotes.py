@@ -32,6 +32,8 @@ from pipelines.core.lexicon import (
     PRONOUNS,
     REPORTING_VERBS,
     SIGHTS,
+    SOMEONE,
+    SPEAKING_TEXTS,
 )
 from pipelines.core.nlp import text_of
 from pipelines.core.sentences import Paragraph, SentenceIndex, paragraphs_of
@@ -245,13 +247,15 @@ def _noun_phrase(token: Token) -> tuple[int, int]:
 
 
 def _subject_of(verb: Token) -> Token | None:
-    """The verb's subject, climbing through conjoined and 'saying'-style verbs."""
+    """The verb's subject, climbing through conjoined, 'saying'-style and 'by saying' verbs."""
     for _ in range(3):
         for child in verb.children:
             if child.dep_ in ("nsubj", "nsubjpass", "csubj"):
                 return child
         if verb.dep_ in ("conj", "xcomp", "advcl") and verb.head is not verb:
             verb = verb.head
+        elif verb.dep_ == "pcomp" and verb.head.dep_ == "prep":
+            verb = verb.head.head  # "X began by saying", "X left before asking": X says
         else:
             break
     return None
@@ -815,7 +819,8 @@ _PHRASE_GOES_ON = frozenset({"of", "to", "from", "for", "against", "about", "wit
 
 def _can_speak(subject: Token, mentions: list[Mention]) -> bool:
     """A subject that can be the source of words: a named person, group or place, a personal
-    pronoun, or a description of people or a body ("the senator", "critics", "the council")."""
+    pronoun, someone, a description of people or a body ("the senator", "critics", "the
+    council"), or a text that speaks for its authors ("the statement", "a poll")."""
     if subject.lower_ in _EMPTY_SUBJECTS:
         return False
     if subject.lower_ in PRONOUNS or subject.lower_ in ("you", "who"):
@@ -823,7 +828,7 @@ def _can_speak(subject: Token, mentions: list[Mention]) -> bool:
     if _named(subject, mentions) is not None:
         return True
     lemma = subject.lemma_.lower()
-    return lemma in PERSON_NOUNS or subject.lower_ in PERSON_NOUNS or lemma in ORG_WORDS
+    return bool({lemma, subject.lower_} & (PERSON_NOUNS | ORG_WORDS | SOMEONE | SPEAKING_TEXTS))
 
 
 def _framing_verb(phrase: Token, start: int, end: int) -> tuple[Token, Token] | None:
