@@ -32,8 +32,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.core import gazetteer
-from pipelines.core.entities import name_key
-from pipelines.core.ids import entity_id_for
+from pipelines.core.ids import entity_id_for, name_key
 
 VOTED_LABELS = ("PERSON", "ORG", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "FAC")
 # Place labels the model alone gave (no gazetteer entry, or a town in a sports report): they
@@ -52,7 +51,7 @@ _ARTICLES = frozenset(["the", "a", "an"])
 
 def document_entities(mentions: pl.LazyFrame) -> pl.DataFrame:
     """One row per (document, entity) with the document's name, label and label source, and
-    the name's key (how names are compared, see `entities.name_key`)."""
+    the name's key (how names are compared, see `ids.name_key`)."""
     rows = (
         mentions.group_by("doc_id", "entity_id")
         .agg(

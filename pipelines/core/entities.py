@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
-from pipelines.core.ids import entity_id_for, mention_id_for
+from pipelines.core.ids import LEGAL_FORMS, entity_id_for, mention_id_for, name_key
 from pipelines.core.lexicon import ORG_WORDS, PERSON_NOUNS, TITLES
 from pipelines.core.nlp import text_of
 from pipelines.core.sentences import SentenceIndex
@@ -75,17 +75,12 @@ _DATELINE = re.compile(
     r" +[-–—]+ ",
     re.MULTILINE,
 )
-# Legal forms after a company's name, which name the same company with or without them.
-_LEGAL_FORMS = frozenset(
-    ["inc", "corp", "corporation", "co", "cos", "ltd", "limited", "plc", "llc", "lp", "ag",
-     "sa", "nv", "bv", "spa", "gmbh", "incorporated"]
-)  # fmt: skip
 # Words the model takes for names in wire-service tables ("Shr 10 cts vs 7 cts", "Avg shrs",
 # "Revs 38.1 mln"), and legal forms on their own.
 _NOT_NAMES = frozenset(
     ["avg", "revs", "rev", "shr", "shrs", "oper", "qtr", "mln", "bln", "dlrs", "cts", "pct",
      "vs", "net", "nil"]
-) | _LEGAL_FORMS  # fmt: skip
+) | LEGAL_FORMS  # fmt: skip
 # Last words of names that are not people's, though they start with a first name ("Satyajit
 # Ray Award", "Grace Church").
 _NOT_SURNAMES = frozenset(
@@ -181,20 +176,6 @@ class _Candidate:
     name: str | None = None  # a canonical name fixed by a rule ("Oscars", "Tories")
     known: bool = False  # named by the curated list
     by_evidence: bool = False  # the label came from evidence, not from the model's votes
-
-
-def name_key(name: str) -> str:
-    """How two surface forms are compared: case, dots, spacing, a leading "the" and a company's
-    legal form do not matter ("The Times" and "the Times", "U.S." and "US", "Exxon Corp" and
-    "Exxon")."""
-    words = name.replace(".", "").casefold().split()
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    while len(words) > 1 and words[-1].strip(",") in _LEGAL_FORMS:
-        words = words[:-1]
-        if len(words) > 1 and words[-1] in ("&", "and"):
-            words = words[:-1]
-    return " ".join(words).rstrip(",")
 
 
 # --- finding names -------------------------------------------------------------------------------

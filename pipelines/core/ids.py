@@ -15,8 +15,29 @@ def doc_id_for(source_path: str) -> str:
     return "d" + short_hash("doc", source_path)
 
 
+# Legal forms after a company's name, which name the same company with or without them.
+LEGAL_FORMS = frozenset(
+    ["inc", "corp", "corporation", "co", "cos", "ltd", "limited", "plc", "llc", "lp", "ag",
+     "sa", "nv", "bv", "spa", "gmbh", "incorporated"]
+)  # fmt: skip
+
+
+def name_key(name: str) -> str:
+    """How two surface forms are compared: case, dots, spacing, a leading "the" and a company's
+    legal form do not matter ("The Times" and "the Times", "U.S." and "US", "Exxon Corp" and
+    "Exxon")."""
+    words = name.replace(".", "").casefold().split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    while len(words) > 1 and words[-1].strip(",") in LEGAL_FORMS:
+        words = words[:-1]
+        if len(words) > 1 and words[-1] in ("&", "and"):
+            words = words[:-1]
+    return " ".join(words).rstrip(",")
+
+
 def entity_id_for(name: str, label: str) -> str:
-    """An entity's id depends on its canonical name and label only."""
+    """An entity's id depends on its canonical name (its `name_key`) and label only."""
     return "e" + short_hash("entity", label, name)
 
 
