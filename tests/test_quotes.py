@@ -200,3 +200,22 @@ def test_a_text_can_be_the_source_of_a_framed_phrase(parse):
     )
     assert q.speaker_text == "The statement"
     assert q.text == "the test as “a grave threat.”"
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        (
+            "The governor accused the banker of trying to “debase” the currency.",
+            "the banker of trying to “debase”",
+        ),
+        (
+            "The senator criticized the tax known as the “Cadillac tax” on Monday.",
+            "the tax known as the “Cadillac tax”",
+        ),
+    ],
+)
+def test_a_phrase_under_a_verb_without_a_doer_is_framed_by_the_verb_above(parse, text, content):
+    [q] = quotes(parse, text, ("indirect_quote",))
+    assert q.text == content
+    assert q.speaker_text.startswith("The ")

@@ -838,13 +838,21 @@ def _framing_verb(phrase: Token, start: int, end: int) -> tuple[Token, Token] | 
     token = phrase
     for _ in range(8):
         head = token.head
-        if head is token:
+        if head.i == token.i:  # the root
             return None
         inside = start <= head.idx < end
         if not inside and head.pos_ in ("VERB", "AUX") and head.lemma_ not in LIGHT_VERBS:
             return head, token
         token = head
     return None
+
+
+def _frames_nothing(verb: Token) -> bool:
+    """A verb with no doer of its own that modifies a noun or follows a preposition."""
+    if _subject_of(verb) is None:
+        return True
+    own = any(c.dep_ in ("nsubj", "nsubjpass", "csubj") for c in verb.children)
+    return not own and verb.dep_ in ("pcomp", "acl")
 
 
 def _phrase_end(words: Span) -> int:
@@ -876,6 +884,10 @@ def _framed_phrases(
             continue  # not a phrase, or already inside reported speech
         words = doc.char_span(claim.start, claim.end, alignment_mode="expand")
         framing = _framing_verb(words.root, claim.start, claim.end) if words else None
+        while framing is not None and _frames_nothing(framing[0]):
+            # a verb without a doer ("the loophole known as the “Cadillac tax”", "accused X of
+            # trying to “debase” …"): the phrase is framed by the next verb up
+            framing = _framing_verb(framing[0], claim.start, claim.end)
         if words is None or framing is None:
             continue
         verb, arm = framing
