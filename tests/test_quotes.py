@@ -219,3 +219,14 @@ def test_a_phrase_under_a_verb_without_a_doer_is_framed_by_the_verb_above(parse,
     [q] = quotes(parse, text, ("indirect_quote",))
     assert q.text == content
     assert q.speaker_text.startswith("The ")
+
+
+def test_curly_marks_of_the_wrong_shape_pair_by_their_neighbours():
+    text = "It was rated “Mostly False.“ Then:\n”Fear. That is all I feel.” ― Jane Doe"
+    assert spans(text) == ["Mostly False.", "Fear. That is all I feel."]
+
+
+def test_a_quote_signed_with_a_dash_is_the_signers(parse):
+    text = "Readers wrote in.\n“He scares me. His words make me afraid.” ― Krystal Correa\n"
+    [q] = quotes(parse, text, ("direct_quote",))
+    assert (q.speaker, q.cue) == ("Krystal Correa", "―")

@@ -112,14 +112,20 @@ class Quote:
 
 
 def _mark_role(text: str, mark: re.Match[str], is_open: bool) -> str:
-    """'open' or 'close' for a mark; a straight one is judged by its neighbours."""
+    """'open' or 'close' for a mark; a straight one, or a curly one of the wrong shape, is
+    judged by its neighbours."""
     char = mark.group()
+    before = text[mark.start() - 1] if mark.start() > 0 else "\n"
+    after = text[mark.end()] if mark.end() < len(text) else "\n"
+    # a curly mark of the wrong shape, as typed: “Mostly False.“ and ”Fear. …” close and open
+    if char in OPENING and is_open and before not in _OPEN_BEFORE and after in _CLOSE_AFTER:
+        return "close"
+    if char in CLOSING and not is_open and before in _OPEN_BEFORE and after.isalnum():
+        return "open"
     if char in OPENING or char == "``":
         return "open"
     if char in CLOSING:
         return "close"
-    before = text[mark.start() - 1] if mark.start() > 0 else "\n"
-    after = text[mark.end()] if mark.end() < len(text) else "\n"
     if before in _OPEN_BEFORE and after not in _CLOSE_AFTER:
         return "open"
     if after in _CLOSE_AFTER and before not in _OPEN_BEFORE:
@@ -581,6 +587,11 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
         cue = _find_cue(doc, span, quoted)
         sentence = sentences.at(span.start)
         paragraph = sentence.paragraph_index if sentence else -1
+        signed = _signed_quote(text, span, mentions)
+        if signed is not None:  # “…” ― Name
+            quotes.append(signed)
+            previous, previous_paragraph = signed, paragraph
+            continue
         woven = _is_scare_quote(text, span, sentences)
         if woven and (cue is None or not _introduces(cue, span)):
             partial = Quote("partial_quote", span.start, span.end, None, None, None, None)
@@ -612,6 +623,30 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
     claims = [*quotes, *reported]
     claims += _framed_phrases(doc, claims, resolver, mentions)
     return sorted(claims, key=lambda q: (q.start, q.end))
+
+
+_SIGNATURE_DASH = re.compile(r"[ \t]*[―—–][ \t]*")
+
+
+def _signed_quote(text: str, span: QuoteSpan, mentions: list[Mention]) -> Quote | None:
+    """A quote signed with a dash and a name that ends its line, as under a pull quote or an
+    epigraph ("“…” ― Jane Doe"): the name is the speaker, the dash the cue."""
+    if span.close_mark is None:
+        return None
+    dash = _SIGNATURE_DASH.match(text, span.close_mark + 1)
+    if dash is None:
+        return None
+    line_end = text.find("\n", dash.end())
+    line_end = len(text) if line_end < 0 else line_end
+    for m in mentions:
+        ends_line = text[m.char_end : line_end].strip(" \t.,") == ""
+        if m.char_start == dash.end() and m.label in ("PERSON", "ORG") and ends_line:
+            cue_start = text.index(dash.group().strip(" \t"), dash.start())
+            speaker = Speaker(m.entity_name, m.char_start, m.char_end, m.entity_id)
+            return Quote(
+                "direct_quote", span.start, span.end, speaker, cue_start, cue_start + 1, None
+            )
+    return None
 
 
 def _ends_like_speech(text: str, span: QuoteSpan) -> bool:
