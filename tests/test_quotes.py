@@ -71,6 +71,10 @@ def test_seed_article_quotes(parse):
     assert noose.speaker == "a western official"
     assert noose.outlet == "The Times"
     assert by_text("tighten the noose").claim_type == "partial_quote"
+    assert by_text("horrific").claim_type == "partial_quote"
+    scenes = by_text("“horrific” scenes")  # "an official who has predicted “horrific” scenes"
+    assert (scenes.claim_type, scenes.cue) == ("indirect_quote", "predicted")
+    assert scenes.speaker == "a western official"
     assert by_text("V").claim_type == "partial_quote"
     for c in claims:
         assert SEED_TEXT[c.char_start : c.char_end] == c.text

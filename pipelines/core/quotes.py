@@ -891,14 +891,22 @@ def _frames_nothing(verb: Token) -> bool:
 
 
 def _phrase_end(words: Span) -> int:
-    """Where a quoted phrase's words end: at its closing mark, or past a complement that
-    still belongs to it ("a “grave threat” to regional stability")."""
+    """Where a quoted phrase's words end: at its closing mark, at the noun it modifies
+    ("“horrific” scenes"), or past a complement that still belongs to it ("a “grave threat”
+    to regional stability")."""
     doc = words.doc
     last = words[-1]
     while last.i + 1 < len(doc) and _MARK.fullmatch(doc[last.i + 1].text):
         last = doc[last.i + 1]  # the closing mark
+    root = words.root
+    if root.dep_ in ("amod", "compound", "nmod") and root.head.i > last.i:
+        last = root.head  # a modifier: "predicted “horrific” scenes"
     after = doc[last.i + 1] if last.i + 1 < len(doc) else None
-    if after is not None and after.lower_ in _PHRASE_GOES_ON and after.head in words:
+    if (
+        after is not None
+        and after.lower_ in _PHRASE_GOES_ON
+        and after.head.i in range(words.start, last.i + 1)
+    ):
         last = max(last, after.right_edge, key=lambda t: t.i)
     return last.idx + len(last.text)
 
