@@ -234,3 +234,15 @@ def test_a_quote_signed_with_a_dash_is_the_signers(parse):
     text = "Readers wrote in.\n“He scares me. His words make me afraid.” ― Krystal Correa\n"
     [q] = quotes(parse, text, ("direct_quote",))
     assert (q.speaker, q.cue) == ("Krystal Correa", "―")
+
+
+def test_a_cue_with_its_own_clause_after_a_quote_is_not_that_quotes(parse):
+    text = (
+        'Japan branded the regime an "outlaw nation in the neighborhood." '
+        'Russia insisted that the regime "stop its dangerous escapades."'
+    )
+    claims = quotes(parse, text, ("direct_quote", "indirect_quote"))
+    assert [(q.cue, q.speaker_text) for q in claims] == [
+        ("branded", "Japan"),
+        ("insisted", "Russia"),
+    ]

@@ -479,10 +479,12 @@ def _introduces_next_quote(cue: Token) -> bool:
 
 def _may_follow(token: Token, after: list[Token], ends_sentence: bool) -> bool:
     """Whether a cue after the quote can be the quote's. After a quote that ends a sentence
-    ("….” She adds, “…”) only a cue right after the mark, not one that opens the next quote."""
+    ("….” She adds, “…”) only a cue right after the mark, not one that opens the next quote
+    or reports a clause of its own ("….” Russia insisted that …")."""
     if not ends_sentence:
         return True
-    if _introduces_next_quote(token):
+    own_clause = any(c.dep_ == "ccomp" and c.i > token.i for c in token.children)
+    if _introduces_next_quote(token) or own_clause:
         return False
     position = after.index(token)
     subject = _subject_of(token)
