@@ -210,8 +210,8 @@ def test_a_text_can_be_the_source_of_a_framed_phrase(parse):
     ("text", "content"),
     [
         (
-            "The governor accused the banker of trying to “debase” the currency.",
-            "the banker of trying to “debase”",
+            "The governor grilled the banker about trying to “debase” the currency.",
+            "the banker about trying to “debase”",
         ),
         (
             "The senator criticized the tax known as the “Cadillac tax” on Monday.",
@@ -246,3 +246,25 @@ def test_a_cue_with_its_own_clause_after_a_quote_is_not_that_quotes(parse):
         ("branded", "Japan"),
         ("insisted", "Russia"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "cue", "content"),
+    [
+        (
+            "The union endorsed the senator for re-election on Friday.",
+            "The union",
+            "endorsed",
+            "the senator for re-election",
+        ),
+        (
+            "The mayor accused the council of wasting money.",
+            "The mayor",
+            "accused",
+            "the council of wasting money",
+        ),
+    ],
+)
+def test_a_verb_of_stance_attributes_what_it_judges(parse, text, speaker, cue, content):
+    [q] = quotes(parse, text, ("indirect_quote",))
+    assert (q.speaker_text, q.cue, q.text) == (speaker, cue, content)

@@ -401,6 +401,56 @@ SPEAKING_TEXTS = frozenset(
         "resolution",
     }
 )
+# Verbs of stance and judgement: what their subject backs or condemns is an attribution of its
+# own ("X endorsed Y", "X accused Y of Z", "X praised Y for Z").
+STANCE_VERBS = frozenset(
+    {
+        "endorse",
+        "support",
+        "oppose",
+        "criticize",
+        "criticise",
+        "accuse",
+        "defend",
+        "praise",
+        "blame",
+        "condemn",
+        "applaud",
+        "reject",
+        "welcome",
+        "back",
+        "favor",
+        "favour",
+        "denounce",
+        "slam",
+        "blast",
+        "hail",
+        "laud",
+        "commend",
+        "decry",
+        "dismiss",
+        "dispute",
+        "mock",
+        "ridicule",
+        "question",
+        "challenge",
+        "attack",
+        "thank",
+        "congratulate",
+        "embrace",
+        "approve",
+        "admire",
+        "fault",
+        "rebuke",
+        "chastise",
+        "lambaste",
+        "berate",
+        "assail",
+        "deride",
+        "disparage",
+        "insult",
+    }
+)
 # Verbs that report evidence ("a poll shows …"), and sights that show without claiming.
 EVIDENCE_VERBS = frozenset({"show", "find", "indicate", "suggest", "reveal"})
 SIGHTS = frozenset(

@@ -34,6 +34,7 @@ from pipelines.core.lexicon import (
     SIGHTS,
     SOMEONE,
     SPEAKING_TEXTS,
+    STANCE_VERBS,
 )
 from pipelines.core.nlp import text_of
 from pipelines.core.sentences import Paragraph, SentenceIndex, paragraphs_of
@@ -704,7 +705,17 @@ def _reported_content(cue: Token) -> list[Token]:
         for child in cue.children:
             if child.dep_ == "prep" and child.lower_ in ("for", "on"):
                 return [t for t in child.subtree if t is not child]
+    if cue.lemma_ in STANCE_VERBS and "dobj" in children:  # "endorsed X", "accused X of Y"
+        first = children["dobj"]
+        last = max(
+            [first, *(c for c in cue.rights if c.dep_ == "prep" and c.lower_ in _STANCE_PREPS)],
+            key=lambda t: t.i,
+        )
+        return list(cue.doc[first.left_edge.i : last.right_edge.i + 1])
     return []
+
+
+_STANCE_PREPS = ("as", "for", "of", "over")
 
 
 # Words that open an aside after a quoted phrase: "…,” which raised concerns", "…,” though
@@ -768,7 +779,8 @@ def _reported_speech(
     found: list[Quote] = []
     every_quote = _Quoted((s.start, s.end) for s in spans)
     for token in doc:
-        if not _is_cue(token) or sentences.is_boilerplate(token.idx):
+        stance = token.pos_ == "VERB" and token.lemma_ in STANCE_VERBS
+        if not (_is_cue(token) or stance) or sentences.is_boilerplate(token.idx):
             continue
         if token.idx in every_quote:
             continue
@@ -930,8 +942,8 @@ def _framed_phrases(
         words = doc.char_span(claim.start, claim.end, alignment_mode="expand")
         framing = _framing_verb(words.root, claim.start, claim.end) if words else None
         while framing is not None and _frames_nothing(framing[0]):
-            # a verb without a doer ("the loophole known as the “Cadillac tax”", "accused X of
-            # trying to “debase” …"): the phrase is framed by the next verb up
+            # a verb without a doer ("the loophole known as the “Cadillac tax”", "grilled X
+            # about trying to “debase” …"): the phrase is framed by the next verb up
             framing = _framing_verb(framing[0], claim.start, claim.end)
         if words is None or framing is None:
             continue
