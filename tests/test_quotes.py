@@ -268,3 +268,13 @@ def test_a_cue_with_its_own_clause_after_a_quote_is_not_that_quotes(parse):
 def test_a_verb_of_stance_attributes_what_it_judges(parse, text, speaker, cue, content):
     [q] = quotes(parse, text, ("indirect_quote",))
     assert (q.speaker_text, q.cue, q.text) == (speaker, cue, content)
+
+
+def test_reported_thought_is_attributed(parse):
+    text = "Party leaders fear that the vote will split the coalition."
+    [q] = quotes(parse, text, ("indirect_quote",))
+    assert (q.speaker_text, q.cue, q.text) == (
+        "Party leaders",
+        "fear",
+        "that the vote will split the coalition",
+    )

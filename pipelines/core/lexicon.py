@@ -451,6 +451,34 @@ STANCE_VERBS = frozenset(
         "insult",
     }
 )
+# Verbs of thought and feeling with a clause ("X fears that …", "X expects …"): reported
+# thought is attributed as speech is.
+THOUGHT_VERBS = frozenset(
+    {
+        "expect",
+        "fear",
+        "worry",
+        "doubt",
+        "wonder",
+        "suspect",
+        "assume",
+        "realize",
+        "realise",
+        "understand",
+        "recognize",
+        "recognise",
+        "learn",
+        "hear",
+        "remember",
+        "guess",
+        "figure",
+        "reckon",
+        "imagine",
+        "regret",
+        "accept",
+        "hope",
+    }
+)
 # Verbs that report evidence ("a poll shows …"), and sights that show without claiming.
 EVIDENCE_VERBS = frozenset({"show", "find", "indicate", "suggest", "reveal"})
 SIGHTS = frozenset(

@@ -35,6 +35,7 @@ from pipelines.core.lexicon import (
     SOMEONE,
     SPEAKING_TEXTS,
     STANCE_VERBS,
+    THOUGHT_VERBS,
 )
 from pipelines.core.nlp import text_of
 from pipelines.core.sentences import Paragraph, SentenceIndex, paragraphs_of
@@ -779,7 +780,7 @@ def _reported_speech(
     found: list[Quote] = []
     every_quote = _Quoted((s.start, s.end) for s in spans)
     for token in doc:
-        stance = token.pos_ == "VERB" and token.lemma_ in STANCE_VERBS
+        stance = token.pos_ == "VERB" and token.lemma_ in STANCE_VERBS | THOUGHT_VERBS
         if not (_is_cue(token) or stance) or sentences.is_boilerplate(token.idx):
             continue
         if token.idx in every_quote:
