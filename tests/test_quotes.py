@@ -278,3 +278,11 @@ def test_reported_thought_is_attributed(parse):
         "fear",
         "that the vote will split the coalition",
     )
+
+
+def test_an_owned_statement_with_a_that_clause_is_its_owners(parse):
+    text = "The senator rejected the governor's assertion that the budget was balanced."
+    owned = [q for q in quotes(parse, text, ("indirect_quote",)) if q.cue == "assertion"]
+    assert [(q.speaker, q.text) for q in owned] == [
+        ("the governor", "that the budget was balanced")
+    ]

@@ -479,6 +479,33 @@ THOUGHT_VERBS = frozenset(
         "hope",
     }
 )
+# Nouns of saying that take a that-clause and an owner: "Trump's claim that …".
+SAYING_NOUNS = frozenset(
+    {
+        "claim",
+        "statement",
+        "assertion",
+        "argument",
+        "suggestion",
+        "accusation",
+        "allegation",
+        "charge",
+        "warning",
+        "promise",
+        "pledge",
+        "insistence",
+        "contention",
+        "belief",
+        "view",
+        "prediction",
+        "remark",
+        "comment",
+        "admission",
+        "announcement",
+        "explanation",
+        "assurance",
+    }
+)
 # Verbs that report evidence ("a poll shows …"), and sights that show without claiming.
 EVIDENCE_VERBS = frozenset({"show", "find", "indicate", "suggest", "reveal"})
 SIGHTS = frozenset(
@@ -551,6 +578,10 @@ LIGHT_VERBS = frozenset(
 PRONOUNS = {
     "he": "male",
     "him": "male",
+    "his": "male",
+    "their": "plural",
+    "my": "first",
+    "our": "first",
     "she": "female",
     "her": "female",
     "they": "plural",

@@ -31,6 +31,7 @@ from pipelines.core.lexicon import (
     PERSON_NOUNS,
     PRONOUNS,
     REPORTING_VERBS,
+    SAYING_NOUNS,
     SIGHTS,
     SOMEONE,
     SPEAKING_TEXTS,
@@ -621,6 +622,7 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
     direct = [(q.start, q.end) for q in quotes if q.claim_type == "direct_quote"]
     reported = _reported_speech(doc, sentences, direct, every_span, resolver, mentions)
     reported += _colon_attributions(doc, sentences, mentions, direct)
+    reported += _owned_statements(doc, sentences, direct, resolver, mentions)
     for partial, speech in woven_speech:
         held = any(_overlaps(partial.start, partial.end, [(r.start, r.end)]) for r in reported)
         quotes.append(partial if held else speech)
@@ -811,6 +813,52 @@ def _reported_speech(
                 token.idx,
                 token.idx + len(token.text),
                 _outlet_for(token, mentions),
+            )
+        )
+    return found
+
+
+def _owned_statements(
+    doc: Doc,
+    sentences: SentenceIndex,
+    quoted: list[tuple[int, int]],
+    resolver: _Resolver,
+    mentions: list[Mention],
+) -> list[Quote]:
+    """ "Trump's claim that …", "the governor's assertion that …": a noun of saying with its
+    owner and a that-clause is an attribution, the owner its source and the noun its cue."""
+    found: list[Quote] = []
+    for noun in doc:
+        if noun.pos_ != "NOUN" or noun.lemma_.lower() not in SAYING_NOUNS:
+            continue
+        if sentences.is_boilerplate(noun.idx):
+            continue
+        owner = next((c for c in noun.children if c.dep_ == "poss"), None)
+        clause = next(
+            (
+                c
+                for c in noun.children
+                if c.dep_ in ("acl", "ccomp")
+                and c.i > noun.i
+                and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
+            ),
+            None,
+        )
+        if owner is None or clause is None or not _can_speak(owner, mentions):
+            continue
+        words = [t for t in clause.subtree if not t.is_punct or _MARK.fullmatch(t.text)]
+        start, end = words[0].idx, words[-1].idx + len(words[-1].text)
+        if len(words) < 3 or _overlaps(start, end, quoted):
+            continue
+        found.append(
+            Quote(
+                "indirect_quote",
+                start,
+                end,
+                _speaker(owner, resolver, mentions),
+                noun.idx,
+                noun.idx + len(noun.text),
+                None,
             )
         )
     return found
