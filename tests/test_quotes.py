@@ -286,3 +286,14 @@ def test_an_owned_statement_with_a_that_clause_is_its_owners(parse):
     assert [(q.speaker, q.text) for q in owned] == [
         ("the governor", "that the budget was balanced")
     ]
+
+
+def test_an_adjective_with_a_clause_states_its_subjects_belief(parse):
+    text = "Republicans are worried that the nominee will lose the state."
+    [q] = quotes(parse, text, ("indirect_quote",))
+    assert (q.speaker_text, q.cue, q.text) == (
+        "Republicans",
+        "worried",
+        "that the nominee will lose the state",
+    )
+    assert quotes(parse, "It is clear that the plan failed.", ("indirect_quote",)) == []

@@ -623,6 +623,7 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
     reported = _reported_speech(doc, sentences, direct, every_span, resolver, mentions)
     reported += _colon_attributions(doc, sentences, mentions, direct)
     reported += _owned_statements(doc, sentences, direct, resolver, mentions)
+    reported += _held_attitudes(doc, sentences, direct, resolver, mentions)
     for partial, speech in woven_speech:
         held = any(_overlaps(partial.start, partial.end, [(r.start, r.end)]) for r in reported)
         quotes.append(partial if held else speech)
@@ -861,6 +862,35 @@ def _owned_statements(
                 None,
             )
         )
+    return found
+
+
+def _held_attitudes(
+    doc: Doc,
+    sentences: SentenceIndex,
+    quoted: list[tuple[int, int]],
+    resolver: _Resolver,
+    mentions: list[Mention],
+) -> list[Quote]:
+    """ "The mayor is confident that …", "Republicans are worried (that) …": an adjective with a
+    clause of its own states its subject's belief or fear; the adjective is the cue."""
+    found: list[Quote] = []
+    for adjective in doc:
+        if adjective.pos_ != "ADJ" or adjective.dep_ != "acomp":
+            continue
+        clause = next((c for c in adjective.children if c.dep_ == "ccomp"), None)
+        subject = _subject_of(adjective.head)
+        if clause is None or subject is None or not _can_speak(subject, mentions):
+            continue
+        if sentences.is_boilerplate(adjective.idx) or subject.i > adjective.i:
+            continue
+        words = [t for t in clause.subtree if not t.is_punct or _MARK.fullmatch(t.text)]
+        start, end = words[0].idx, words[-1].idx + len(words[-1].text)
+        if len(words) < 3 or _overlaps(start, end, quoted):
+            continue
+        end_of_cue = adjective.idx + len(adjective.text)
+        speaker = _speaker(subject, resolver, mentions)
+        found.append(Quote("indirect_quote", start, end, speaker, adjective.idx, end_of_cue, None))
     return found
 
 
