@@ -243,6 +243,13 @@ PERSON_NOUNS = frozenset(
         "governor",
         "regulator",
         "regulators",
+    ]
+)
+
+# More descriptions of people who speak in political news, for quote speakers only (the entity
+# extractor reads PERSON_NOUNS for appositions, where "head" or "partner" could be a firm's).
+SPEAKER_NOUNS = PERSON_NOUNS | frozenset(
+    [
         "delegate",
         "delegates",
         "nominee",

@@ -28,12 +28,12 @@ from pipelines.core.lexicon import (
     LIGHT_VERBS,
     ORG_WORDS,
     OUTLET_WORDS,
-    PERSON_NOUNS,
     PRONOUNS,
     REPORTING_VERBS,
     SAYING_NOUNS,
     SIGHTS,
     SOMEONE,
+    SPEAKER_NOUNS,
     SPEAKING_TEXTS,
     STANCE_VERBS,
     THOUGHT_VERBS,
@@ -359,7 +359,7 @@ class _Resolver:
                     )
                 )
         for token in doc:
-            if token.pos_ != "NOUN" or token.lower_ not in PERSON_NOUNS or token.idx in quoted:
+            if token.pos_ != "NOUN" or token.lower_ not in SPEAKER_NOUNS or token.idx in quoted:
                 continue
             if token.dep_ == "appos" and token.head.idx in person_at:
                 continue  # "Gady, a research fellow": the name stands for both
@@ -956,7 +956,7 @@ def _can_speak(subject: Token, mentions: list[Mention]) -> bool:
     if _named(subject, mentions) is not None:
         return True
     lemma = subject.lemma_.lower()
-    return bool({lemma, subject.lower_} & (PERSON_NOUNS | ORG_WORDS | SOMEONE | SPEAKING_TEXTS))
+    return bool({lemma, subject.lower_} & (SPEAKER_NOUNS | ORG_WORDS | SOMEONE | SPEAKING_TEXTS))
 
 
 def _framing_verb(phrase: Token, start: int, end: int) -> tuple[Token, Token] | None:
