@@ -297,3 +297,13 @@ def test_an_adjective_with_a_clause_states_its_subjects_belief(parse):
         "that the nominee will lose the state",
     )
     assert quotes(parse, "It is clear that the plan failed.", ("indirect_quote",)) == []
+
+
+def test_an_unnamed_many_can_frame_a_phrase(parse):
+    text = "Some remember the senator as “a true believer.”"
+    [q] = quotes(parse, text, ("indirect_quote",))
+    assert (q.speaker_text, q.cue, q.text) == (
+        "Some",
+        "remember",
+        "the senator as “a true believer.”",
+    )

@@ -376,9 +376,24 @@ REPORTING_VERBS = frozenset(
         "interject",
     ]
 )
-# Nouns for someone unnamed ("someone shouted …") and for texts that speak for their authors
-# ("the statement called it “a grave threat”", "the email appears to contradict …").
-SOMEONE = frozenset({"someone", "somebody", "anyone", "anybody", "everyone", "everybody"})
+# Words for someone unnamed ("someone shouted …", "many hail it as “a classic”") and for texts
+# that speak for their authors ("the statement called it “a grave threat”", "the email …").
+SOMEONE = frozenset(
+    {
+        "someone",
+        "somebody",
+        "anyone",
+        "anybody",
+        "everyone",
+        "everybody",
+        "many",
+        "some",
+        "others",
+        "few",
+        "most",
+        "several",
+    }
+)
 SPEAKING_TEXTS = frozenset(
     {
         "statement",
