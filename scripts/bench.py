@@ -190,9 +190,9 @@ def main() -> None:
         return
     corpora = [c.resolve() for c in (args.corpus or [CORPORA / "bbc"])]
     work = args.keep or Path(tempfile.mkdtemp(prefix="news-bench-"))
-    if work.exists() and args.keep:
+    if args.keep and work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)  # mkdtemp made it already when --keep is not given
     seeds, data, home = work / "seeds", work / "data", work / "dagster_home"
     copy_corpus(corpora, seeds)
     files = sorted(seeds.rglob("*.txt"))
