@@ -49,6 +49,7 @@ _MARK = re.compile(r"''|``|[“”„«»\"]")
 _OPEN_BEFORE = set(" \t\n\r([{—–-/:;")
 _CLOSE_AFTER = set(" \t\n\r.,;:!?)]}—–-/")
 _TERMINAL = set(".?!,…")
+_JUDGING_VERBS = STANCE_VERBS | THOUGHT_VERBS
 _FEMALE_NOUNS = {
     "woman",
     "women",
@@ -783,7 +784,7 @@ def _reported_speech(
     found: list[Quote] = []
     every_quote = _Quoted((s.start, s.end) for s in spans)
     for token in doc:
-        stance = token.pos_ == "VERB" and token.lemma_ in STANCE_VERBS | THOUGHT_VERBS
+        stance = token.pos_ == "VERB" and token.lemma_ in _JUDGING_VERBS
         if not (_is_cue(token) or stance) or sentences.is_boilerplate(token.idx):
             continue
         if token.idx in every_quote:
