@@ -4,6 +4,8 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import dagster as dg
+import polars as pl
+import pyarrow as pa
 
 from assets.metadata import counts_markdown, table_metadata
 from pipelines.core import inventory
@@ -20,6 +22,16 @@ raw_news_files = dg.AssetSpec(
     kinds={"file"},
     owners=OWNERS,
 )
+
+
+def _previous_scan(store, context: dg.AssetExecutionContext) -> pl.DataFrame | None:
+    """The last scan's rows, to skip reading files that have not changed; None when there is
+    none or it was written before file signatures were kept (then every file is read)."""
+    try:
+        return store.read("source_files")
+    except (pa.ArrowInvalid, ValueError, KeyError) as exc:
+        context.log.info(f"reading every file: the last scan cannot be reused ({exc})")
+        return None
 
 
 @dg.multi_asset(
@@ -55,7 +67,9 @@ def scan_seeds(context: dg.AssetExecutionContext, storage: NewsStorage):
     leftovers = store.clean_all_temporaries()
     if leftovers:
         context.log.info(f"removed {leftovers} temporary files left by killed runs")
-    files, refused = inventory.scan(settings.seeds_dir, settings.max_file_bytes)
+    files, refused = inventory.scan(
+        settings.seeds_dir, settings.max_file_bytes, _previous_scan(store, context)
+    )
     committed = set(load_manifest(store).documents())
     now = datetime.now(UTC).replace(tzinfo=None)
     rejected = inventory.rejected_frame(refused, store.read("rejected_files"), now, committed)

@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -42,6 +42,9 @@ class RawFile:
 
     source_path: str  # relative to the seeds folder, with forward slashes
     path: Path
+    # what the file system says of the file when it was found (size, times, inode, of the link
+    # and of what it leads to): the same signature on the next run means the same content
+    signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Document:
     text: str
     encoding: str
     n_bytes: int
+    signature: str | None = None  # the file's `RawFile.signature` when it was found
 
     @property
     def n_chars(self) -> int:
@@ -126,17 +130,34 @@ def find_raw_files(seeds_dir: Path) -> tuple[list[RawFile], list[Rejection]]:
             refused.append(Rejection(relative, reason))
             continue
         try:
-            mode = path.stat().st_mode
+            status = path.stat()
+            link = path.lstat() if is_link else status
         except OSError as exc:
             refused.append(Rejection(relative, _os_reason(exc, is_link)))
             continue
-        if stat.S_ISDIR(mode):
+        if stat.S_ISDIR(status.st_mode):
             continue  # a folder named like a file: rglob searches it
-        if not stat.S_ISREG(mode):
-            refused.append(Rejection(relative, _not_regular(mode)))
+        if not stat.S_ISREG(status.st_mode):
+            refused.append(Rejection(relative, _not_regular(status.st_mode)))
             continue
-        found.append(RawFile(relative, path))
+        found.append(RawFile(relative, path, _signature(status, link)))
     return found, refused
+
+
+def _signature(status: os.stat_result, link: os.stat_result) -> str:
+    """Size, modification and change times (ns) and inode of the file and of the link to it. A
+    write always moves the change time, which no one can set back, so an equal signature means
+    the bytes were not touched."""
+    fields = (
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+        status.st_ino,
+        status.st_dev,
+        link.st_ctime_ns,
+        link.st_ino,
+    )
+    return ":".join(str(f) for f in fields)
 
 
 def _control_reason(text: str, where: str, pattern: re.Pattern[str] = _CONTROL) -> str | None:
@@ -267,16 +288,23 @@ def read_document(raw_file: RawFile, max_bytes: int) -> Document:
         text=text,
         encoding=encoding,
         n_bytes=len(raw),
+        signature=raw_file.signature,
     )
 
 
-def read_documents(seeds_dir: Path, max_bytes: int) -> Iterator[Document | Rejection]:
-    """Each file in the folder as a document or a refusal, never an exception."""
+def read_documents(
+    seeds_dir: Path, max_bytes: int, unchanged: Callable[[RawFile], bool] = lambda _f: False
+) -> Iterator[Document | Rejection | RawFile]:
+    """Each file in the folder as a document or a refusal, never an exception; a file that
+    `unchanged` says was read before as it is now comes back unread, as its `RawFile`."""
     if not seeds_dir.is_dir():
         raise FileNotFoundError(f"seeds folder {seeds_dir} does not exist (NEWS_SEEDS_DIR)")
     raw_files, refused = find_raw_files(seeds_dir)
     yield from refused
     for raw_file in raw_files:
+        if unchanged(raw_file):
+            yield raw_file
+            continue
         try:
             yield read_document(raw_file, max_bytes)
         except RejectedFile as exc:

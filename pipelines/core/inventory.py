@@ -7,17 +7,36 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.core.documents import Document, Rejection, read_documents
+from pipelines.core.documents import Document, RawFile, Rejection, read_documents
 from pipelines.core.ids import doc_id_for
 from pipelines.core.tables import polars_schema
 
 
-def scan(seeds_dir: Path, max_bytes: int) -> tuple[pl.DataFrame, list[Rejection]]:
-    """`source_files` rows for every file, and the refusals."""
+def scan(
+    seeds_dir: Path, max_bytes: int, previous: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, list[Rejection]]:
+    """`source_files` rows for every file, and the refusals. A file accepted by the previous
+    scan (`previous`, the last `source_files`) whose signature is the same is not read again: a
+    run over an unchanged folder of thousands of articles only lists it."""
+    known: dict[str, dict] = {}
+    if previous is not None:
+        accepted = previous.filter(pl.col("accepted") & pl.col("file_signature").is_not_null())
+        known = {row["source_path"]: row for row in accepted.iter_rows(named=True)}
+
+    def unchanged(raw_file: RawFile) -> bool:
+        row = known.get(raw_file.source_path)
+        return (
+            row is not None
+            and row["file_signature"] == raw_file.signature
+            and row["n_bytes"] <= max_bytes  # the limit may have been lowered since
+        )
+
     rows: list[dict] = []
     refused: list[Rejection] = []
-    for item in read_documents(seeds_dir, max_bytes):
-        if isinstance(item, Document):
+    for item in read_documents(seeds_dir, max_bytes, unchanged):
+        if isinstance(item, RawFile):
+            rows.append(known[item.source_path])
+        elif isinstance(item, Document):
             rows.append(
                 {
                     "source_path": item.source_path,
@@ -27,6 +46,7 @@ def scan(seeds_dir: Path, max_bytes: int) -> tuple[pl.DataFrame, list[Rejection]
                     "encoding": item.encoding,
                     "accepted": True,
                     "reason": None,
+                    "file_signature": item.signature,
                 }
             )
         else:
@@ -40,6 +60,7 @@ def scan(seeds_dir: Path, max_bytes: int) -> tuple[pl.DataFrame, list[Rejection]
                     "encoding": None,
                     "accepted": False,
                     "reason": item.reason,
+                    "file_signature": None,
                 }
             )
     return pl.DataFrame(rows, schema=polars_schema("source_files")), refused

@@ -32,6 +32,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("encoding", pa.string()),
             ("accepted", pa.bool_()),
             ("reason", pa.string()),
+            ("file_signature", pa.string()),  # size, times, inode: unchanged files are not read
         ]
     ),
     "rejected_files": pa.schema(
