@@ -820,6 +820,16 @@ def _reported_speech(
     return found
 
 
+def _clause_span(clause: Token, quoted: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The characters of a reported clause (its punctuation trimmed, quote marks kept), unless
+    it is too short to be a claim or a quote already holds it."""
+    words = [t for t in clause.subtree if not t.is_punct or _MARK.fullmatch(t.text)]
+    start, end = words[0].idx, words[-1].idx + len(words[-1].text)
+    if len(words) < 3 or _overlaps(start, end, quoted):
+        return None
+    return start, end
+
+
 def _owned_statements(
     doc: Doc,
     sentences: SentenceIndex,
@@ -848,15 +858,13 @@ def _owned_statements(
         )
         if owner is None or clause is None or not _can_speak(owner, mentions):
             continue
-        words = [t for t in clause.subtree if not t.is_punct or _MARK.fullmatch(t.text)]
-        start, end = words[0].idx, words[-1].idx + len(words[-1].text)
-        if len(words) < 3 or _overlaps(start, end, quoted):
+        span = _clause_span(clause, quoted)
+        if span is None:
             continue
         found.append(
             Quote(
                 "indirect_quote",
-                start,
-                end,
+                *span,
                 _speaker(owner, resolver, mentions),
                 noun.idx,
                 noun.idx + len(noun.text),
@@ -885,13 +893,12 @@ def _held_attitudes(
             continue
         if sentences.is_boilerplate(adjective.idx) or subject.i > adjective.i:
             continue
-        words = [t for t in clause.subtree if not t.is_punct or _MARK.fullmatch(t.text)]
-        start, end = words[0].idx, words[-1].idx + len(words[-1].text)
-        if len(words) < 3 or _overlaps(start, end, quoted):
+        span = _clause_span(clause, quoted)
+        if span is None:
             continue
         end_of_cue = adjective.idx + len(adjective.text)
         speaker = _speaker(subject, resolver, mentions)
-        found.append(Quote("indirect_quote", start, end, speaker, adjective.idx, end_of_cue, None))
+        found.append(Quote("indirect_quote", *span, speaker, adjective.idx, end_of_cue, None))
     return found
 
 
