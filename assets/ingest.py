@@ -10,6 +10,7 @@ import pyarrow as pa
 from assets.metadata import counts_markdown, table_metadata
 from pipelines.core import inventory
 from pipelines.core.incremental import load_manifest
+from pipelines.core.store import ParquetStore
 from pipelines.resources import NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -24,9 +25,9 @@ raw_news_files = dg.AssetSpec(
 )
 
 
-def _previous_scan(store, context: dg.AssetExecutionContext) -> pl.DataFrame | None:
-    """The last scan's rows, to skip reading files that have not changed; None when there is
-    none or it was written before file signatures were kept (then every file is read)."""
+def _previous_scan(store: ParquetStore, context: dg.AssetExecutionContext) -> pl.DataFrame | None:
+    """The last scan's rows (none on a first run), to skip reading files that have not changed;
+    None when it was written before file signatures were kept (then every file is read)."""
     try:
         return store.read("source_files")
     except (pa.ArrowInvalid, ValueError, KeyError) as exc:
