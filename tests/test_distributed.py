@@ -26,19 +26,14 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from pipelines.core.incremental import SHARDS
+from pipelines.core.tables import PRIMARY_KEYS
 from tests.conftest import ROOT, SHARED, materialize_all
 
 pytestmark = pytest.mark.slow
 
 BBC = SHARED / "corpora" / "bbc"
 BIN = Path(sys.executable).parent
-TABLES = {
-    "documents": "doc_id",
-    "sentences": "sentence_id",
-    "entity_mentions": "mention_id",
-    "claims": "claim_id",
-    "entities": "entity_id",
-}
+TABLES = PRIMARY_KEYS  # the contract tables and their keys
 # The orchestration a backfill with NEWS_SHARDS_PER_RUN=1 performs: the scan, one run per shard
 # (runs side by side: four orchestrating processes here, each with four shards in turn), then the
 # usual run, which parses nothing more and checks and loads what the shards wrote. It runs in

@@ -28,6 +28,11 @@ def _entities(mentions) -> dict[str, tuple[str, str | None]]:
     return {name: next(iter(v)) for name, v in found.items()}
 
 
+def _by_text(mentions) -> dict[str, tuple[str, str, str | None]]:
+    """Mention text -> (entity name, label, country)."""
+    return {m.text: (m.entity_name, m.label, m.country) for m in mentions}
+
+
 @pytest.fixture(scope="module")
 def seed(parse):
     return parse(SEED_TEXT, "dseed")
@@ -142,7 +147,7 @@ def test_groups_are_named_in_the_plural(parse):
         "The Tory leader said Tories and Republicans would agree with a Republican senator, "
         "and American voters agreed with the Americans in Texas."
     )
-    names = {m.text: (m.entity_name, m.label, m.country) for m in mentions}
+    names = _by_text(mentions)
     # a party is one organisation by all its names, as Labour is the Labour Party
     assert names["Tory"] == names["Tories"] == ("Conservative Party", "ORG", None)
     assert names["Republican"] == names["Republicans"] == ("Republicans", "NORP", None)
@@ -200,7 +205,7 @@ def test_a_town_is_a_club_in_a_sports_report(parse):
         "scored the winning goal and the club's manager praised the squad after the match. "
         "The defeat left Chelsea top of the league."
     )
-    names = {m.text: (m.entity_name, m.label, m.country) for m in mentions}
+    names = _by_text(mentions)
     assert names["Liverpool"] == ("Liverpool", "ORG", None)
     assert names["Chelsea"] == ("Chelsea", "ORG", None)  # "Chelsea 2-1" without the score
     assert names["Milan Baros"][1] == "PERSON"
@@ -221,7 +226,7 @@ def test_dateline_place_counts_for_its_country(parse):
         "ARGENTINE GRAIN EXPORTS RISE\n\nBUENOS AIRES, March 4 - Argentine grain exports rose, "
         "the Agriculture Secretariat said."
     )
-    places = {m.text: (m.entity_name, m.label, m.country) for m in mentions}
+    places = _by_text(mentions)
     assert places["BUENOS AIRES"] == ("Buenos Aires", "GPE", "Argentina")
     assert places["Argentine"] == places["ARGENTINE"] == ("Argentines", "NORP", "Argentina")
 
@@ -252,7 +257,7 @@ def test_names_the_model_folds_into_a_dateline_date(parse):
         "SPRINKEL URGES GROWTH\n\nBOCA RATON, Fla., March 19 - Beryl Sprinkel, chairman of the "
         "council, said growth was needed.\n\nMOSCOW, March 20 - Russian officials said output rose."
     )
-    names = {m.text: (m.entity_name, m.label, m.country) for m in mentions}
+    names = _by_text(mentions)
     assert names["BOCA RATON"] == ("Boca Raton", "GPE", "United States")
     assert names["Fla."] == ("Florida", "GPE", "United States")
     assert names["Beryl Sprinkel"] == ("Beryl Sprinkel", "PERSON", None)

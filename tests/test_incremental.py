@@ -21,6 +21,7 @@ import pytest
 from pipelines.core import incremental
 from pipelines.core.ids import doc_id_for
 from pipelines.core.store import ParquetStore
+from pipelines.core.tables import PRIMARY_KEYS
 from tests.conftest import materialize_all
 
 pytestmark = pytest.mark.slow
@@ -63,13 +64,7 @@ CHANGED = (
     "said.\n"
     "Transport minister Eamon Ryan said the service mattered to Wexford.\n"
 )
-TABLES = {
-    "documents": "doc_id",
-    "sentences": "sentence_id",
-    "entity_mentions": "mention_id",
-    "claims": "claim_id",
-    "entities": "entity_id",
-}
+TABLES = PRIMARY_KEYS  # the contract tables and their keys
 
 
 def write(seeds: Path, articles: dict[str, str]) -> None:
