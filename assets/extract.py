@@ -58,10 +58,9 @@ def link_corpus_entities(storage: NewsStorage):
     # last has seen every commit before it, so the tables never go back to an older state.
     with store.lock("corpus_entities", LOCK_TIMEOUT_S, "merging the corpus's entities"):
         committed = sorted(incremental.load_manifest(store).parts)
-        document_mentions = store.scan("document_mentions", committed)
+        document_mentions = store.scan("document_mentions", committed).collect().lazy()
         alias = corpus_entities.aliases(document_mentions)
-        mentions = corpus_entities.resolve_mentions(document_mentions, alias).collect()
-        entities = corpus_entities.entities_table(mentions.lazy()).collect()
+        mentions, entities = corpus_entities.resolve_mentions(document_mentions, alias)
         claims = corpus_entities.resolve_speakers(
             store.scan("document_claims", committed), alias, entities.lazy()
         ).collect()

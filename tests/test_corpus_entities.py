@@ -38,12 +38,10 @@ def _mentions(decisions: list[tuple[str, str, str, str]]) -> pl.LazyFrame:
 def _resolved(decisions) -> dict[str, tuple[str, str, str]]:
     """mention_id -> (entity name, label, label source) after the merge."""
     mentions = _mentions(decisions)
-    resolved = corpus_entities.resolve_mentions(mentions, corpus_entities.aliases(mentions))
+    resolved, _ = corpus_entities.resolve_mentions(mentions, corpus_entities.aliases(mentions))
     return {
         r[0]: r[1:]
-        for r in resolved.select("mention_id", "entity_name", "label", "label_source")
-        .collect()
-        .iter_rows()
+        for r in resolved.select("mention_id", "entity_name", "label", "label_source").iter_rows()
     }
 
 
@@ -198,8 +196,7 @@ def test_merged_tables_keep_every_key_resolving_and_labels_equal():
     ]
     document_mentions = _mentions(decisions)
     alias = corpus_entities.aliases(document_mentions)
-    mentions = corpus_entities.resolve_mentions(document_mentions, alias).collect()
-    entities = corpus_entities.entities_table(mentions.lazy()).collect()
+    mentions, entities = corpus_entities.resolve_mentions(document_mentions, alias)
     assert entities["entity_id"].is_unique().all()
     assert sorted(entities.select("name", "label", "n_mentions", "n_documents").rows()) == [
         ("Tony Blair", "PERSON", 3, 3),

@@ -256,9 +256,11 @@ def entities_table(mentions: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def resolve_mentions(mentions: pl.LazyFrame, alias: pl.DataFrame) -> pl.LazyFrame:
-    """The mentions with their corpus entity: id, label, label source and canonical name (the
-    name the `entities` table gives the entity)."""
+def resolve_mentions(
+    mentions: pl.LazyFrame, alias: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The mentions with their corpus entity (id, label, label source and canonical name), and
+    the `entities` table they make."""
     corpus = alias.lazy().select(
         "doc_id",
         "entity_id",
@@ -276,14 +278,16 @@ def resolve_mentions(mentions: pl.LazyFrame, alias: pl.DataFrame) -> pl.LazyFram
             pl.coalesce("corpus_source", "label_source").alias("label_source"),
         )
         .drop("corpus_entity_id", "corpus_label", "corpus_name", "corpus_source")
+        .collect()
     )
-    names = entities_table(linked).select("entity_id", pl.col("name").alias("canonical"))
-    return (
-        linked.join(names, on="entity_id", how="left")
-        .with_columns(pl.col("canonical").alias("entity_name"))
-        .drop("canonical")
+    entities = entities_table(linked.lazy()).collect()
+    named = (
+        linked.join(entities.select("entity_id", "name"), on="entity_id", how="left")
+        .with_columns(pl.col("name").alias("entity_name"))
+        .drop("name")
         .sort("mention_id")
     )
+    return named, entities
 
 
 def resolve_speakers(
