@@ -33,6 +33,15 @@ from pipelines.resources import DuckDBWarehouse, NewsStorage
 
 OWNERS = ["team:news-data"]
 SHARDS = dg.StaticPartitionsDefinition(list(incremental.SHARDS))
+# What a run did, per shard and in all: metadata key -> `incremental.ShardReport` field.
+_FIGURES = {
+    "documents_parsed": "parsed",
+    "documents_removed": "removed",
+    "documents_unchanged": "unchanged",
+    "parts_written": "parts_written",
+    "uncommitted_parts_removed": "uncommitted_removed",
+    "parts_compacted": "compacted",
+}
 
 
 def backfill_policy() -> dg.BackfillPolicy:
@@ -119,7 +128,8 @@ def annotate_documents(
         migrated = incremental.migrate_legacy(store, context.log.info)
         migrated += incremental.migrate_document_tables(store, context.log.info)
         files = store.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
-        plans = incremental.plan(files, incremental.load_manifests(store, shards), config.force)
+        manifests = incremental.load_manifests(store, shards)
+        plans = incremental.plan(files, manifests, config.force)
         to_parse = sum(len(p.to_parse) for p in plans.values())
         context.log.info(
             f"shards {shards[0]}-{shards[-1]}: {to_parse} documents to parse, "
@@ -139,6 +149,7 @@ def annotate_documents(
         report = incremental.process(
             store,
             plans,
+            manifests,
             load,
             storage.part_size(),
             workers,
@@ -153,24 +164,14 @@ def annotate_documents(
                     asset_key="documents",
                     partition=shard,
                     metadata={
-                        "documents_parsed": done.parsed,
-                        "documents_removed": done.removed,
-                        "documents_unchanged": done.unchanged,
-                        "parts_written": done.parts_written,
-                        "uncommitted_parts_removed": done.uncommitted_removed,
-                        "parts_compacted": done.compacted,
+                        **{key: getattr(done, name) for key, name in _FIGURES.items()},
                         "documents_in_shard": done.documents,
                     },
                 )
             )
     run_figures = {
         "shards": f"{shards[0]}-{shards[-1]}" if len(shards) > 1 else shards[0],
-        "documents_parsed": report.total("parsed"),
-        "documents_removed": report.total("removed"),
-        "documents_unchanged": report.total("unchanged"),
-        "parts_written": report.total("parts_written"),
-        "uncommitted_parts_removed": report.total("uncommitted_removed"),
-        "parts_compacted": report.total("compacted"),
+        **{key: report.total(name) for key, name in _FIGURES.items()},
         "workers": workers,
         "spacy_model": _model_package() if to_parse else "not loaded (nothing new)",
     }

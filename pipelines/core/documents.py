@@ -126,7 +126,7 @@ def find_raw_files(seeds_dir: Path) -> tuple[list[RawFile], list[Rejection]]:
         is_link = path.is_symlink()
         target = os.path.realpath(path)  # never raises: a loop gives a path inside the loop
         if _outside(target, root):
-            reason = f"symbolic link to {target}, outside the seeds folder: not read"
+            reason = _outside_reason(target)
             refused.append(Rejection(relative, reason))
             continue
         try:
@@ -142,6 +142,14 @@ def find_raw_files(seeds_dir: Path) -> tuple[list[RawFile], list[Rejection]]:
             continue
         found.append(RawFile(relative, path, _signature(status, link)))
     return found, refused
+
+
+def _outside_reason(target: str) -> str:
+    return f"symbolic link to {target}, outside the seeds folder: not read"
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (NEWS_MAX_FILE_BYTES)"
 
 
 def _signature(status: os.stat_result, link: os.stat_result) -> str:
@@ -177,9 +185,7 @@ def decode(raw: bytes, max_bytes: int) -> tuple[str, str]:
     fails and cp1252 gives clean text (no control characters), else a refusal.
     """
     if len(raw) > max_bytes:
-        raise RejectedFile(
-            f"file is {len(raw):,} bytes, over the {max_bytes:,}-byte limit (NEWS_MAX_FILE_BYTES)"
-        )
+        raise RejectedFile(_too_large(len(raw), max_bytes))
     if not raw:
         raise RejectedFile("file is empty")
     for mark, name in _OTHER_BOMS:
@@ -254,7 +260,7 @@ def read_bytes(raw_file: RawFile, max_bytes: int) -> bytes:
     root = _seeds_root(raw_file)
     target = os.path.realpath(raw_file.path)
     if _outside(target, root):  # checked before opening too: a device is never even opened
-        raise RejectedFile(f"symbolic link to {target}, outside the seeds folder: not read")
+        raise RejectedFile(_outside_reason(target))
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(raw_file.path, flags)
@@ -263,16 +269,15 @@ def read_bytes(raw_file: RawFile, max_bytes: int) -> bytes:
             raise RejectedFile(_os_reason(exc, raw_file.path.is_symlink())) from None
         raise
     with os.fdopen(fd, "rb") as handle:
-        mode, size = os.fstat(fd).st_mode, os.fstat(fd).st_size
+        opened = os.fstat(fd)
+        mode, size = opened.st_mode, opened.st_size
         where = _opened_path(fd, raw_file.path)
         if _outside(where, root):
-            raise RejectedFile(f"symbolic link to {where}, outside the seeds folder: not read")
+            raise RejectedFile(_outside_reason(where))
         if not stat.S_ISREG(mode):
             raise RejectedFile(_not_regular(mode))
         if size > max_bytes:
-            raise RejectedFile(
-                f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (NEWS_MAX_FILE_BYTES)"
-            )
+            raise RejectedFile(_too_large(size, max_bytes))
         return handle.read(max_bytes + 1)
 
 

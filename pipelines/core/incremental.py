@@ -32,14 +32,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from pipelines.core.documents import Document
 from pipelines.core.ids import short_hash
-from pipelines.core.store import ParquetStore, file_lock
+from pipelines.core.store import ParquetStore
 from pipelines.core.tables import polars_schema
 
 if TYPE_CHECKING:
@@ -65,8 +64,7 @@ def shard_locks(store: ParquetStore, shards: Iterable[str]) -> Iterator[None]:
     timeout = float(os.environ.get("NEWS_SHARD_LOCK_TIMEOUT") or 600)
     with contextlib.ExitStack() as stack:
         for shard in sorted(shards):
-            lock = Path(store.table_dir(f"_shard-{shard}.lock"))
-            stack.enter_context(file_lock(lock, timeout, f"parsing shard {shard}"))
+            stack.enter_context(store.lock(f"shard-{shard}", timeout, f"parsing shard {shard}"))
         yield
 
 
@@ -198,15 +196,12 @@ def migrate_document_tables(store: ParquetStore, log: Callable[[str], None]) -> 
     and then deleted, so a killed migration resumes where it stopped."""
     moved = 0
     for old, new in _STAGED_TABLES.items():
-        directory = store.table_dir(old)
-        names = store.fs.ls(directory, detail=False) if store.fs.exists(directory) else []
-        for name in (n.rsplit("/", 1)[-1] for n in names):
-            if not (name.startswith("part-") and name.endswith(".parquet")):
+        for part in store.parts(old):
+            if not part.startswith("part-"):
                 continue
-            part = name[: -len(".parquet")]
-            if not store.fs.exists(f"{store.table_dir(new)}/{name}"):
-                with store.fs.open(f"{directory}/{name}", "rb") as handle:
-                    rows = pl.read_parquet(handle)
+            if not store.fs.exists(f"{store.table_dir(new)}/{part}.parquet"):
+                with store.fs.open(f"{store.table_dir(old)}/{part}.parquet", "rb") as handle:
+                    rows = pl.read_parquet(handle)  # not read_part: it lacks today's columns
                 missing = [c for c in polars_schema(new).names() if c not in rows.columns]
                 rows = rows.with_columns(pl.lit(None, pl.String).alias(c) for c in missing)
                 store.write(new, part, rows)
@@ -226,7 +221,6 @@ class ShardPlan:
     to_drop: set[str]  # doc_ids whose rows must go (deleted, changed, or redone files)
     removed: set[str]  # of those, the documents whose file is gone
     unchanged: int
-    kept_rejected: list[str]  # doc_ids whose file is unreadable now: last good rows kept
 
     @property
     def has_work(self) -> bool:
@@ -265,7 +259,6 @@ def plan(
         drop=pl.col("was")
         & ((pl.col("accepted").fill_null(False) & redo) | pl.col("accepted").is_null()),
         gone=pl.col("was") & pl.col("accepted").is_null(),
-        keep=pl.col("was") & ~pl.col("accepted"),
         unchanged=pl.col("accepted").fill_null(False) & ~redo,
     )
     plans = {}
@@ -277,7 +270,6 @@ def plan(
             set(rows.filter("drop")["doc_id"].to_list()),
             set(rows.filter("gone")["doc_id"].to_list()),
             int(rows["unchanged"].sum()),
-            sorted(rows.filter("keep")["doc_id"].to_list()),
         )
     return plans
 
@@ -331,9 +323,7 @@ def compact(store: ParquetStore, shard: str, manifest: Manifest, batch_size: int
         del manifest.parts[part]
     manifest.parts[new_part] = docs
     save_shard_manifest(store, shard, manifest)
-    for part in small:
-        for table in PART_TABLES:
-            store.delete(table, part)
+    delete_parts(store, small)
     return len(small)
 
 
@@ -379,7 +369,6 @@ class ShardReport:
     uncommitted_removed: int = 0
     compacted: int = 0
     documents: int = 0
-    kept_rejected: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -399,6 +388,7 @@ class RunReport:
 def process(
     store: ParquetStore,
     plans: dict[str, ShardPlan],
+    manifests: dict[str, Manifest],
     load: Callable[[str], Document | None],
     batch_size: int,
     n_workers: int,
@@ -406,7 +396,8 @@ def process(
     log: Callable[[str], None] = lambda _m: None,
     migrated: int = 0,
 ) -> RunReport:
-    """Apply the shards' plans: drop stale rows, parse what is new, commit each part.
+    """Apply the shards' plans (made from `manifests`, which this updates as it commits): drop
+    stale rows, parse what is new, commit each part.
 
     Documents go to the workers in tasks of `task_size` (small, so that both cores stay busy to
     the end); a part gathers up to `batch_size` documents of one shard and is committed on its
@@ -415,15 +406,11 @@ def process(
     """
     report = RunReport(migrated=migrated)
     listing = _table_files(store)
-    manifests: dict[str, Manifest] = {}
     previous: dict[str, tuple[str, datetime]] = {}
     replaced: dict[str, set[str]] = {}
     for shard, shard_plan in plans.items():
-        manifest = load_shard_manifest(store, shard)
-        manifests[shard] = manifest
-        shard_report = ShardReport(
-            unchanged=shard_plan.unchanged, kept_rejected=shard_plan.kept_rejected
-        )
+        manifest = manifests[shard]
+        shard_report = ShardReport(unchanged=shard_plan.unchanged)
         report.shards[shard] = shard_report
         shard_report.uncommitted_removed = remove_uncommitted(store, shard, manifest, listing)
         if shard_plan.removed:  # deleted files: their rows go now

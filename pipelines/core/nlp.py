@@ -72,8 +72,3 @@ def load_nlp(name: str | None = None) -> Language:
         nlp.max_length = max(nlp.max_length, 2_000_000)
         return nlp
     raise RuntimeError("no spaCy model could be loaded: " + "; ".join(errors))
-
-
-def model_label(nlp: Language) -> str:
-    """A short name and version for run metadata."""
-    return f"{nlp.meta.get('name', '?')} {nlp.meta.get('version', '?')}"

@@ -232,13 +232,10 @@ class ParquetStore:
         with self.fs.open(f"{self.table_dir(table)}/{part}.parquet", "rb") as f:
             return pl.from_arrow(pq.read_table(f).cast(SCHEMAS[table]))  # type: ignore[return-value]
 
-    def read(
-        self, table: str, columns: list[str] | None = None, parts: Iterable[str] | None = None
-    ) -> pl.DataFrame:
-        """The whole table, or only the given parts (empty, with its schema, when there are
-        none). Pass the committed parts to never read what a running or killed run left."""
+    def read(self, table: str, columns: list[str] | None = None) -> pl.DataFrame:
+        """The whole table (empty, with its schema, when it has no part)."""
         frames = []
-        for part in self.parts(table) if parts is None else parts:
+        for part in self.parts(table):
             with self.fs.open(f"{self.table_dir(table)}/{part}.parquet", "rb") as f:
                 frames.append(pq.read_table(f, columns=columns))
         if not frames:
