@@ -43,10 +43,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pipelines.core import gazetteer  # noqa: E402
+from pipelines.core.entities import PLACE_LABELS  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "reuters21578"
 MANIFEST = ROOT.parent / "shared" / "corpora" / "_meta" / "reuters21578_manifest.csv"
-PLACE_LABELS = ("GPE", "LOC", "NORP", "FAC")
 # Slug parts that are not surnames: particles, titles, and given names the name list lacks.
 NOT_SURNAMES = frozenset(
     ["de", "du", "da", "van", "von", "der", "den", "la", "le", "al", "abal", "king", "sheikh"]
@@ -184,19 +184,19 @@ def score(
             if label == "PERSON":
                 person_words.update(fold(text).split())
                 person_words.update(fold(name).split())
+        seen = "; ".join(sorted({n for _, lab, n, _ in mentions if lab == "PERSON"}))
         for slug in tags(row, "people"):
-            seen = "; ".join(sorted({n for _, lab, n, _ in mentions if lab == "PERSON"}))
             people.add(bool(surnames(slug) & person_words), file, slug, seen)
         if file in sampled:
             located = {n for _, lab, n, _ in mentions if lab in PLACE_LABELS}
             located |= {c for _, lab, _, c in mentions if lab in PLACE_LABELS and c}
+            seen = "; ".join(sorted(located))
             for slug in tags(row, "places"):
-                seen = "; ".join(sorted(located))
                 places.add(bool(place_names(slug) & located), file, slug, seen)
             names = {fold(t) for t, *_ in mentions} | {fold(n) for _, _, n, _ in mentions}
+            seen = "; ".join(sorted({n for _, lab, n, _ in mentions if lab == "ORG"}))
             for slug in tags(row, "orgs"):
                 known = set(ORG_NAMES.get(slug, (slug.replace("-", " "),)))
-                seen = "; ".join(sorted({n for _, lab, n, _ in mentions if lab == "ORG"}))
                 orgs.add(bool(known & names), file, slug, seen)
     return {"people": people, "places": places, "organisations": orgs}
 

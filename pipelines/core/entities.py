@@ -101,16 +101,20 @@ _ORG_NOUNS = frozenset(
      "developer", "publisher", "supermarket", "channel", "station", "band", "studio", "charity",
      "outfit", "provider", "newspaper", "magazine", "website", "team", "subsidiary"]
 )  # fmt: skip
+# People of a sports team: a word of sports reports, and a noun a club's name modifies.
+_SPORTS_ROLES = frozenset(
+    ["striker", "midfielder", "defender", "goalkeeper", "keeper", "coach", "squad", "player",
+     "stadium"]
+)  # fmt: skip
 # Nouns an organisation's name modifies, and a person's does not: "Yukos shares", "Chelsea
 # striker", "Microsoft boss".
 _ORG_RELATIONS = frozenset(
     ["unit", "subsidiary", "share", "shares", "stock", "boss", "owner", "shareholder",
      "shareholders", "bankruptcy", "headquarters", "employee", "employees", "staff", "board",
      "customer", "customers", "profit", "profits", "revenue", "revenues", "sales", "takeover",
-     "merger", "stake", "brand", "products", "subscribers", "chairman", "manager", "striker",
-     "midfielder", "defender", "goalkeeper", "keeper", "captain", "fans", "supporters", "coach",
-     "squad", "player", "players", "winger", "skipper", "stadium", "executives"]
-)  # fmt: skip
+     "merger", "stake", "brand", "products", "subscribers", "chairman", "manager", "captain",
+     "fans", "supporters", "players", "winger", "skipper", "executives"]
+) | _SPORTS_ROLES  # fmt: skip
 # Last words of a body named after the person who leads it ("the Reagan Administration").
 _BODIES_NAMED_AFTER_A_PERSON = frozenset(
     ["administration", "government", "cabinet", "campaign", "presidency", "doctrine", "era"]
@@ -122,12 +126,11 @@ _CLUB_WORDS = frozenset(
 )  # fmt: skip
 # Words of a sports report, where a town the model calls an organisation is a club.
 _SPORTS_WORDS = frozenset(
-    ["match", "goal", "striker", "midfielder", "defender", "goalkeeper", "keeper", "coach",
-     "club", "league", "premiership", "championship", "cup", "season", "score", "victory",
-     "defeat", "draw", "fixture", "penalty", "tournament", "player", "squad", "stadium",
-     "rugby", "football", "soccer", "tennis", "cricket", "wicket", "referee", "transfer",
-     "injury", "boss", "champion", "final", "semi-final", "quarter-final", "win", "beat"]
-)  # fmt: skip
+    ["match", "goal", "club", "league", "premiership", "championship", "cup", "season", "score",
+     "victory", "defeat", "draw", "fixture", "penalty", "tournament", "rugby", "football",
+     "soccer", "tennis", "cricket", "wicket", "referee", "transfer", "injury", "boss",
+     "champion", "final", "semi-final", "quarter-final", "win", "beat"]
+) | _SPORTS_ROLES  # fmt: skip
 _SPORTS_MIN_WORDS = 6
 # Words left out of an organisation's initials ("International Institute for Strategic
 # Studies" is "IISS").
@@ -754,6 +757,7 @@ def _mark_organisation_short_forms(candidates: list[_Candidate], text: str) -> N
     }
     initials = {_initials(k) for k in full if len(_initials(k)) >= 2}
     countries = Counter(c.place.country for c in candidates if c.place and c.place.country)
+    mentions_of = Counter(c.key for c in candidates)
     for c in candidates:
         if c.key in full or c.dateline or c.known or c.label == "NORP":
             continue
@@ -761,7 +765,7 @@ def _mark_organisation_short_forms(candidates: list[_Candidate], text: str) -> N
         if c.key not in prefixes and not (c.key in initials and surface.isupper()):
             continue
         if c.place is not None:
-            own = sum(1 for x in candidates if x.key == c.key)
+            own = mentions_of[c.key]
             if c.place.kind not in ("city", "admin") or countries[c.place.country] > own:
                 continue
             if c.model_label in ("GPE", "LOC"):

@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
-from pipelines.core.entities import Mention, name_key
+from pipelines.core.entities import Mention
+from pipelines.core.ids import name_key
 from pipelines.core.lexicon import (
     EVIDENCE_VERBS,
     INTENT_VERBS,
@@ -50,6 +51,7 @@ _OPEN_BEFORE = set(" \t\n\r([{—–-/:;")
 _CLOSE_AFTER = set(" \t\n\r.,;:!?)]}—–-/")
 _TERMINAL = set(".?!,…")
 _JUDGING_VERBS = STANCE_VERBS | THOUGHT_VERBS
+_SPEAKING_WORDS = SPEAKER_NOUNS | ORG_WORDS | SOMEONE | SPEAKING_TEXTS  # who can frame a phrase
 _FEMALE_NOUNS = {
     "woman",
     "women",
@@ -590,7 +592,6 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
     previous: Quote | None = None
     previous_paragraph = -1
     for span in spans:
-        cue = _find_cue(doc, span, quoted)
         sentence = sentences.at(span.start)
         paragraph = sentence.paragraph_index if sentence else -1
         signed = _signed_quote(text, span, mentions)
@@ -598,6 +599,7 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
             quotes.append(signed)
             previous, previous_paragraph = signed, paragraph
             continue
+        cue = _find_cue(doc, span, quoted)
         woven = _is_scare_quote(text, span, sentences)
         if woven and (cue is None or not _introduces(cue, span)):
             partial = Quote("partial_quote", span.start, span.end, None, None, None, None)
@@ -623,8 +625,7 @@ def extract_quotes(doc: Doc, sentences: SentenceIndex, mentions: list[Mention]) 
     direct = [(q.start, q.end) for q in quotes if q.claim_type == "direct_quote"]
     reported = _reported_speech(doc, sentences, direct, every_span, resolver, mentions)
     reported += _colon_attributions(doc, sentences, mentions, direct)
-    reported += _owned_statements(doc, sentences, direct, resolver, mentions)
-    reported += _held_attitudes(doc, sentences, direct, resolver, mentions)
+    reported += _clause_attributions(doc, sentences, direct, resolver, mentions)
     for partial, speech in woven_speech:
         held = any(_overlaps(partial.start, partial.end, [(r.start, r.end)]) for r in reported)
         quotes.append(partial if held else speech)
@@ -830,76 +831,57 @@ def _clause_span(clause: Token, quoted: list[tuple[int, int]]) -> tuple[int, int
     return start, end
 
 
-def _owned_statements(
+def _clause_attributions(
     doc: Doc,
     sentences: SentenceIndex,
     quoted: list[tuple[int, int]],
     resolver: _Resolver,
     mentions: list[Mention],
 ) -> list[Quote]:
-    """ "Trump's claim that …", "the governor's assertion that …": a noun of saying with its
-    owner and a that-clause is an attribution, the owner its source and the noun its cue."""
+    """A clause held by a word that is not a verb of saying, in one pass over the document:
+    - "Trump's claim that …", "the governor's assertion that …": a noun of saying with its owner
+      and a that-clause, the owner the source and the noun the cue;
+    - "The mayor is confident that …", "Republicans are worried (that) …": an adjective with a
+      clause of its own states its subject's belief or fear; the adjective is the cue."""
     found: list[Quote] = []
-    for noun in doc:
-        if noun.pos_ != "NOUN" or noun.lemma_.lower() not in SAYING_NOUNS:
+    for cue in doc:
+        if cue.pos_ == "NOUN" and cue.lemma_.lower() in SAYING_NOUNS:
+            source, clause = _owner_and_that_clause(cue)
+        elif cue.pos_ == "ADJ" and cue.dep_ == "acomp":
+            clause = next((c for c in cue.children if c.dep_ == "ccomp"), None)
+            source = _subject_of(cue.head) if clause is not None else None
+            if source is not None and source.i > cue.i:
+                continue
+        else:
             continue
-        if sentences.is_boilerplate(noun.idx):
+        if source is None or clause is None or sentences.is_boilerplate(cue.idx):
             continue
-        owner = next((c for c in noun.children if c.dep_ == "poss"), None)
-        clause = next(
-            (
-                c
-                for c in noun.children
-                if c.dep_ in ("acl", "ccomp")
-                and c.i > noun.i
-                and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
-            ),
-            None,
-        )
-        if owner is None or clause is None or not _can_speak(owner, mentions):
+        if not _can_speak(source, mentions):
             continue
         span = _clause_span(clause, quoted)
         if span is None:
             continue
+        speaker = _speaker(source, resolver, mentions)
         found.append(
-            Quote(
-                "indirect_quote",
-                *span,
-                _speaker(owner, resolver, mentions),
-                noun.idx,
-                noun.idx + len(noun.text),
-                None,
-            )
+            Quote("indirect_quote", *span, speaker, cue.idx, cue.idx + len(cue.text), None)
         )
     return found
 
 
-def _held_attitudes(
-    doc: Doc,
-    sentences: SentenceIndex,
-    quoted: list[tuple[int, int]],
-    resolver: _Resolver,
-    mentions: list[Mention],
-) -> list[Quote]:
-    """ "The mayor is confident that …", "Republicans are worried (that) …": an adjective with a
-    clause of its own states its subject's belief or fear; the adjective is the cue."""
-    found: list[Quote] = []
-    for adjective in doc:
-        if adjective.pos_ != "ADJ" or adjective.dep_ != "acomp":
-            continue
-        clause = next((c for c in adjective.children if c.dep_ == "ccomp"), None)
-        subject = _subject_of(adjective.head)
-        if clause is None or subject is None or not _can_speak(subject, mentions):
-            continue
-        if sentences.is_boilerplate(adjective.idx) or subject.i > adjective.i:
-            continue
-        span = _clause_span(clause, quoted)
-        if span is None:
-            continue
-        end_of_cue = adjective.idx + len(adjective.text)
-        speaker = _speaker(subject, resolver, mentions)
-        found.append(Quote("indirect_quote", *span, speaker, adjective.idx, end_of_cue, None))
-    return found
+def _owner_and_that_clause(noun: Token) -> tuple[Token | None, Token | None]:
+    """The owner of a noun ("Trump's claim") and the that-clause after it."""
+    owner = next((c for c in noun.children if c.dep_ == "poss"), None)
+    clause = next(
+        (
+            c
+            for c in noun.children
+            if c.dep_ in ("acl", "ccomp")
+            and c.i > noun.i
+            and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
+        ),
+        None,
+    )
+    return owner, clause
 
 
 _COLON_SOURCE = re.compile(r"[\"“'‘]?((?:[A-Z][\w.’'-]*\s?){1,5}):\s+(?=\S)")
@@ -964,7 +946,7 @@ def _can_speak(subject: Token, mentions: list[Mention]) -> bool:
     if _named(subject, mentions) is not None:
         return True
     lemma = subject.lemma_.lower()
-    return bool({lemma, subject.lower_} & (SPEAKER_NOUNS | ORG_WORDS | SOMEONE | SPEAKING_TEXTS))
+    return bool({lemma, subject.lower_} & _SPEAKING_WORDS)
 
 
 def _framing_verb(phrase: Token, start: int, end: int) -> tuple[Token, Token] | None:
@@ -1022,7 +1004,7 @@ def _framed_phrases(
     held = [(c.start, c.end) for c in claims if c.claim_type != "partial_quote"]
     cues = {c.cue_start for c in claims if c.cue_start is not None}
     phrases = [(c.start, c.end) for c in claims if c.claim_type == "partial_quote"]
-    by_verb: dict[int, tuple[Token, int, int]] = {}
+    by_verb: dict[int, tuple[Token, Token, int, int]] = {}
     for claim in claims:
         if claim.claim_type != "partial_quote" or _overlaps(claim.start, claim.end, held):
             continue  # not a phrase, or already inside reported speech
@@ -1051,15 +1033,13 @@ def _framed_phrases(
             + [e for s, e in phrases if claim.end <= s and e <= arm_end]
         )
         if verb.i in by_verb:
-            _verb, known_start, known_end = by_verb[verb.i]
+            _verb, _subject, known_start, known_end = by_verb[verb.i]
             start, end = min(start, known_start), max(end, known_end)
-        by_verb[verb.i] = (verb, start, end)
+        by_verb[verb.i] = (verb, subject, start, end)
     found: list[Quote] = []
     text = text_of(doc)
-    for verb, start, end in by_verb.values():
+    for verb, subject, start, end in by_verb.values():
         start, end = _trim(text, start, end)
-        subject = _subject_of(verb)
-        assert subject is not None
         found.append(
             Quote(
                 "indirect_quote",
