@@ -55,7 +55,7 @@ def _foreign_key_check(table: str, column: str, target: str, key: str) -> dg.Ass
         asset=owner,
         name=f"{table}_{column}_resolves",
         blocking=True,
-        additional_deps=[other],
+        additional_deps=[other] if other != owner else [],
         description=f"Every `{table}.{column}` is a `{target}.{key}`.",
     )
     def check(storage: NewsStorage) -> dg.AssetCheckResult:

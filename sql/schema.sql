@@ -10,12 +10,26 @@ CREATE TABLE documents (
     encoding        VARCHAR NOT NULL,
     n_chars         INTEGER NOT NULL,
     n_sentences     INTEGER NOT NULL,
-    ingested_at     TIMESTAMP NOT NULL
+    ingested_at     TIMESTAMP NOT NULL,
+    published_at    TIMESTAMP,
+    publisher       VARCHAR,
+    url             VARCHAR,
+    authors         VARCHAR[] NOT NULL,
+    section         VARCHAR,
+    language        VARCHAR,
+    story_id        VARCHAR NOT NULL,
+    duplicate_of    VARCHAR
 );
 
 CREATE TABLE rejected_files (
     source_path     VARCHAR NOT NULL,
     reason          VARCHAR NOT NULL,
+    detected_at     TIMESTAMP NOT NULL
+);
+
+CREATE TABLE file_warnings (
+    source_path     VARCHAR NOT NULL,
+    warning         VARCHAR NOT NULL,
     detected_at     TIMESTAMP NOT NULL
 );
 
@@ -74,8 +88,19 @@ CREATE TABLE claims (
     cue_start         INTEGER,
     cue_end           INTEGER,
     outlet            VARCHAR,
+    confidence        DOUBLE CHECK (confidence BETWEEN 0 AND 1),
+    quote_group_id    VARCHAR,
+    in_quote_id       VARCHAR,
     quantity_value    DOUBLE,
-    quantity_unit     VARCHAR
+    quantity_value_to DOUBLE,
+    quantity_unit     VARCHAR,
+    quantity_currency VARCHAR,
+    quantity_change   VARCHAR
+        CHECK (quantity_change IN ('=', '~', '>', '<', 'up', 'down')),
+    quantity_concept  VARCHAR,
+    quantity_si_value DOUBLE,
+    quantity_si_value_to DOUBLE,
+    quantity_si_unit  VARCHAR
 );
 
 -- When and from what this file was built (written by the loader).

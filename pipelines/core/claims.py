@@ -34,6 +34,16 @@ class Claim:
     outlet: str | None
     quantity_value: float | None
     quantity_unit: str | None
+    confidence: float | None = None
+    quote_group_id: str | None = None  # set across the corpus (stories), not per document
+    in_quote_id: str | None = None
+    quantity_value_to: float | None = None
+    quantity_currency: str | None = None
+    quantity_change: str | None = None
+    quantity_concept: str | None = None
+    quantity_si_value: float | None = None
+    quantity_si_value_to: float | None = None
+    quantity_si_unit: str | None = None
 
 
 def extract_claims(

@@ -15,6 +15,7 @@ import stat
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from pipelines.core.ids import doc_id_for
@@ -57,6 +58,13 @@ class Document:
     encoding: str
     n_bytes: int
     signature: str | None = None  # the file's `RawFile.signature` when it was found
+    # metadata (a JSON article's fields or a manifest row): see the contract
+    published_at: datetime | None = None
+    publisher: str | None = None
+    url: str | None = None
+    authors: tuple[str, ...] = ()
+    section: str | None = None
+    language: str | None = None
 
     @property
     def n_chars(self) -> int:

@@ -349,6 +349,15 @@ def documents_frame(
             "encoding": [d.encoding for d in documents],
             "n_chars": [d.n_chars for d in documents],
             "ingested_at": first_seen,
+            "published_at": [d.published_at for d in documents],
+            "publisher": [d.publisher for d in documents],
+            "url": [d.url for d in documents],
+            "authors": [list(d.authors) for d in documents],
+            "section": [d.section for d in documents],
+            "language": [d.language for d in documents],
+            # every article is its own story until the corpus step joins copies
+            "story_id": [d.doc_id for d in documents],
+            "duplicate_of": [None for _ in documents],
         },
         schema={k: v for k, v in polars_schema("documents").items() if k != "n_sentences"},
     )

@@ -21,6 +21,17 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("n_chars", pa.int32()),
             ("n_sentences", pa.int32()),
             ("ingested_at", TIMESTAMP),
+            # the article's metadata (JSON fields or a manifest row); NULL or empty when unknown
+            ("published_at", TIMESTAMP),
+            ("publisher", pa.string()),
+            ("url", pa.string()),
+            ("authors", pa.list_(pa.string())),
+            ("section", pa.string()),
+            ("language", pa.string()),
+            # the story the article belongs to (its canonical article's doc_id) and, for a copy,
+            # the canonical article
+            ("story_id", pa.string()),
+            ("duplicate_of", pa.string()),
         ]
     ),
     "source_files": pa.schema(
@@ -39,6 +50,13 @@ SCHEMAS: dict[str, pa.Schema] = {
         [
             ("source_path", pa.string()),
             ("reason", pa.string()),
+            ("detected_at", TIMESTAMP),
+        ]
+    ),
+    "file_warnings": pa.schema(
+        [
+            ("source_path", pa.string()),
+            ("warning", pa.string()),
             ("detected_at", TIMESTAMP),
         ]
     ),
@@ -101,8 +119,18 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("cue_start", pa.int32()),
             ("cue_end", pa.int32()),
             ("outlet", pa.string()),
+            ("confidence", pa.float64()),
+            ("quote_group_id", pa.string()),
+            ("in_quote_id", pa.string()),
             ("quantity_value", pa.float64()),
+            ("quantity_value_to", pa.float64()),
             ("quantity_unit", pa.string()),
+            ("quantity_currency", pa.string()),
+            ("quantity_change", pa.string()),
+            ("quantity_concept", pa.string()),
+            ("quantity_si_value", pa.float64()),
+            ("quantity_si_value_to", pa.float64()),
+            ("quantity_si_unit", pa.string()),
         ]
     ),
 }
@@ -128,6 +156,8 @@ FOREIGN_KEYS = {
     ("claims", "doc_id"): ("documents", "doc_id"),
     ("claims", "sentence_id"): ("sentences", "sentence_id"),
     ("claims", "speaker_entity_id"): ("entities", "entity_id"),
+    ("claims", "in_quote_id"): ("claims", "claim_id"),
+    ("documents", "duplicate_of"): ("documents", "doc_id"),
 }
 # Tables whose rows carry a span of documents.text.
 SPAN_COLUMNS = {

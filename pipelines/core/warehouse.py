@@ -34,7 +34,15 @@ from pipelines.core.tables import SCHEMAS
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 STORAGE_VERSION = "v1.5.0"
 # Load order: a table comes after the tables its foreign keys point to.
-LOAD_ORDER = ("documents", "rejected_files", "entities", "sentences", "entity_mentions", "claims")
+LOAD_ORDER = (
+    "documents",
+    "rejected_files",
+    "file_warnings",
+    "entities",
+    "sentences",
+    "entity_mentions",
+    "claims",
+)
 DEFAULT_LOCK_TIMEOUT_S = 600.0
 
 
