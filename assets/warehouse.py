@@ -13,15 +13,18 @@ VIEWS = {
     "entity_cooccurrence": "Pairs of entities named in the same sentence.",
     "quotes": "Every quote with speaker, cue, outlet, document and sentence.",
     "quantities": "Every quantity with value, unit and sentence.",
+    "shared_quotes": "The same quote in more than one story, with its first publication.",
 }
 TABLES = ("documents", "rejected_files", "sentences", "entity_mentions", "entities", "claims")
+# joined into documents and claims at load (issue 14)
+DECISION_TABLES = ("document_stories", "quote_groups")
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             "warehouse",
-            deps=list(TABLES),
+            deps=[*TABLES, *DECISION_TABLES],
             description="`warehouse.duckdb`: the contract's tables loaded from Parquet into a "
             "new file, swapped in atomically (readers keep their snapshot).",
             group_name="warehouse",

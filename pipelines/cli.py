@@ -3,15 +3,19 @@
 newsetl sql "select * from top_entities limit 5"
 newsetl sql                 # an interactive prompt; end a statement with ';'
 newsetl summary             # what the last run left in the warehouse
+newsetl search "noose kyiv" # sentences ranked by BM25 (--quotes, --speaker, --since, --publisher)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import datetime
 
 import duckdb
 
+from pipelines.core import search as search_index
 from pipelines.core.settings import Settings
 from pipelines.core.warehouse import connect_read_only
 
@@ -102,6 +106,95 @@ def summary() -> int:
     return 0
 
 
+MAX_QUERY_CHARS = 100_000
+QUOTE_TYPES = ("direct_quote", "indirect_quote", "partial_quote")
+
+
+def highlight(text: str, stems: set[str], mark: tuple[str, str]) -> str:
+    """`text` with each word whose stem is one of the query's wrapped in `mark`."""
+    words = search_index.tokens(text)
+    found = search_index.stems([w for _, _, w in words])
+    out, last = [], 0
+    for (start, end, _), stem in zip(words, found, strict=True):
+        if stem in stems:
+            out += [text[last:start], mark[0], text[start:end], mark[1]]
+            last = end
+    return "".join([*out, text[last:]])
+
+
+def search(
+    query: str,
+    quotes: bool = False,
+    speaker: str | None = None,
+    since: str | None = None,
+    publisher: str | None = None,
+    limit: int = 10,
+) -> int:
+    """Print the best hits of a BM25 search of sentences (or quotes), with the matched words
+    marked and the article's title and date."""
+    if not query.strip():
+        print("error: the query is empty: give some words to search for", file=sys.stderr)
+        return 2
+    if len(query) > MAX_QUERY_CHARS:
+        print(f"error: the query is longer than {MAX_QUERY_CHARS:,} characters", file=sys.stderr)
+        return 2
+    since_at = None
+    if since:
+        try:
+            since_at = datetime.fromisoformat(since)
+        except ValueError:
+            print(f"error: --since {since!r} is not a date (use YYYY-MM-DD)", file=sys.stderr)
+            return 2
+    con = _open()
+    if con is None:
+        return 1
+    with con:
+        stems = {r[0] for r in con.execute("select stem from search_query_stems(?)", [query]).fetchall()}
+        if not stems:
+            print(
+                "no results: no word of the query is in the index (common words such as "
+                "'the' are not indexed, and no article uses the others)"
+            )
+            return 0
+        quotes = quotes or speaker is not None
+        if quotes:
+            source = "search_claims(?)"
+            where = [f"h.claim_type in {QUOTE_TYPES}"]
+        else:
+            source = "search_sentences(?)"
+            where = []
+        params: list[object] = [query]
+        if speaker:
+            where.append("h.speaker ilike ?")
+            params.append(f"%{speaker}%")
+        if since_at:
+            where.append("d.published_at >= ?")
+            params.append(since_at)
+        if publisher:
+            where.append("d.publisher ilike ?")
+            params.append(publisher)
+        speaker_column = "h.speaker" if quotes else "null"
+        sql = (
+            f"select h.score, h.text, {speaker_column}, d.title, d.published_at, d.publisher, "
+            f"d.source_path from {source} h join documents d using (doc_id) "
+            f"{'where ' + ' and '.join(where) if where else ''} "
+            "order by h.score desc limit ?"
+        )
+        rows = con.execute(sql, [*params, limit]).fetchall()
+    if not rows:
+        print("no results")
+        return 0
+    tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    mark = ("\033[1m", "\033[0m") if tty else ("[", "]")
+    for rank, (score, text, said_by, title, published, outlet, path) in enumerate(rows, 1):
+        date = published.date().isoformat() if published else "no date"
+        source_line = " · ".join(x for x in (title or path, outlet, date) if x)
+        print(f"{rank:>2}. {score:6.2f}  {source_line}")
+        who = f" — {said_by}" if said_by else ""
+        print(f"    {highlight(' '.join(text.split()), stems, mark)}{who}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newsetl", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -109,9 +202,20 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("query", nargs="?", help="a statement; without it, an interactive prompt")
     sql.add_argument("--max-rows", type=int, default=50)
     commands.add_parser("summary", help="counts of what the warehouse holds")
+    find = commands.add_parser("search", help="sentences (or quotes) ranked by BM25")
+    find.add_argument("query", help="words to search for")
+    find.add_argument("--quotes", action="store_true", help="search quotes, not sentences")
+    find.add_argument("--speaker", help="quotes by this speaker only (part of the name)")
+    find.add_argument("--since", help="articles published on or after this date (YYYY-MM-DD)")
+    find.add_argument("--publisher", help="articles of this publisher only")
+    find.add_argument("--limit", type=int, default=10)
     args = parser.parse_args(argv)
     if args.command == "sql":
         return run_sql(args.query, args.max_rows)
+    if args.command == "search":
+        return search(
+            args.query, args.quotes, args.speaker, args.since, args.publisher, args.limit
+        )
     return summary()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import extract, ingest, normalise, warehouse
+from assets import extract, ingest, normalise, stories, warehouse
 from assets.checks import ALL_CHECKS
 from pipelines.jobs import news_etl_job
 from pipelines.resources import DuckDBWarehouse, NewsStorage
@@ -17,6 +17,7 @@ defs = dg.Definitions(
         ingest.scan_seeds,
         normalise.annotate_documents,
         extract.link_corpus_entities,
+        stories.link_stories,
         warehouse.load_warehouse,
     ],
     asset_checks=ALL_CHECKS,

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core import search
 from pipelines.core.incremental import PART_TABLES, load_manifest
 from pipelines.core.store import LockTimeout, ParquetStore, file_lock, fsync_path
 from pipelines.core.tables import SCHEMAS
@@ -44,6 +45,13 @@ LOAD_ORDER = (
     "claims",
 )
 DEFAULT_LOCK_TIMEOUT_S = 600.0
+# --- stories and quote groups (issue 14) ---------------------------------------------------
+# Corpus-wide decisions kept as small tables of their own (written by assets.stories) and
+# joined in at load: table -> (decision table, its key, the columns it fills).
+DECISIONS = {
+    "documents": ("document_stories", "doc_id", ("story_id", "duplicate_of")),
+    "claims": ("quote_groups", "claim_id", ("quote_group_id",)),
+}
 
 
 class WarehouseBusy(LockTimeout):
@@ -79,7 +87,7 @@ def load_lock(warehouse: Path, timeout_s: float | None = None) -> Iterator[None]
 
 
 def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
-    return [sql_dir / "schema.sql", sql_dir / "views.sql"]
+    return [sql_dir / "schema.sql", sql_dir / "views.sql", sql_dir / "search.sql"]
 
 
 def committed_parts(store: ParquetStore) -> dict[str, list[str]]:
@@ -88,7 +96,7 @@ def committed_parts(store: ParquetStore) -> dict[str, list[str]]:
     committed = sorted(load_manifest(store).parts)
     return {
         table: list(committed) if table in PART_TABLES else store.parts(table)
-        for table in LOAD_ORDER
+        for table in (*LOAD_ORDER, *(d for d, _, _ in DECISIONS.values()))
     }
 
 
@@ -107,7 +115,7 @@ def fingerprint(
     name and size stand for it), the content of the other tables' files, and the SQL."""
     parts = committed_parts(store) if parts is None else parts
     digest = hashlib.sha256()
-    for table in LOAD_ORDER:
+    for table in parts:
         for part in parts[table]:
             path = f"{store.table_dir(table)}/{part}.parquet"
             if table in PART_TABLES:
@@ -214,10 +222,12 @@ def _write(
                 continue
             columns = ", ".join(SCHEMAS[table].names)
             con.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} "
-                f"FROM read_parquet({_sql_list(urls)}) ORDER BY {columns.split(',')[0]}"
+                f"INSERT INTO {table} ({columns}) SELECT {_decided(table, store, parts)} "
+                f"FROM read_parquet({_sql_list(urls)}) t{_decision_join(table, store, parts)} "
+                f"ORDER BY {columns.split(',')[0]}"
             )
         con.execute((sql_dir / "views.sql").read_text())
+        search.build_index(con)  # issue 14: the BM25 index follows every load
         built_at = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
         con.execute(
             "INSERT INTO load_info VALUES ('fingerprint', ?), ('built_at', ?), "
@@ -229,6 +239,28 @@ def _write(
         con.execute("DETACH wh")
     finally:
         con.close()
+
+
+def _decided(table: str, store: ParquetStore, parts: dict[str, list[str]]) -> str:
+    """The table's columns, those a decision table fills taken from it when there is one (a
+    story defaults to the article itself)."""
+    decision, _, filled = DECISIONS.get(table, (None, None, ()))
+    names = SCHEMAS[table].names
+    if decision is None or not parts.get(decision):
+        return ", ".join(f"t.{c}" for c in names)
+    fallback = {"story_id": "t.doc_id"}
+    return ", ".join(
+        f"coalesce(x.{c}, {fallback.get(c, 'NULL')}) AS {c}" if c in filled else f"t.{c}"
+        for c in names
+    )
+
+
+def _decision_join(table: str, store: ParquetStore, parts: dict[str, list[str]]) -> str:
+    decision, key, _ = DECISIONS.get(table, (None, None, ()))
+    if decision is None or not parts.get(decision):
+        return ""
+    urls = [store.url(decision, part) for part in parts[decision]]
+    return f" LEFT JOIN read_parquet({_sql_list(urls)}) x USING ({key})"
 
 
 def row_counts(warehouse: Path) -> dict[str, int]:

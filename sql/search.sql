@@ -1,0 +1,40 @@
+-- Search: BM25 over word stems, as plain SQL macros over the index tables the load builds
+-- (pipelines/core/search.py), so `select * from search_sentences('noose kyiv')` works in any
+-- DuckDB client with nothing to load. A query is split into words exactly as the text was
+-- (search_words); each word finds its stem in search_vocabulary (common words such as "the" are
+-- not in it, so they match nothing); each stem's BM25 weight in each sentence or claim is
+-- precomputed, so a search is one join and one sum.
+
+-- Lower case, accents and apostrophes dropped, runs of letters and digits.
+CREATE MACRO search_words(t) AS
+    regexp_extract_all(regexp_replace(strip_accents(lower(t)), '[''’`ʼ]', '', 'g'), '[\pL\pN]+');
+
+-- The distinct stems of a query that the index knows.
+CREATE MACRO search_query_stems(query) AS TABLE
+    SELECT DISTINCT v.stem
+    FROM (SELECT unnest(search_words(query)) AS word) w
+    JOIN search_vocabulary v USING (word);
+
+CREATE MACRO search_sentences(query) AS TABLE
+    WITH hits AS (
+        SELECT t.sentence_id, sum(t.weight) AS score, count(*) AS n_matched
+        FROM search_sentence_terms t
+        WHERE t.stem IN (SELECT stem FROM search_query_stems(query))
+        GROUP BY t.sentence_id
+    )
+    SELECT h.sentence_id, s.doc_id, h.score, s.text, h.n_matched
+    FROM hits h
+    JOIN sentences s USING (sentence_id)
+    ORDER BY h.score DESC, h.sentence_id;
+
+CREATE MACRO search_claims(query) AS TABLE
+    WITH hits AS (
+        SELECT t.claim_id, sum(t.weight) AS score, count(*) AS n_matched
+        FROM search_claim_terms t
+        WHERE t.stem IN (SELECT stem FROM search_query_stems(query))
+        GROUP BY t.claim_id
+    )
+    SELECT h.claim_id, c.doc_id, h.score, c.text, c.claim_type, c.speaker, h.n_matched
+    FROM hits h
+    JOIN claims c USING (claim_id)
+    ORDER BY h.score DESC, h.claim_id;
