@@ -78,12 +78,19 @@ def cut_paragraph(rng, head, paras, other):
 
 
 def cut_tail(rng, head, paras, other):
-    keep = max(2, round(len(paras) * rng.uniform(0.7, 0.9)))
-    return head, paras[:keep] if len(paras) > keep else paras
+    """The last paragraphs cut, keeping 40 to 90 per cent of the words (at least two)."""
+    total = sum(len(p.split()) for p in paras)
+    keep_words = total * rng.uniform(0.4, 0.9)
+    kept = list(paras)
+    while len(kept) > 2 and sum(len(p.split()) for p in kept[:-1]) >= keep_words:
+        kept.pop()
+    return head, kept
 
 
 def add_paragraph(rng, head, paras, other):
-    extra = rng.choice(other[1]) if other[1] else "More details were not available."
+    """A paragraph of another article (a local angle) of at most 80 words."""
+    short = [p for p in other[1] if len(p.split()) <= 80]
+    extra = rng.choice(short) if short else "More details were not available."
     i = rng.randrange(1, len(paras) + 1)
     return head, paras[:i] + [extra] + paras[i:]
 
