@@ -149,7 +149,8 @@ def search(
     if con is None:
         return 1
     with con:
-        stems = {r[0] for r in con.execute("select stem from search_query_stems(?)", [query]).fetchall()}
+        found = con.execute("select stem from search_query_stems(?)", [query]).fetchall()
+        stems = {row[0] for row in found}
         if not stems:
             print(
                 "no results: no word of the query is in the index (common words such as "
@@ -213,9 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sql":
         return run_sql(args.query, args.max_rows)
     if args.command == "search":
-        return search(
-            args.query, args.quotes, args.speaker, args.since, args.publisher, args.limit
-        )
+        return search(args.query, args.quotes, args.speaker, args.since, args.publisher, args.limit)
     return summary()
 
 

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines.core import search  # noqa: E402
+from pipelines.core import search
 
 SENTENCE_END = re.compile(r"(?<=[.!?][”\"’']?)\s+(?=[“\"A-Z0-9])")
 QUOTED = re.compile(r"[“\"]([^”\"]{3,400})[”\"]")
@@ -44,8 +44,12 @@ QUERIES = [
 
 
 def tables(corpora: list[Path]) -> tuple[pa.Table, pa.Table, int]:
-    sentences: dict[str, list] = {k: [] for k in ("sentence_id", "doc_id", "text", "is_boilerplate")}
-    claims: dict[str, list] = {k: [] for k in ("claim_id", "doc_id", "text", "claim_type", "speaker")}
+    sentences: dict[str, list] = {
+        k: [] for k in ("sentence_id", "doc_id", "text", "is_boilerplate")
+    }
+    claims: dict[str, list] = {
+        k: [] for k in ("claim_id", "doc_id", "text", "claim_type", "speaker")
+    }
     n_docs = 0
     for corpus in corpora:
         for path in sorted(corpus.rglob("*.txt")):

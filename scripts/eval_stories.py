@@ -4,17 +4,20 @@ near-duplicates (re-edited copies made by scripts/near_duplicates.py) found and 
     .venv/bin/python scripts/eval_stories.py --corpus ../shared/corpora/bbc --near-dups 300
 
 Runs `pipelines.core.stories` directly on the files (no parse): a clean run over the corpus, then
-an incremental run that adds the copies to it (only they are signed and compared).
+an incremental run that adds the copies to it (only they are signed and compared). Publication
+dates come from the corpus manifest where it has them (Reuters); a copy keeps its source's date.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import itertools
 import sys
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -22,10 +25,27 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import near_duplicates  # noqa: E402
+import near_duplicates
 
-from pipelines.core import stories  # noqa: E402
-from pipelines.core.documents import title_of  # noqa: E402
+from pipelines.core import stories
+from pipelines.core.documents import title_of
+
+
+def manifest_dates(corpus: Path) -> dict[str, datetime]:
+    """Publication dates from the corpus's manifest (`_meta/<corpus>_manifest.csv`, column
+    `date`), as the metadata step reads them; none for a corpus without dates (BBC)."""
+    path = corpus.parent / "_meta" / f"{corpus.name}_manifest.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="") as handle:
+        return {
+            row["file"]: datetime.strptime(row["date"].split()[0].title(), "%d-%b-%Y")
+            for row in csv.DictReader(handle)
+            if row.get("date")
+        }
+
+
+DATES: dict[str, datetime] = {}
 
 
 def frame(named_texts: list[tuple[str, str]]) -> pl.DataFrame:
@@ -34,7 +54,7 @@ def frame(named_texts: list[tuple[str, str]]) -> pl.DataFrame:
             "doc_id": [n for n, _ in named_texts],
             "content_sha256": [hashlib.sha256(t.encode()).hexdigest() for _, t in named_texts],
             "source_path": [n for n, _ in named_texts],
-            "published_at": [None for _ in named_texts],
+            "published_at": [DATES.get(n.split("__")[-1]) for n, _ in named_texts],
             "title": [title_of(t) for _, t in named_texts],
             "text": [t for _, t in named_texts],
         },
@@ -46,9 +66,7 @@ def story_pairs(result: stories.StoryUpdate) -> set[tuple[str, str]]:
     members = defaultdict(list)
     for doc_id, story_id in result.stories.select("doc_id", "story_id").iter_rows():
         members[story_id].append(doc_id)
-    return {
-        tuple(sorted(p)) for ids in members.values() for p in itertools.combinations(ids, 2)
-    }
+    return {tuple(sorted(p)) for ids in members.values() for p in itertools.combinations(ids, 2)}
 
 
 def same_body_pairs(named_texts: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -59,12 +77,13 @@ def same_body_pairs(named_texts: list[tuple[str, str]]) -> set[tuple[str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, required=True)
-    parser.add_argument("--near-dups", type=int, default=0)
-    parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--show", type=int, default=10, help="joined pairs to print")
-    args = parser.parse_args()
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("--corpus", type=Path, required=True)
+    arguments.add_argument("--near-dups", type=int, default=0)
+    arguments.add_argument("--seed", type=int, default=14)
+    arguments.add_argument("--show", type=int, default=10, help="joined pairs to print")
+    args = arguments.parse_args()
+    DATES.update(manifest_dates(args.corpus))
     files = sorted(args.corpus.rglob("*.txt"))
     named = [
         (p.relative_to(args.corpus).as_posix(), p.read_text(encoding="utf-8", errors="replace"))
@@ -129,8 +148,10 @@ def main() -> None:
     tp = len(predicted & truth)
     precision = tp / len(predicted) if predicted else 1.0
     recall = tp / len(truth) if truth else 1.0
-    print(f"  pairs with a copy: precision {precision:.3f} ({tp}/{len(predicted)}), "
-          f"recall {recall:.3f} ({tp}/{len(truth)})")
+    print(
+        f"  pairs with a copy: precision {precision:.3f} ({tp}/{len(predicted)}), "
+        f"recall {recall:.3f} ({tp}/{len(truth)})"
+    )
     new_story = dict(incremental.stories.select("doc_id", "story_id").iter_rows())
     missed = [c for c in copies if new_story[c[0]] != new_story[c[1]]]
     by_edit = defaultdict(lambda: [0, 0])
@@ -138,10 +159,11 @@ def main() -> None:
         for edit in edits:
             by_edit[edit][0] += 1
             by_edit[edit][1] += new_story[name] == new_story[source]
-    print("  copies joined to their source, by edit: " + ", ".join(
-        f"{e} {ok}/{n}" for e, (n, ok) in sorted(by_edit.items())
-    ))
-    for name, source, _, edits in missed[: args.show]:
+    print(
+        "  copies joined to their source, by edit: "
+        + ", ".join(f"{e} {ok}/{n}" for e, (n, ok) in sorted(by_edit.items()))
+    )
+    for name, _source, _, edits in missed[: args.show]:
         print(f"    missed {name} ({'+'.join(edits)})")
 
 

@@ -92,7 +92,7 @@ def add_paragraph(rng, head, paras, other):
     short = [p for p in other[1] if len(p.split()) <= 80]
     extra = rng.choice(short) if short else "More details were not available."
     i = rng.randrange(1, len(paras) + 1)
-    return head, paras[:i] + [extra] + paras[i:]
+    return head, [*paras[:i], extra, *paras[i:]]
 
 
 def quote_marks(rng, head, paras, other):
@@ -149,7 +149,9 @@ def make(corpus: Path, n: int, seed: int) -> list[tuple[str, str, str, list[str]
         other = rng.choice(files)
         text = source.read_text(encoding="utf-8", errors="replace")
         copy, edits = edited_copy(rng, text, other.read_text(encoding="utf-8", errors="replace"))
-        out.append((f"nd_{i:04d}__{source.name}", source.relative_to(corpus).as_posix(), copy, edits))
+        out.append(
+            (f"nd_{i:04d}__{source.name}", source.relative_to(corpus).as_posix(), copy, edits)
+        )
     return out
 
 

@@ -4,16 +4,36 @@
 -- (search_words); each word finds its stem in search_vocabulary (common words such as "the" are
 -- not in it, so they match nothing); each stem's BM25 weight in each sentence or claim is
 -- precomputed, so a search is one join and one sum.
-
+-- (The file is run in pieces split at blank-line comments: search_words first.)
 -- Lower case, accents and apostrophes dropped, runs of letters and digits.
 CREATE MACRO search_words(t) AS
     regexp_extract_all(regexp_replace(strip_accents(lower(t)), '[''’`ʼ]', '', 'g'), '[\pL\pN]+');
 
--- The distinct stems of a query that the index knows.
+-- The distinct stems of a query. A word of the corpus has its stem in search_vocabulary; another
+-- word ("negotiate" when the corpus says "negotiations") takes the longest indexed stem that
+-- begins it, of at least 4 letters and missing at most 4 (the Snowball suffixes), so inflections
+-- the corpus never used still match. Only the first 64 such words are looked up.
 CREATE MACRO search_query_stems(query) AS TABLE
-    SELECT DISTINCT v.stem
-    FROM (SELECT unnest(search_words(query)) AS word) w
-    JOIN search_vocabulary v USING (word);
+    WITH w AS (SELECT DISTINCT unnest(search_words(query)) AS word),
+    known AS (SELECT v.stem FROM w JOIN search_vocabulary v USING (word)),
+    unknown AS (
+        SELECT word FROM w
+        WHERE length(word) >= 5
+          AND word NOT IN (SELECT word FROM search_vocabulary)
+          AND word NOT IN (SELECT word FROM search_stop_words)
+        ORDER BY word
+        LIMIT 64
+    ),
+    guessed AS (
+        SELECT arg_max(s.stem, length(s.stem)) AS stem
+        FROM unknown u
+        JOIN search_stems s
+          ON starts_with(u.word, s.stem) AND length(s.stem) >= greatest(4, length(u.word) - 4)
+        GROUP BY u.word
+    )
+    SELECT stem FROM known
+    UNION
+    SELECT stem FROM guessed;
 
 CREATE MACRO search_sentences(query) AS TABLE
     WITH hits AS (

@@ -17,8 +17,13 @@ from pipelines.core import search
 SENTENCES = [
     ("s1", "d1", "Russian forces tighten the noose around Kyiv.", False),
     ("s2", "d1", "The noose is tightening, a western official said of the capital.", False),
-    ("s3", "d2", "Kyiv is a city of three million people on the Dnipro river, and many "
-     "of its people have left for the west since the war began in February.", False),
+    (
+        "s3",
+        "d2",
+        "Kyiv is a city of three million people on the Dnipro river, and many "
+        "of its people have left for the west since the war began in February.",
+        False,
+    ),
     ("s4", "d2", "Kyiv residents queue for bread.", False),
     ("s5", "d3", "The football club appointed a new manager on Monday.", False),
     ("s6", "d3", "Sign up for our newsletter about Kyiv.", True),
@@ -79,7 +84,9 @@ def test_both_words_rank_above_one(con):
 
 def test_a_rare_word_outweighs_a_common_one(con):
     # "noose" is in 2 sentences, "kyiv" in 4: a noose-only sentence beats a kyiv-only one
-    scores = dict(con.execute("select sentence_id, score from search_sentences('noose kyiv')").fetchall())
+    scores = dict(
+        con.execute("select sentence_id, score from search_sentences('noose kyiv')").fetchall()
+    )
     assert scores["s2"] > scores["s4"]
 
 
@@ -95,7 +102,9 @@ def test_stems_case_and_accents(con):
 
 
 def test_claims_are_searched_with_type_and_speaker(con):
-    rows = con.execute("select claim_id, claim_type, speaker from search_claims('noose')").fetchall()
+    rows = con.execute(
+        "select claim_id, claim_type, speaker from search_claims('noose')"
+    ).fetchall()
     assert rows == [("c1", "direct_quote", "a western official")]
     assert ranked(con, "defend city", "search_claims") == ["c2"]
 
@@ -138,13 +147,19 @@ def test_the_macros_work_from_the_duckdb_1x_command_line(tmp_path):
     con.execute("detach wh")
     con.close()
     done = subprocess.run(
-        [binary, "-readonly", "-csv", str(path), "select sentence_id from search_sentences('noose kyiv')"],
+        [
+            binary,
+            "-readonly",
+            "-csv",
+            str(path),
+            "select sentence_id from search_sentences('noose')",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split()[:3] == ["sentence_id", "s1", "s2"]
+    assert done.stdout.split() == ["sentence_id", "s1", "s2"]
 
 
 @pytest.fixture()
@@ -182,7 +197,9 @@ def test_newsetl_search_filters(warehouse_file, capsys):
         ("zebra", 0, "no word of the query is in the index"),
     ],
 )
-def test_newsetl_search_explains_what_it_cannot_answer(warehouse_file, capsys, query, code, message):
+def test_newsetl_search_explains_what_it_cannot_answer(
+    warehouse_file, capsys, query, code, message
+):
     assert cli.main(["search", query]) == code
     captured = capsys.readouterr()
     assert message in captured.out + captured.err

@@ -70,8 +70,9 @@ SAME_TOPIC = article(
         "contractor fell out over the price of concrete, the town clerk said on Friday.",
         "The stepped wall was chosen by residents in a poll last year after the January storms "
         "flooded homes along the front and left the old stone wall in ruins.",
-        "“We cannot go through another winter like the last one, with sandbags at every door and "
-        "nobody sleeping when the tide turns,” said Margaret Pell, who chairs the residents’ group.",
+        "“We cannot go through another winter like the last one, with sandbags at every door "
+        "and nobody sleeping when the tide turns,” said Margaret Pell, who chairs the residents’ "
+        "group.",
         "The contractor said rising prices left it no choice; the council said a deal was a deal "
         "and that it would seek another builder if no agreement was reached by March.",
     ],
@@ -84,7 +85,9 @@ SAME_TOPIC = article(
         pytest.param(article(), id="exact copy"),
         pytest.param(article("Kelmouth backs new sea wall"), id="another headline"),
         pytest.param(
-            article(paragraphs=[*PARAGRAPHS[:3], "The vote was held in the town hall.", *PARAGRAPHS[3:]]),
+            article(
+                paragraphs=[*PARAGRAPHS[:3], "The vote was held in the town hall.", *PARAGRAPHS[3:]]
+            ),
             id="paragraph added",
         ),
         pytest.param(article(paragraphs=PARAGRAPHS[:2] + PARAGRAPHS[3:]), id="paragraph cut"),
@@ -93,7 +96,11 @@ SAME_TOPIC = article(
             id="credit line",
         ),
         pytest.param(
-            article(paragraphs=[p.replace("“", '"').replace("”", '"').replace("’", "'") for p in PARAGRAPHS]),
+            article(
+                paragraphs=[
+                    p.replace("“", '"').replace("”", '"').replace("’", "'") for p in PARAGRAPHS
+                ]
+            ),
             id="quote marks",
         ),
         pytest.param(
@@ -153,7 +160,10 @@ def test_a_chain_of_edits_is_one_story():
     assert jaccard(a, c) < stories.THRESHOLD <= min(jaccard(a, b), jaccard(b, c))
     result = run({"a.txt": a, "b.txt": b, "c.txt": c})
     assert set(story_of(result).values()) == {"da.txt"}
-    assert result.pairs.select("doc_a", "doc_b").rows() == [("da.txt", "db.txt"), ("db.txt", "dc.txt")]
+    assert result.pairs.select("doc_a", "doc_b").rows() == [
+        ("da.txt", "db.txt"),
+        ("db.txt", "dc.txt"),
+    ]
 
 
 def test_incremental_runs_leave_what_a_clean_run_leaves():
@@ -225,7 +235,13 @@ def test_quote_groups_join_copies_and_excerpts_but_not_scare_quotes():
             ("c4", "d4", "direct_quote", "with sandbags at every door and nobody", 5),
             ("c5", "d4", "partial_quote", QUOTE, 80),
             ("c6", "d4", "quantity", "two hundred homes", 200),
-            ("c7", "d3", "direct_quote", "The tide comes in twice a day, and the wall must hold.", 90),
+            (
+                "c7",
+                "d3",
+                "direct_quote",
+                "The tide comes in twice a day, and the wall must hold.",
+                90,
+            ),
         ]
     )
     groups = dict(quote_groups.quote_groups(claims, docs).iter_rows())

@@ -29,7 +29,7 @@ INDEXES = {
     "search_sentence_terms": ("sentences", "sentence_id", "NOT is_boilerplate"),
     "search_claim_terms": ("claims", "claim_id", "true"),
 }
-INDEX_TABLES = ("search_vocabulary", *INDEXES)
+INDEX_TABLES = ("search_vocabulary", "search_stems", "search_stop_words", *INDEXES)
 
 _WORD = re.compile(r"[^\W_]+")
 _APOSTROPHES = re.compile(r"['’`ʼ]")
@@ -68,7 +68,9 @@ def stems(words: list[str]) -> list[str | None]:
 def build_index(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Create the index tables and the macros in the open (writable) warehouse, from its
     `sentences` and `claims`; returns each index table's row count."""
-    con.execute(SQL_FILE.read_text())
+    # search_words first (the index is split with it), the macros over the tables once they exist
+    words_macro, *macros = SQL_FILE.read_text().split("\n\n-- ")
+    con.execute(words_macro)
     con.execute(
         "CREATE TEMP TABLE _search_words AS "
         "SELECT DISTINCT unnest(search_words(text)) AS word FROM ("
@@ -84,11 +86,14 @@ def build_index(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         schema=pa.schema([("word", pa.string()), ("stem", pa.string())]),
     )
     con.register("_vocabulary", vocabulary)
-    con.execute(
-        "CREATE TABLE search_vocabulary (word VARCHAR PRIMARY KEY, stem VARCHAR NOT NULL)"
-    )
+    con.execute("CREATE TABLE search_vocabulary (word VARCHAR PRIMARY KEY, stem VARCHAR NOT NULL)")
     con.execute("INSERT INTO search_vocabulary SELECT word, stem FROM _vocabulary ORDER BY word")
     con.unregister("_vocabulary")
+    con.execute(
+        "CREATE TABLE search_stems AS SELECT DISTINCT stem FROM search_vocabulary ORDER BY stem"
+    )
+    con.execute("CREATE TABLE search_stop_words (word VARCHAR PRIMARY KEY)")
+    con.executemany("INSERT INTO search_stop_words VALUES (?)", [[w] for w in sorted(stop_words())])
     con.execute("DROP TABLE _search_words")
     for table, (source, key, where) in INDEXES.items():
         con.execute(
@@ -113,4 +118,6 @@ def build_index(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             ORDER BY tf.stem, tf.{key}
             """
         )
+    for macro in macros:
+        con.execute("-- " + macro)
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in INDEX_TABLES}

@@ -22,8 +22,10 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
@@ -45,6 +47,13 @@ THRESHOLD = 0.5
 CONTAINMENT = 0.9
 MIN_CONTAINED_SHINGLES = 20
 MIN_CONTAINED_JACCARD = 0.2
+# A template filled in with other figures (a weekly price table, a dividend notice) is not a copy:
+# when the smaller body has at least 3 numbers, at least half of them must be in the other.
+MIN_NUMBERS, NUMBER_AGREEMENT = 3, 0.5
+# The same words published weeks apart are a recurring report ("The Federal Reserve entered the
+# market to arrange ... repurchase agreements"), not one story re-run: copies are published within
+# this many days of each other, when both dates are known.
+STORY_WINDOW_DAYS = 3
 
 _WORD = re.compile(r"[^\W_]+")
 _APOSTROPHES = re.compile(r"['’`ʼ]")
@@ -118,8 +127,17 @@ def jaccard(a: set[int], b: set[int]) -> float:
     return len(a & b) / len(a | b)
 
 
+def numbers(tokens: list[str]) -> Counter[str]:
+    return Counter(t for t in tokens if any(ch.isdigit() for ch in t))
+
+
+def numbers_agree(a: Counter[str], b: Counter[str]) -> bool:
+    smaller = min(a.total(), b.total())
+    return smaller < MIN_NUMBERS or (a & b).total() >= NUMBER_AGREEMENT * smaller
+
+
 def is_copy(a: set[int], b: set[int]) -> float | None:
-    """The pair's Jaccard when one article is a copy of the other, else None."""
+    """The pair's shingle Jaccard when one body is a copy of the other, else None."""
     if not a or not b:
         return None
     shared = len(a & b)
@@ -214,12 +232,15 @@ def candidate_pairs(index: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
     )
 
 
-def verify(candidates: pl.DataFrame, shingle_sets: Mapping[str, set[int]]) -> pl.DataFrame:
-    """The candidate pairs that are copies (`is_copy`), with their exact shingle Jaccard."""
+def verify(candidates: pl.DataFrame, tokens: Mapping[str, list[str]]) -> pl.DataFrame:
+    """The candidate pairs that are copies (`is_copy`, `numbers_agree`), with their exact
+    shingle Jaccard."""
+    shingle_sets = {doc_id: shingles(t) for doc_id, t in tokens.items()}
+    figures = {doc_id: numbers(t) for doc_id, t in tokens.items()}
     rows = []
     for a, b in candidates.iter_rows():
         similarity = is_copy(shingle_sets[a], shingle_sets[b])
-        if similarity is not None:
+        if similarity is not None and numbers_agree(figures[a], figures[b]):
             rows.append({"doc_a": a, "doc_b": b, "similarity": similarity})
     return pl.DataFrame(rows, schema=PAIR_SCHEMA)
 
@@ -245,11 +266,16 @@ def assign_stories(documents: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame
         if ra != rb:  # the earlier article is the root, so a root is its story's canonical one
             parent[max(ra, rb, key=rank.__getitem__)] = min(ra, rb, key=rank.__getitem__)
 
+    published = dict(documents.select("doc_id", "published_at").iter_rows())
+    window = timedelta(days=STORY_WINDOW_DAYS)
     for a, b in pairs.select("doc_a", "doc_b").iter_rows():
-        if a in parent and b in parent:
+        if a not in parent or b not in parent:
+            continue
+        when_a, when_b = published[a], published[b]
+        if when_a is None or when_b is None or abs(when_a - when_b) <= window:
             join(a, b)
-    same_body = documents.group_by("body_key").agg(pl.col("doc_id")).filter(
-        pl.col("doc_id").list.len() > 1
+    same_body = (
+        documents.group_by("body_key").agg(pl.col("doc_id")).filter(pl.col("doc_id").list.len() > 1)
     )
     for ids in same_body["doc_id"].to_list():
         for other in ids[1:]:
@@ -274,9 +300,7 @@ class StoryUpdate:
     compared: int  # LSH candidate pairs whose exact similarity was computed
 
 
-def update(
-    documents: pl.DataFrame, signatures: pl.DataFrame, pairs: pl.DataFrame
-) -> StoryUpdate:
+def update(documents: pl.DataFrame, signatures: pl.DataFrame, pairs: pl.DataFrame) -> StoryUpdate:
     """The corpus's stories after `documents` (doc_id, content_sha256, source_path, published_at,
     title, text: every current article), given the last run's signatures and pairs (empty for a
     clean run). Only new and changed articles are signed and compared."""
@@ -295,8 +319,7 @@ def update(
         involved = set(candidates["doc_a"].to_list()) | set(candidates["doc_b"].to_list())
         compared = candidates.height
         subset = documents.filter(pl.col("doc_id").is_in(sorted(involved)))
-        shingle_sets = {doc_id: shingles(t) for doc_id, t in _tokens(subset).items()}
-        pairs = pl.concat([pairs, verify(candidates, shingle_sets)])
+        pairs = pl.concat([pairs, verify(candidates, _tokens(subset))])
     pairs = pairs.unique(["doc_a", "doc_b"]).sort("doc_a", "doc_b")
     meta = documents.select("doc_id", "source_path", "published_at").join(
         signatures.select("doc_id", "body_key"), on="doc_id"
