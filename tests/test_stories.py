@@ -265,3 +265,31 @@ def test_quote_groups_do_not_depend_on_row_order():
     assert forward.equals(backward)
     # the excerpt's article comes first by path, so it names the group
     assert dict(forward.iter_rows()) == {"c1": "c2", "c2": "c2"}
+
+
+WEEKLY = (
+    "The Agriculture Department reported the reserve's five-day average prices for the week, "
+    "in dollars per bushel: wheat {a}, corn {b}, oats {c}, barley {d} and sorghum {e}. The "
+    "prices are national averages of the prices received by farmers at country elevators, and "
+    "the department said they are preliminary and may be revised when the full reports of the "
+    "state offices have been received and checked by its statistics service in the capital."
+)
+
+
+def test_a_template_filled_with_other_figures_is_not_a_copy():
+    first = "RESERVE PRICES\n\n" + WEEKLY.format(a=255, b=135, c=124, d=198, e=284)
+    second = "RESERVE PRICES\n\n" + WEEKLY.format(a=264, b=140, c=157, d=203, e=291)
+    assert jaccard(first, second) >= stories.THRESHOLD  # the words alone would join them
+    assert story_of(run({"a.txt": first, "b.txt": second})) == {
+        "da.txt": "da.txt",
+        "db.txt": "db.txt",
+    }
+
+
+def test_the_same_words_weeks_apart_are_a_recurring_report_not_a_copy():
+    """(A body repeated word for word is a copy whatever the dates: the corpora count it so.)"""
+    texts = {"a.txt": article(), "b.txt": article(paragraphs=PARAGRAPHS[:5])}
+    near = {"a.txt": datetime(2005, 1, 3), "b.txt": datetime(2005, 1, 5)}
+    far = {"a.txt": datetime(2005, 1, 3), "b.txt": datetime(2005, 1, 24)}
+    assert set(story_of(run(texts, near)).values()) == {"da.txt"}
+    assert set(story_of(run(texts, far)).values()) == {"da.txt", "db.txt"}
