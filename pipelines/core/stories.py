@@ -18,6 +18,7 @@ incremental run leaves what a clean run over the same articles leaves.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -59,6 +60,7 @@ _WORD = re.compile(r"[^\W_]+")
 _APOSTROPHES = re.compile(r"['’`ʼ]")
 
 
+_DIGIT = re.compile(r"\d")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 
 
@@ -83,12 +85,17 @@ def body_of(text: str, title: str | None) -> str:
 _FNV_PRIME = np.uint32(0x01000193)
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _word_id(word: str) -> int:
+    return zlib.crc32(word.encode())
+
+
 def shingles(tokens: list[str], size: int = SHINGLE_WORDS) -> set[int]:
     """Word n-grams as 32-bit hashes (each word hashed once, the n words of a gram mixed in
     numpy); a body shorter than one n-gram is its one shingle."""
     if not tokens:
         return set()
-    ids = np.fromiter((zlib.crc32(w.encode()) for w in tokens), np.uint32, len(tokens))
+    ids = np.array([_word_id(w) for w in tokens], np.uint32)
     n = max(1, len(tokens) - size + 1)
     grams = np.full(n, 0x811C9DC5, np.uint32)
     with np.errstate(over="ignore"):
@@ -128,7 +135,7 @@ def jaccard(a: set[int], b: set[int]) -> float:
 
 
 def numbers(tokens: list[str]) -> Counter[str]:
-    return Counter(t for t in tokens if any(ch.isdigit() for ch in t))
+    return Counter(t for t in tokens if _DIGIT.search(t))
 
 
 def numbers_agree(a: Counter[str], b: Counter[str]) -> bool:
