@@ -293,3 +293,71 @@ def test_the_same_words_weeks_apart_are_a_recurring_report_not_a_copy():
     far = {"a.txt": datetime(2005, 1, 3), "b.txt": datetime(2005, 1, 24)}
     assert set(story_of(run(texts, near)).values()) == {"da.txt"}
     assert set(story_of(run(texts, far)).values()) == {"da.txt", "db.txt"}
+
+
+OTHER_STORY = (
+    "Western officials brief on the war\n\n"
+    "Officials in London gave their weekly briefing on the war in Ukraine on Monday, with maps "
+    "of the front and figures for the losses on both sides.\n\n"
+    "“I think around Kyiv they are continuing to tighten the noose .. this is definitely not "
+    "over,” a western official said.\n\n"
+    "The briefing also covered the fighting in the south, where the port of Mariupol is "
+    "surrounded, and the talks between the two governments in Turkey.\n"
+)
+
+
+@pytest.mark.slow
+def test_a_pipeline_run_fills_stories_shared_quotes_and_search(tmp_path, monkeypatch):
+    """A real Dagster run: the seed article, a copy under another headline, and another story
+    quoting the same official."""
+    import duckdb
+
+    from tests.conftest import SEEDS, materialize_all
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    seed = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
+    (seeds / "a_original.txt").write_text(seed, encoding="utf-8")
+    (seeds / "b_copy.txt").write_text("Russians close in on Kyiv\n\n" + seed, encoding="utf-8")
+    (seeds / "c_briefing.txt").write_text(OTHER_STORY, encoding="utf-8")
+    data = tmp_path / "data"
+    materialize_all(seeds, data, monkeypatch)
+    warehouse = data / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select source_path, story_id = doc_id, duplicate_of is null from documents "
+            "order by source_path"
+        ).fetchall()
+        assert rows == [
+            ("a_original.txt", True, True),
+            ("b_copy.txt", False, False),
+            ("c_briefing.txt", True, True),
+        ]
+        original = con.execute(
+            "select doc_id from documents where source_path = 'a_original.txt'"
+        ).fetchone()[0]
+        assert con.execute(
+            "select duplicate_of from documents where source_path = 'b_copy.txt'"
+        ).fetchone() == (original,)
+        shared = con.execute(
+            "select text, n_documents, n_stories, first_doc_id from shared_quotes"
+        ).fetchall()
+        noose = [r for r in shared if "continuing to tighten the noose" in r[0]]
+        assert noose and noose[0][1:] == (3, 2, original)
+        kyiv = con.execute(
+            "select n_documents, n_stories from top_entities where name = 'Kyiv'"
+        ).fetchone()
+        assert kyiv == (3, 2)
+        hits = con.execute("select distinct doc_id from search_sentences('noose')").fetchall()
+        assert len(hits) == 3  # the index follows the load
+        assert con.execute("select count(*) from search_claims('noose')").fetchone()[0] >= 3
+    ours = ("story_signatures", "story_pairs", "document_stories", "quote_groups")
+
+    def stamps() -> dict:
+        files = [data / "parquet" / t / f"{t}.parquet" for t in ours]
+        return {p: p.stat().st_mtime_ns for p in files}
+
+    before, warehouse_stamp = stamps(), warehouse.stat().st_mtime_ns
+    materialize_all(seeds, data, monkeypatch)  # unchanged: nothing is written again
+    assert stamps() == before
+    assert warehouse.stat().st_mtime_ns == warehouse_stamp
