@@ -110,13 +110,12 @@ MAX_QUERY_CHARS = 100_000
 QUOTE_TYPES = ("direct_quote", "indirect_quote", "partial_quote")
 
 
-def highlight(text: str, stems: set[str], mark: tuple[str, str]) -> str:
-    """`text` with each word whose stem is one of the query's wrapped in `mark`."""
-    words = search_index.tokens(text)
-    found = search_index.stems([w for _, _, w in words])
+def highlight(text: str, matched: set[str], mark: tuple[str, str]) -> str:
+    """`text` with each word the query matched (one of `matched`, the index's words with the
+    query's stems) wrapped in `mark`."""
     out, last = [], 0
-    for (start, end, _), stem in zip(words, found, strict=True):
-        if stem in stems:
+    for start, end, word in search_index.tokens(text):
+        if word in matched:
             out += [text[last:start], mark[0], text[start:end], mark[1]]
             last = end
     return "".join([*out, text[last:]])
@@ -149,9 +148,13 @@ def search(
     if con is None:
         return 1
     with con:
-        found = con.execute("select stem from search_query_stems(?)", [query]).fetchall()
-        stems = {row[0] for row in found}
-        if not stems:
+        found = con.execute(
+            "select word from search_vocabulary "
+            "where stem in (select stem from search_query_stems(?))",
+            [query],
+        ).fetchall()
+        matched = {row[0] for row in found}
+        if not matched:
             print(
                 "no results: no word of the query is in the index (common words such as "
                 "'the' are not indexed, and no article uses the others)"
@@ -192,7 +195,7 @@ def search(
         source_line = " · ".join(x for x in (title or path, outlet, date) if x)
         print(f"{rank:>2}. {score:6.2f}  {source_line}")
         who = f" — {said_by}" if said_by else ""
-        print(f"    {highlight(' '.join(text.split()), stems, mark)}{who}")
+        print(f"    {highlight(' '.join(text.split()), matched, mark)}{who}")
     return 0
 
 
