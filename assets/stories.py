@@ -26,7 +26,7 @@ def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
         key,
         deps=deps,
         description=description,
-        group_name="stories",
+        group_name="extract",
         kinds={"polars", "parquet"},
         owners=OWNERS,
         skippable=True,
