@@ -178,11 +178,15 @@ def search(
             where.append("d.publisher ilike ?")
             params.append(publisher)
         speaker_column = "h.speaker" if quotes else "null"
+        # one hit per story: copies of an article repeat its sentences word for word
         sql = (
             f"select h.score, h.text, {speaker_column}, d.title, d.published_at, d.publisher, "
-            f"d.source_path from {source} h join documents d using (doc_id) "
+            "d.source_path, count(*) over (partition by d.story_id, h.text) - 1 "
+            f"from {source} h join documents d using (doc_id) "
             f"{'where ' + ' and '.join(where) if where else ''} "
-            "order by h.score desc limit ?"
+            "qualify row_number() over (partition by d.story_id, h.text "
+            "order by d.published_at nulls last, d.source_path) = 1 "
+            "order by h.score desc, d.source_path limit ?"
         )
         rows = con.execute(sql, [*params, limit]).fetchall()
     if not rows:
@@ -190,9 +194,10 @@ def search(
         return 0
     tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     mark = ("\033[1m", "\033[0m") if tty else ("[", "]")
-    for rank, (score, text, said_by, title, published, outlet, path) in enumerate(rows, 1):
+    for rank, (score, text, said_by, title, published, outlet, path, copies) in enumerate(rows, 1):
         date = published.date().isoformat() if published else "no date"
-        source_line = " · ".join(x for x in (title or path, outlet, date) if x)
+        also = f"(and {copies} {'copy' if copies == 1 else 'copies'})" if copies else ""
+        source_line = " · ".join(x for x in (title or path, outlet, date, also) if x)
         print(f"{rank:>2}. {score:6.2f}  {source_line}")
         who = f" — {said_by}" if said_by else ""
         print(f"    {highlight(' '.join(text.split()), matched, mark)}{who}")

@@ -16,6 +16,7 @@ from pipelines.core import search
 
 SENTENCES = [
     ("s1", "d1", "Russian forces tighten the noose around Kyiv.", False),
+    ("s9", "d4", "Russian forces tighten the noose around Kyiv.", False),
     ("s2", "d1", "The noose is tightening, a western official said of the capital.", False),
     (
         "s3",
@@ -40,14 +41,15 @@ CLAIMS = [
 def make_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "create table documents (doc_id varchar primary key, title varchar, "
-        "published_at timestamp, publisher varchar, source_path varchar)"
+        "published_at timestamp, publisher varchar, source_path varchar, story_id varchar)"
     )
     con.executemany(
-        "insert into documents values (?, ?, ?, ?, ?)",
+        "insert into documents values (?, ?, ?, ?, ?, ?)",
         [
-            ("d1", "Noose tightens", "2022-03-10", "bbc.co.uk", "1.txt"),
-            ("d2", "Life in Kyiv", "2022-03-12", "Reuters", "2.txt"),
-            ("d3", "Other news", None, None, "3.txt"),
+            ("d1", "Noose tightens", "2022-03-10", "bbc.co.uk", "1.txt", "d1"),
+            ("d2", "Life in Kyiv", "2022-03-12", "Reuters", "2.txt", "d2"),
+            ("d3", "Other news", None, None, "3.txt", "d3"),
+            ("d4", "Noose tightens (copy)", "2022-03-11", "Other", "4.txt", "d1"),
         ],
     )
     con.execute(
@@ -78,8 +80,8 @@ def ranked(con, query: str, macro: str = "search_sentences") -> list[str]:
 
 def test_both_words_rank_above_one(con):
     hits = ranked(con, "noose kyiv")
-    assert hits[0] == "s1"  # the only sentence with both
-    assert set(hits) == {"s1", "s2", "s3", "s4", "s8"}  # s6 is boilerplate, not indexed
+    assert hits[:2] == ["s1", "s9"]  # the only sentence with both, and its copy
+    assert set(hits) == {"s1", "s2", "s3", "s4", "s8", "s9"}  # s6 is boilerplate, not indexed
 
 
 def test_a_rare_word_outweighs_a_common_one(con):
@@ -129,7 +131,7 @@ def test_bad_queries_give_an_empty_result(con, query):
 
 def test_a_ten_thousand_word_query_is_answered(con):
     query = " ".join(["noose", "lorem", "ipsum", "the"] * 2500)
-    assert ranked(con, query)[:2] == ["s1", "s2"]
+    assert ranked(con, query)[:3] == ["s1", "s9", "s2"]
 
 
 def test_the_macros_work_from_the_duckdb_1x_command_line(tmp_path):
@@ -159,7 +161,7 @@ def test_the_macros_work_from_the_duckdb_1x_command_line(tmp_path):
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["sentence_id", "s1", "s2"]
+    assert done.stdout.split() == ["sentence_id", "s1", "s9", "s2"]
 
 
 @pytest.fixture()
@@ -175,8 +177,11 @@ def test_newsetl_search_prints_ranked_hits_with_the_words_marked(warehouse_file,
     assert cli.main(["search", "noose kyiv"]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].startswith(" 1.") and "Noose tightens · bbc.co.uk · 2022-03-10" in lines[0]
+    # the copy of the first article is named, not shown again
+    assert lines[0].startswith(" 1.")
+    assert "Noose tightens · bbc.co.uk · 2022-03-10 · (and 1 copy)" in lines[0]
     assert lines[1].strip() == "Russian forces tighten the [noose] around [Kyiv]."
+    assert "Noose tightens (copy)" not in out
 
 
 def test_newsetl_search_filters(warehouse_file, capsys):
