@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.core import search
 
-SENTENCE_END = re.compile(r"(?<=[.!?][”\"’']?)\s+(?=[“\"A-Z0-9])")
+SENTENCE_END = re.compile(r"(?<=[.!?”\"’])\s+(?=[“\"A-Z0-9])")
 QUOTED = re.compile(r"[“\"]([^”\"]{3,400})[”\"]")
 QUERIES = [
     "noose kyiv",

@@ -15,12 +15,16 @@ CREATE MACRO search_words(t) AS
 -- the corpus never used still match. Only the first 64 such words are looked up.
 CREATE MACRO search_query_stems(query) AS TABLE
     WITH w AS (SELECT DISTINCT unnest(search_words(query)) AS word),
-    known AS (SELECT v.stem FROM w JOIN search_vocabulary v USING (word)),
+    looked_up AS (
+        SELECT w.word, v.stem, s.word IS NOT NULL AS is_stop_word
+        FROM w
+        LEFT JOIN search_vocabulary v USING (word)
+        LEFT JOIN search_stop_words s USING (word)
+    ),
+    known AS (SELECT stem FROM looked_up WHERE stem IS NOT NULL),
     unknown AS (
-        SELECT word FROM w
-        WHERE length(word) >= 5
-          AND word NOT IN (SELECT word FROM search_vocabulary)
-          AND word NOT IN (SELECT word FROM search_stop_words)
+        SELECT word FROM looked_up
+        WHERE stem IS NULL AND NOT is_stop_word AND length(word) >= 5
         ORDER BY word
         LIMIT 64
     ),
