@@ -11,7 +11,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import column_counts, markdown_table, table_metadata
-from pipelines.core import corpus_entities, incremental
+from pipelines.core import corpus_entities
 from pipelines.resources import NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -24,7 +24,7 @@ def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
         deps=deps,
         description=description,
         group_name="extract",
-        kinds={"polars", "parquet"},
+        kinds={"polars", "deltalake"},
         owners=OWNERS,
     )
 
@@ -53,21 +53,20 @@ def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
 )
 def link_corpus_entities(storage: NewsStorage):
     """Merge the documents' entities across the corpus; relink mentions and speakers to them."""
-    store = storage.store()
-    # One corpus step at a time, reading what is committed when it starts: whichever step runs
-    # last has seen every commit before it, so the tables never go back to an older state.
-    with store.lock("corpus_entities", LOCK_TIMEOUT_S, "merging the corpus's entities"):
-        committed = sorted(incremental.load_manifest(store).parts)
-        document_mentions = store.scan("document_mentions", committed).collect().lazy()
+    lake = storage.lake()
+    # One corpus step at a time, reading one version of the per-document tables: whichever step
+    # runs last has seen every commit before it, so the tables never go back to an older state.
+    with lake.lock("corpus_entities", LOCK_TIMEOUT_S, "merging the corpus's entities"):
+        document_mentions = lake.scan("document_mentions").collect().lazy()
         alias = corpus_entities.aliases(document_mentions)
         mentions, entities = corpus_entities.resolve_mentions(document_mentions, alias)
         claims = corpus_entities.resolve_speakers(
-            store.scan("document_claims", committed), alias, entities.lazy()
+            lake.scan("document_claims"), alias, entities.lazy()
         ).collect()
-        # replaced one file at a time; the warehouse is loaded from them only after this step
-        store.write("entities", "entities", entities)
-        store.write("entity_mentions", "entity_mentions", mentions)
-        store.write("claims", "claims", claims)
+        # parents first: what a mention or a claim points to is committed before it
+        lake.overwrite("entities", entities, {"op": "corpus entities"})
+        lake.overwrite("entity_mentions", mentions, {"op": "corpus entities"})
+        lake.overwrite("claims", claims, {"op": "corpus entities"})
 
     moved = alias.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
     merged = moved.select("document_name", "document_label", "name", "label").unique()

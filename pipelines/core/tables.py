@@ -135,6 +135,12 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
+# The lake's commit point (see `pipelines.core.incremental`): which content every document's rows
+# in the per-document tables were committed for.
+SCHEMAS["committed_documents"] = pa.schema(
+    [("doc_id", pa.string()), ("content_sha256", pa.string()), ("committed_at", TIMESTAMP)]
+)
+
 # The per-document stage the corpus step reads: the same columns, with each document's own
 # entity decisions (ids, labels, names) before the corpus-wide merge.
 SCHEMAS["document_mentions"] = SCHEMAS["entity_mentions"]
