@@ -11,7 +11,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import column_counts, markdown_table, table_metadata
-from pipelines.core import corpus_entities
+from pipelines.core import corpus_entities, incremental
 from pipelines.resources import NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -63,10 +63,12 @@ def link_corpus_entities(storage: NewsStorage):
         claims = corpus_entities.resolve_speakers(
             lake.scan("document_claims"), alias, entities.lazy()
         ).collect()
-        # parents first: what a mention or a claim points to is committed before it
-        lake.overwrite("entities", entities, {"op": "corpus entities"})
-        lake.overwrite("entity_mentions", mentions, {"op": "corpus entities"})
-        lake.overwrite("claims", claims, {"op": "corpus entities"})
+        replaced = incremental.commit_corpus_tables(  # in the order that keeps keys resolving
+            lake,
+            ("entities", "entity_id", entities),
+            [("entity_mentions", mentions), ("claims", claims)],
+            {"op": "corpus entities"},
+        )
 
     moved = alias.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
     merged = moved.select("document_name", "document_label", "name", "label").unique()
@@ -77,6 +79,7 @@ def link_corpus_entities(storage: NewsStorage):
             **table_metadata("entities", entities),
             "top_10": dg.MetadataValue.md(markdown_table(top)),
             "document_entities_merged": moved.height,
+            "documents_relinked": dg.MetadataValue.json(replaced),
             "merged_sample": dg.MetadataValue.md(
                 markdown_table(merged.sort("name", "document_name").head(10))
             ),

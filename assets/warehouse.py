@@ -22,9 +22,9 @@ TABLES = ("documents", "rejected_files", "sentences", "entity_mentions", "entiti
         dg.AssetSpec(
             "warehouse",
             deps=list(TABLES),
-            description="`warehouse.duckdb`: the contract's tables loaded from the lake's Delta tables "
-            "(only what changed, when it can), swapped in atomically (readers keep their "
-            "snapshot); `load_info` names the lake versions it was built from.",
+            description="`warehouse.duckdb`: the contract's tables loaded from the lake's "
+            "Delta tables (only what changed, when it can), swapped in atomically (readers "
+            "keep their snapshot); `load_info` names the lake versions it was built from.",
             group_name="warehouse",
             kinds={"duckdb"},
             owners=OWNERS,

@@ -52,9 +52,18 @@ NLP_TABLES = ("sentences", "document_mentions", "document_claims")  # from `anno
 DOC_TABLES = ("documents", *NLP_TABLES)  # the tables with rows per document
 PART_TABLES = DOC_TABLES  # the old name
 COMMITTED = "committed_documents"  # the commit point: doc_id -> content_sha256
+# The corpus step's tables that point to a document's sentences (written whole by that step).
+CORPUS_CHILDREN = ("claims", "entity_mentions")
 # Children before parents: the order rows are deleted in (and the reverse, the order they are
 # added in).
-DELETE_ORDER = ("document_claims", "document_mentions", "sentences", "documents", COMMITTED)
+DELETE_ORDER = (
+    *CORPUS_CHILDREN,
+    "document_claims",
+    "document_mentions",
+    "sentences",
+    "documents",
+    COMMITTED,
+)
 COMPACT_FILES = 24  # small files a table may gather (daily additions) before they are merged
 
 
@@ -161,7 +170,8 @@ def remove_documents(lake: Lake, doc_ids: set[str], why: str = "removed") -> Non
         return
     predicate = in_predicate("doc_id", doc_ids)
     for table in DELETE_ORDER:
-        lake.delete(table, predicate, {"op": why, "documents": str(len(doc_ids))})
+        if lake.exists(table):
+            lake.delete(table, predicate, {"op": why, "documents": str(len(doc_ids))})
 
 
 def commit_batch(
@@ -179,14 +189,70 @@ def commit_batch(
     lake.replace("documents", predicate, documents, meta)
     if replaced:  # what points to the old sentences goes before them
         old = in_predicate("doc_id", replaced)
-        for table in ("document_claims", "document_mentions"):
-            lake.delete(table, old, meta)
+        for table in (*CORPUS_CHILDREN, "document_claims", "document_mentions"):
+            if lake.exists(table):
+                lake.delete(table, old, meta)
     for table in NLP_TABLES:
         lake.replace(table, predicate, tables[table], meta)
     state = documents.select("doc_id", "content_sha256").with_columns(
         committed_at=pl.lit(datetime.now(UTC).replace(tzinfo=None))
     )
     lake.replace(COMMITTED, predicate, state, meta)
+
+
+def replace_changed_documents(
+    lake: Lake, table: str, rows: pl.DataFrame, metadata: dict | None = None
+) -> int:
+    """Make a table keyed by document hold `rows` by committing only the documents whose rows
+    differ from what it holds (one commit; none when nothing differs), so that a step that
+    recomputes a whole table (the corpus step) costs the lake, and the warehouse load after it,
+    what changed. Returns how many documents were replaced."""
+    if not lake.exists(table):
+        lake.overwrite(table, rows, metadata)
+        return rows["doc_id"].n_unique()
+    old = lake.read(table)
+    columns = rows.columns
+    differ = pl.concat(
+        [
+            rows.join(old, on=columns, how="anti", nulls_equal=True).select("doc_id"),
+            old.join(rows, on=columns, how="anti", nulls_equal=True).select("doc_id"),
+        ]
+    ).unique()
+    if differ.is_empty():
+        return 0
+    docs = differ["doc_id"].to_list()
+    lake.replace(
+        table,
+        in_predicate("doc_id", docs),
+        rows.filter(pl.col("doc_id").is_in(differ["doc_id"].implode())),
+        metadata,
+    )
+    return len(docs)
+
+
+def commit_corpus_tables(
+    lake: Lake,
+    parent: tuple[str, str, pl.DataFrame],
+    children: list[tuple[str, pl.DataFrame]],
+    metadata: dict | None = None,
+) -> dict[str, int]:
+    """Replace a parent table (whole) and the tables keyed by document that point to it (the
+    changed documents only, see `replace_changed_documents`), keeping every foreign key
+    resolving at every moment: the parent first with its old rows still there, then the
+    children, then the parent without the old rows no child needs any more. `parent` is
+    (table, key column, rows). Returns the documents replaced in each child."""
+    table, key, rows = parent
+    old = lake.read(table)
+    stale = old.filter(~pl.col(key).is_in(rows[key].implode()))
+    if not rows.equals(old):
+        lake.overwrite(table, pl.concat([rows, stale]) if stale.height else rows, metadata)
+    replaced = {
+        child: replace_changed_documents(lake, child, child_rows, metadata)
+        for child, child_rows in children
+    }
+    if stale.height:
+        lake.overwrite(table, rows, metadata)
+    return replaced
 
 
 def update_documents(lake: Lake, rows: pl.DataFrame, metadata: dict | None = None) -> int:
@@ -198,7 +264,9 @@ def update_documents(lake: Lake, rows: pl.DataFrame, metadata: dict | None = Non
     if rows.is_empty():
         return lake.version("documents") or 0
     predicate = in_predicate("doc_id", rows["doc_id"].to_list())
-    return lake.replace("documents", predicate, rows, {"op": "update documents", **(metadata or {})})
+    return lake.replace(
+        "documents", predicate, rows, {"op": "update documents", **(metadata or {})}
+    )
 
 
 def documents_frame(

@@ -196,9 +196,7 @@ class Lake:
         if dt is None or not dt.file_uris():
             return pl.DataFrame(schema=polars_schema(table)).lazy()
         schema = polars_schema(table)
-        return pl.scan_delta(dt).select(
-            pl.col(name).cast(dtype) for name, dtype in schema.items()
-        )
+        return pl.scan_delta(dt).select(pl.col(name).cast(dtype) for name, dtype in schema.items())
 
     # -- writing: one commit each --------------------------------------------------------------
 
@@ -317,7 +315,7 @@ class Lake:
         return len(removed)
 
 
-def _arrow_filter(predicate: str):  # noqa: ANN202 - a pyarrow compute expression
+def _arrow_filter(predicate: str):
     """`column IN ('a', ...)` (the one filter `Lake.read` is given) as a pyarrow expression."""
     import pyarrow.compute as pc
 

@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -46,11 +47,16 @@ STORAGE_VERSION = "v1.5.0"
 class TableLoad:
     """One warehouse table and how it is loaded from the lake: from the lake table `source`
     (default the same name) with `select` (SQL over `{files}`, a `read_parquet` of the table's
-    current files, giving the table's columns; default every column). `by_document`: its rows
-    are keyed by `doc_id`, so a load replaces the changed documents' rows only."""
+    current files, giving the table's columns; default every column).
+
+    `by_document`: its rows are keyed by `doc_id` (in the lake too), so a load replaces the
+    rows of the documents whose files changed only. `key`: other tables point to it by this
+    column, so its rows are updated in place rather than deleted and inserted again. A table
+    that is neither is dropped and loaded whole when its version moved."""
 
     table: str
     by_document: bool = False
+    key: str | None = None
     source: str | None = None
     select: str | None = None
 
@@ -67,13 +73,13 @@ class TableLoad:
 # The one list of what the warehouse loads, in load order: a table comes after the tables its
 # foreign keys point to. Add a lake table here (and its DDL to sql/schema.sql) to load it.
 LOADS: tuple[TableLoad, ...] = (
-    TableLoad("documents", by_document=True),
+    TableLoad("documents", by_document=True, key="doc_id"),
     TableLoad("rejected_files"),
     TableLoad("file_warnings"),
-    TableLoad("entities"),
+    TableLoad("entities", key="entity_id"),
     TableLoad("sentences", by_document=True),
-    TableLoad("entity_mentions"),
-    TableLoad("claims"),
+    TableLoad("entity_mentions", by_document=True),
+    TableLoad("claims", by_document=True),
 )
 LOAD_ORDER = tuple(load.table for load in LOADS)
 DEFAULT_LOCK_TIMEOUT_S = 600.0
@@ -120,6 +126,14 @@ def sql_digest(sql_dir: Path = SQL_DIR) -> str:
     for path in sql_files(sql_dir):
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def table_ddl(sql_dir: Path = SQL_DIR) -> dict[str, str]:
+    """Each table's `CREATE TABLE` statement in schema.sql, by table."""
+    text = (sql_dir / "schema.sql").read_text()
+    return {
+        m.group(1): m.group(0) for m in re.finditer(r"CREATE TABLE (\w+) \((?:.|\n)*?\n\);", text)
+    }
 
 
 def lake_versions(lake: Lake) -> dict[str, int | None]:
@@ -201,7 +215,10 @@ def build(
         info = load_info(warehouse)
         if info.get("fingerprint") == wanted:
             return LoadReport(
-                warehouse, False, row_counts(warehouse), time.monotonic() - started,
+                warehouse,
+                False,
+                row_counts(warehouse),
+                time.monotonic() - started,
                 versions=versions,
             )
         previous = None if full else _previous_versions(info, lake, sql_dir)
@@ -211,7 +228,7 @@ def build(
                 changed = None
                 if previous is not None:
                     shutil.copyfile(warehouse, tmp)
-                    changed = _update(lake, tmp, wanted, versions, previous)
+                    changed = _update(lake, tmp, wanted, versions, previous, sql_dir)
                 if changed is None:
                     tmp.unlink(missing_ok=True)
                     _write(lake, tmp, wanted, versions, sql_dir)
@@ -287,7 +304,9 @@ def _write(
                 f"({load.query(_sql_list(files))}) ORDER BY {columns.split(',')[0]}"
             )
         con.execute((sql_dir / "views.sql").read_text())
-        con.executemany("INSERT INTO load_info VALUES (?, ?)", _info_rows(lake, wanted, versions, "full"))
+        con.executemany(
+            "INSERT INTO load_info VALUES (?, ?)", _info_rows(lake, wanted, versions, "full")
+        )
         con.execute("COMMIT")
         con.execute("USE memory")
         con.execute("DETACH wh")
@@ -301,6 +320,7 @@ def _update(
     wanted: str,
     versions: dict[str, int | None],
     previous: dict[str, int],
+    sql_dir: Path = SQL_DIR,
 ) -> int | None:
     """Bring the copy at `path` from the `previous` versions to `versions`: the changed
     documents' rows of the tables keyed by document, every row of a whole table whose version
@@ -316,58 +336,104 @@ def _update(
             return None
         try:
             before = set(_files(lake, source, old))
-        except Exception:  # noqa: BLE001 - the old version's log is gone: build in full
+        except Exception:
             return None
         after = set(_files(lake, source, new))
         plans.append((load, sorted(after - before), sorted(before - after)))
+    for load, _added, removed in plans:
+        if load.by_document and not all(_exists(lake, f) for f in removed):
+            return None  # vacuumed: build in full
     con = _connect(lake)
-    changed: set[str] = set()
     try:
         con.execute(f"ATTACH '{path}' AS wh")
         con.execute("USE wh")
-        con.execute("CREATE TEMP TABLE changed_docs (doc_id VARCHAR)")
-        for load, added, removed in plans:
-            if not load.by_document:
-                continue
-            if not all(_exists(lake, f) for f in removed):  # vacuumed: build in full
-                return None
-            for files in (added, removed):
-                if files:
-                    con.execute(
-                        "INSERT INTO changed_docs SELECT DISTINCT doc_id FROM "
-                        f"read_parquet({_sql_list(files)})"
-                    )
-        changed = {r[0] for r in con.execute("SELECT DISTINCT doc_id FROM changed_docs").fetchall()}
-        con.execute("BEGIN TRANSACTION")
-        for load, _added, _removed in reversed(plans):  # children first
-            if load.by_document:
-                con.execute(
-                    f"DELETE FROM {load.table} WHERE doc_id IN (SELECT doc_id FROM changed_docs)"
-                )
-            else:
-                con.execute(f"DELETE FROM {load.table}")
-        con.execute("COMMIT")
-        con.execute("BEGIN TRANSACTION")
-        columns_of = {load.table: ", ".join(SCHEMAS[load.table].names) for load, _a, _r in plans}
-        for load, added, _removed in plans:  # parents first
-            files = added if load.by_document else _files(lake, load.lake_table, versions[load.lake_table])
-            if not files:
-                continue
-            columns = columns_of[load.table]
-            con.execute(
-                f"INSERT INTO {load.table} ({columns}) SELECT * FROM "
-                f"({load.query(_sql_list(files))}) ORDER BY {columns.split(',')[0]}"
-            )
+        try:
+            changed = _apply(con, lake, plans, versions, table_ddl(sql_dir))
+        except duckdb.ConstraintException:
+            # a key the change would leave dangling (the lake's tables were written by
+            # something that does not keep their order): build in full, which checks them all
+            return None
         con.execute("DELETE FROM load_info")
         con.executemany(
             "INSERT INTO load_info VALUES (?, ?)", _info_rows(lake, wanted, versions, "incremental")
         )
-        con.execute("COMMIT")
         con.execute("CHECKPOINT")
         con.execute("USE memory")
         con.execute("DETACH wh")
     finally:
         con.close()
+    return changed
+
+
+def _apply(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    plans: list[tuple[TableLoad, list[str], list[str]]],
+    versions: dict[str, int | None],
+    ddl: dict[str, str],
+) -> int:
+    """The changes, one statement a transaction (DuckDB checks a foreign key against what is
+    committed; the copy is not the warehouse until it is renamed, so nobody sees it half done).
+    A table keyed by document loses the rows of the documents in the files its log added or
+    removed and gets their rows from the added files; `documents` itself is updated in place
+    (its rows are what every other table points to); a whole table is dropped and loaded
+    again (far quicker than deleting every row). Returns how many documents changed."""
+    changed: set[str] = set()
+    for load, added, removed in plans:
+        files = (
+            added if load.by_document else _files(lake, load.lake_table, versions[load.lake_table])
+        )
+        empty = f"SELECT * FROM {load.table} LIMIT 0"
+        con.execute(
+            f"CREATE TEMP TABLE new_{load.table} AS "
+            + (load.query(_sql_list(files)) if files else empty)
+        )
+        if load.by_document:
+            gone = (
+                f" UNION SELECT doc_id FROM read_parquet({_sql_list(removed)})" if removed else ""
+            )
+            con.execute(
+                f"CREATE TEMP TABLE changed_{load.table} AS "
+                f"SELECT doc_id FROM new_{load.table}{gone}"
+            )
+            found = con.execute(f"SELECT DISTINCT doc_id FROM changed_{load.table}").fetchall()
+            changed |= {r[0] for r in found}
+    for load, _added, _removed in reversed(plans):  # children first
+        if load.key:  # the rows gone for good
+            scope = (
+                f" AND doc_id IN (SELECT doc_id FROM changed_{load.table})"
+                if load.by_document
+                else ""
+            )
+            con.execute(
+                f"DELETE FROM {load.table} WHERE {load.key} NOT IN "
+                f"(SELECT {load.key} FROM new_{load.table}){scope}"
+            )
+        elif load.by_document:
+            con.execute(
+                f"DELETE FROM {load.table} WHERE doc_id IN "
+                f"(SELECT doc_id FROM changed_{load.table})"
+            )
+        else:
+            con.execute(f"DROP TABLE {load.table}")
+    for load, _added, _removed in plans:  # parents first
+        names = SCHEMAS[load.table].names
+        columns = ", ".join(names)
+        if load.key:  # in place: what points to a row keeps pointing to it
+            others = [c for c in names if c != load.key]
+            differs = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in others)
+            con.execute(
+                f"UPDATE {load.table} t SET {', '.join(f'{c} = n.{c}' for c in others)} "
+                f"FROM new_{load.table} n WHERE t.{load.key} = n.{load.key} AND ({differs})"
+            )
+            con.execute(
+                f"INSERT INTO {load.table} ({columns}) SELECT {columns} FROM new_{load.table} "
+                f"WHERE {load.key} NOT IN (SELECT {load.key} FROM {load.table})"
+            )
+            continue
+        if not load.by_document:
+            con.execute(ddl[load.table])
+        con.execute(f"INSERT INTO {load.table} ({columns}) SELECT {columns} FROM new_{load.table}")
     return len(changed)
 
 
@@ -383,6 +449,72 @@ def _exists(lake: Lake, uri: str) -> bool:
 def row_counts(warehouse: Path) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in LOAD_ORDER}
+
+
+def parse_as_of(text: str) -> int | datetime:
+    """`--as-of`: a version number, or a time (ISO 8601; without a zone, UTC)."""
+    if text.strip().isdigit():
+        return int(text)
+    moment = datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def lake_as_of(lake: Lake, as_of: int | datetime) -> dict[str, int | None]:
+    """The version of every loaded lake table at `as_of`: at a time, each table's version
+    current then; at a number N, the moment version N of `committed_documents` (the commit point
+    of each batch, see `pipelines.core.incremental`) was committed. None: the table did not
+    exist yet."""
+    if isinstance(as_of, int):
+        point = lake.table("committed_documents")
+        if point is None:
+            raise ValueError(f"the lake at {lake.root} has no committed documents yet")
+        stamps = {c["version"]: c["timestamp"] for c in point.history()}
+        if as_of not in stamps:
+            raise ValueError(
+                f"the lake has versions {min(stamps)} to {max(stamps)} (of committed_documents)"
+            )
+        as_of = datetime.fromtimestamp(stamps[as_of] / 1000, UTC)
+    versions: dict[str, int | None] = {}
+    for load in LOADS:
+        try:
+            dt = lake.table(load.lake_table, as_of)
+        except Exception:
+            dt = None
+        versions[load.lake_table] = None if dt is None else dt.version()
+    return versions
+
+
+def connect_lake(lake: Lake, versions: dict[str, int | None]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB session whose tables are views over these versions of the lake's
+    tables (the files their logs list), and the warehouse's views over them."""
+    con = _connect(lake)
+    for load in LOADS:
+        files = _files(lake, load.lake_table, versions[load.lake_table])
+        if files:
+            con.execute(f"CREATE VIEW {load.table} AS {load.query(_sql_list(files))}")
+        else:  # not there yet: empty, with its columns
+            nulls = ", ".join(
+                f"NULL::{_duck_type(f.type)} AS {f.name}" for f in SCHEMAS[load.table]
+            )
+            con.execute(f"CREATE VIEW {load.table} AS SELECT {nulls} WHERE false")
+    views = (SQL_DIR / "views.sql").read_text()
+    con.execute(views)
+    return con
+
+
+def _duck_type(arrow_type) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_list(arrow_type):
+        return "VARCHAR[]"
+    return {
+        "string": "VARCHAR",
+        "int32": "INTEGER",
+        "int64": "BIGINT",
+        "double": "DOUBLE",
+        "bool": "BOOLEAN",
+        "timestamp[us]": "TIMESTAMP",
+    }[str(arrow_type)]
 
 
 def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
