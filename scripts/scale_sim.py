@@ -46,7 +46,6 @@ def doc_ids(start: int, n: int) -> pl.Series:
 
 def synthetic(ids: pl.Series, now: datetime) -> dict[str, pl.DataFrame]:
     """Rows of every per-document table for these documents (offsets valid for TEXT)."""
-    n = ids.len()
     docs = pl.DataFrame({"doc_id": ids}).with_columns(
         source_path=pl.lit("sim/") + pl.col("doc_id") + ".txt",
         content_sha256=pl.col("doc_id").hash().cast(pl.String),
@@ -127,7 +126,7 @@ def entities_for(mentions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def timed(label: str, figures: dict[str, float], action):  # noqa: ANN001, ANN201
+def timed(label: str, figures: dict[str, float], action):
     started = time.perf_counter()
     result = action()
     figures[label] = time.perf_counter() - started
