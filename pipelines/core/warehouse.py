@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.core.store import Lake, LockTimeout, file_lock, fsync_path
-from pipelines.core.tables import SCHEMAS
+from pipelines.core.tables import DESCRIPTIONS, SCHEMAS
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 STORAGE_VERSION = "v1.5.0"
@@ -266,6 +266,14 @@ def _connect(lake: Lake) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _describe(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The contract's description of each column, so that `duckdb_columns()` lists it."""
+    for column, text in DESCRIPTIONS.get(table, {}).items():
+        if column in SCHEMAS[table].names:
+            quoted = text.replace("'", "''")
+            con.execute(f"COMMENT ON COLUMN {table}.{column} IS '{quoted}'")
+
+
 def _files(lake: Lake, table: str, version: int | None) -> list[str]:
     return [] if version is None else lake.files(table, version)
 
@@ -295,6 +303,7 @@ def _write(
         con.execute("BEGIN TRANSACTION")
         con.execute((sql_dir / "schema.sql").read_text())
         for load in LOADS:
+            _describe(con, load.table)
             files = _files(lake, load.lake_table, versions[load.lake_table])
             if not files:
                 continue
@@ -433,6 +442,7 @@ def _apply(
             continue
         if not load.by_document:
             con.execute(ddl[load.table])
+            _describe(con, load.table)
         con.execute(f"INSERT INTO {load.table} ({columns}) SELECT {columns} FROM new_{load.table}")
     return len(changed)
 
