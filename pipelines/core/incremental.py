@@ -42,7 +42,7 @@ import polars as pl
 
 from pipelines.core.documents import Document
 from pipelines.core.store import Lake, in_predicate
-from pipelines.core.tables import polars_schema
+from pipelines.core.tables import SCHEMAS, polars_schema
 
 if TYPE_CHECKING:
     from pipelines.core.annotate import Batch
@@ -65,6 +65,7 @@ DELETE_ORDER = (
     COMMITTED,
 )
 COMPACT_FILES = 24  # small files a table may gather (daily additions) before they are merged
+SMALL_FILE_BYTES = 4 << 20  # what counts as small
 
 
 @contextlib.contextmanager
@@ -351,9 +352,6 @@ def upkeep(lake: Lake, tables: Iterable[str] = DOC_TABLES) -> tuple[int, int]:
     return compacted, vacuumed
 
 
-SMALL_FILE_BYTES = 4 << 20
-
-
 def process(
     lake: Lake,
     plans: dict[str, ShardPlan],
@@ -385,7 +383,7 @@ def process(
         old = lake.read(
             "documents",
             ["doc_id", "content_sha256", "ingested_at"],
-            predicate=in_predicate("doc_id", set().union(*replaced.values())),
+            doc_ids=set().union(*replaced.values()),
         )
         previous = {d: (sha, at) for d, sha, at in old.iter_rows()}
 
@@ -440,7 +438,7 @@ def process(
             frames.append(tables)
         commit()
     if any(p.has_work for p in plans.values()):
-        compacted, report.vacuumed = upkeep(lake)
+        compacted, report.vacuumed = upkeep(lake, [t for t in SCHEMAS if lake.exists(t)])
         if compacted:
             first = next(iter(report.shards.values()))
             first.compacted = compacted

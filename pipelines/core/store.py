@@ -35,6 +35,9 @@ from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from pipelines.core.tables import SCHEMAS, polars_schema, to_arrow
 
 DEFAULT_RETENTION_HOURS = 168
+# Compacted files stay this small, so that replacing one document's rows (which rewrites the
+# file that holds them) stays cheap however large the table grows.
+COMPACT_TARGET_BYTES = 16 << 20
 COMMIT_RETRIES = 20  # conflicting commits (two writers at once) are tried again this often
 
 
@@ -174,20 +177,22 @@ class Lake:
         table: str,
         columns: list[str] | None = None,
         version: int | str | datetime | None = None,
-        predicate: str | None = None,
+        doc_ids: Iterable[str] | None = None,
     ) -> pl.DataFrame:
-        """The table (or some columns, or the rows of a filter) in its schema's types; empty,
-        with its schema, when it was never written."""
+        """The table (or some columns, or the rows of some documents) in its schema's types;
+        empty, with its schema, when it was never written."""
         schema = SCHEMAS[table]
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
         dt = self.table(table, version)
         if dt is None:
             return pl.DataFrame(schema=polars_schema(table)).select(schema.names)
-        data = dt.to_pyarrow_dataset().to_table(
-            columns=schema.names,
-            filter=_arrow_filter(predicate) if predicate else None,
-        )
+        wanted = None
+        if doc_ids is not None:
+            import pyarrow.compute as pc
+
+            wanted = pc.field("doc_id").isin(sorted(doc_ids))
+        data = dt.to_pyarrow_dataset().to_table(columns=schema.names, filter=wanted)
         return pl.from_arrow(data.cast(schema))  # type: ignore[return-value]
 
     def scan(self, table: str, version: int | str | datetime | None = None) -> pl.LazyFrame:
@@ -298,7 +303,10 @@ class Lake:
         dt = self.table(table)
         if dt is None or len(dt.file_uris()) < 2:
             return 0
-        metrics = dt.optimize.compact(commit_properties=self._properties({"op": "compact"}))
+        metrics = dt.optimize.compact(
+            target_size=COMPACT_TARGET_BYTES,
+            commit_properties=self._properties({"op": "compact"}),
+        )
         return int(metrics.get("numFilesRemoved", 0))
 
     def vacuum(self, table: str) -> int:
@@ -313,12 +321,3 @@ class Lake:
             enforce_retention_duration=False,
         )
         return len(removed)
-
-
-def _arrow_filter(predicate: str):
-    """`column IN ('a', ...)` (the one filter `Lake.read` is given) as a pyarrow expression."""
-    import pyarrow.compute as pc
-
-    column, _, values = predicate.partition(" IN (")
-    items = [v.strip().strip("'") for v in values.rstrip(")").split(",") if v.strip()]
-    return pc.field(column.strip()).isin(items)
