@@ -124,7 +124,8 @@ def annotate_documents(
     lake = storage.lake(settings)
     partitioned = context.has_partition_key or context.has_partition_key_range
     shards = sorted(context.partition_keys) if partitioned else list(incremental.SHARDS)
-    with incremental.shard_locks(lake, shards):  # one run at a time per shard, per machine
+    # one run at a time per shard, per machine
+    with incremental.shard_locks(lake, shards, settings.shard_lock_timeout_s):
         files = lake.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
         state = incremental.committed_state(lake)
         plans = incremental.plan(files, state, shards, config.force)

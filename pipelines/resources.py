@@ -61,11 +61,16 @@ class NewsStorage(dg.ConfigurableResource):
             warehouse_path=env.warehouse_path,
             max_file_bytes=self.max_file_bytes or env.max_file_bytes,
             retention_hours=env.retention_hours,
+            lock_dir=env.lock_dir,
+            shard_lock_timeout_s=env.shard_lock_timeout_s,
+            warehouse_lock_timeout_s=env.warehouse_lock_timeout_s,
         )
 
     def lake(self, settings: Settings | None = None) -> Lake:
         settings = settings or self.settings()
-        return Lake(settings.lake_url, retention_hours=settings.retention_hours)
+        return Lake(
+            settings.lake_url, retention_hours=settings.retention_hours, lock_dir=settings.lock_dir
+        )
 
     def store(self) -> Lake:  # the old name
         return self.lake()
@@ -93,7 +98,10 @@ class DuckDBWarehouse(dg.ConfigurableResource):
         return Path(self.path) if self.path else Settings.from_env().warehouse_path
 
     def build(self, lake: Lake) -> warehouse.LoadReport:
-        return warehouse.build(lake, self.file())
+        """Load the warehouse (waiting NEWS_WAREHOUSE_LOCK_TIMEOUT for another load)."""
+        settings = Settings.from_env()
+        path = Path(self.path) if self.path else settings.warehouse_path
+        return warehouse.build(lake, path, lock_timeout_s=settings.warehouse_lock_timeout_s)
 
     def connect_read_only(self) -> duckdb.DuckDBPyConnection:
         return warehouse.connect_read_only(self.file())

@@ -32,7 +32,6 @@ the NLP tables.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,16 +68,15 @@ SMALL_FILE_BYTES = 4 << 20  # what counts as small
 
 
 @contextlib.contextmanager
-def shard_locks(lake: Lake, shards: Iterable[str]) -> Iterator[None]:
+def shard_locks(lake: Lake, shards: Iterable[str], timeout_s: float = 600.0) -> Iterator[None]:
     """Hold the shards' local locks (in shard order, so two runs never wait on each other in a
     circle): on one machine one run at a time parses a shard, so no work is done twice. Runs on
     other machines are not held back; the Delta commits keep the tables whole either way (each
     step replaces a document's rows, so two runs of the same shard leave what one leaves).
-    Waits NEWS_SHARD_LOCK_TIMEOUT seconds (default 600), then stops, naming the holder."""
-    timeout = float(os.environ.get("NEWS_SHARD_LOCK_TIMEOUT") or 600)
+    Waits `timeout_s` (NEWS_SHARD_LOCK_TIMEOUT), then stops, naming the holder."""
     with contextlib.ExitStack() as stack:
         for shard in sorted(shards):
-            stack.enter_context(lake.lock(f"shard-{shard}", timeout, f"parsing shard {shard}"))
+            stack.enter_context(lake.lock(f"shard-{shard}", timeout_s, f"parsing shard {shard}"))
         yield
 
 

@@ -28,6 +28,9 @@ class Settings:
     warehouse_path: Path
     max_file_bytes: int
     retention_hours: int = DEFAULT_RETENTION_HOURS
+    lock_dir: Path | None = None  # an object-store lake's local locks (default: the temp folder)
+    shard_lock_timeout_s: float = 600.0
+    warehouse_lock_timeout_s: float = 600.0
 
     @property
     def old_parquet_dir(self) -> Path:
@@ -54,4 +57,7 @@ class Settings:
             retention_hours=int(
                 os.environ.get("NEWS_LAKE_RETENTION_HOURS") or DEFAULT_RETENTION_HOURS
             ),
+            lock_dir=Path(os.environ["NEWS_LOCK_DIR"]) if os.environ.get("NEWS_LOCK_DIR") else None,
+            shard_lock_timeout_s=float(os.environ.get("NEWS_SHARD_LOCK_TIMEOUT") or 600),
+            warehouse_lock_timeout_s=float(os.environ.get("NEWS_WAREHOUSE_LOCK_TIMEOUT") or 600),
         )

@@ -116,6 +116,7 @@ class Lake:
     root: str
     storage_options: dict[str, str] = field(default_factory=dict)
     retention_hours: int = DEFAULT_RETENTION_HOURS
+    lock_dir: Path | None = None  # for an object-store lake: where this machine's locks are
 
     def __post_init__(self) -> None:
         self.is_local = "://" not in self.root or self.root.startswith("file://")
@@ -130,16 +131,14 @@ class Lake:
     def lock(self, name: str, timeout_s: float, purpose: str) -> contextlib.AbstractContextManager:
         """An exclusive local lock named `name` (see `file_lock`), e.g. one per shard for the
         runs of this machine. For a local lake the lock file is `<root>/.locks/<name>`; for
-        object storage a file on this machine (NEWS_LOCK_DIR, default the temporary folder).
+        object storage a file on this machine (`lock_dir`, default the temporary folder).
         Runs on other machines are not held back by it: there, the Delta log's own conflict
         detection keeps the tables whole (see `Lake.replace`)."""
         if self.is_local:
             folder = Path(self.root) / ".locks"
         else:
             key = hashlib.sha256(self.root.encode()).hexdigest()[:16]
-            folder = Path(os.environ.get("NEWS_LOCK_DIR") or tempfile.gettempdir()) / (
-                f"news-locks-{key}"
-            )
+            folder = (self.lock_dir or Path(tempfile.gettempdir())) / f"news-locks-{key}"
         return file_lock(folder / f"{name}.lock", timeout_s, purpose)
 
     # -- reading -----------------------------------------------------------------------------

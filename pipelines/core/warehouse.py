@@ -93,10 +93,6 @@ class WarehouseLoadFailed(RuntimeError):
     """The new warehouse could not be built; the old one was left as it was."""
 
 
-def lock_timeout() -> float:
-    return float(os.environ.get("NEWS_WAREHOUSE_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT_S)
-
-
 def lock_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".lock")
 
@@ -104,7 +100,7 @@ def lock_path(warehouse: Path) -> Path:
 @contextlib.contextmanager
 def load_lock(warehouse: Path, timeout_s: float | None = None) -> Iterator[None]:
     """Hold the warehouse's load lock; wait for another loader, up to `timeout_s`."""
-    timeout = lock_timeout() if timeout_s is None else timeout_s
+    timeout = DEFAULT_LOCK_TIMEOUT_S if timeout_s is None else timeout_s
     try:
         with file_lock(lock_path(warehouse), timeout, f"loading {warehouse}"):
             yield
