@@ -363,15 +363,15 @@ def process(
     """Apply the shards' plans: drop deleted files' rows, parse what is new, commit each batch.
 
     Documents go to the workers in tasks of `task_size` (small, so that both cores stay busy to
-    the end); a batch gathers up to `batch_size` documents of one shard and is committed on its
-    own, so a killed run loses at most the batches in flight.
+    the end), shard after shard; a batch gathers up to `batch_size` documents and is committed
+    on its own, so a killed run loses at most the batches in flight.
     """
     report = RunReport(migrated=migrated)
     for shard, shard_plan in plans.items():
         report.shards[shard] = ShardReport(unchanged=shard_plan.unchanged)
-        if shard_plan.removed:  # deleted files: their rows go now
-            remove_documents(lake, shard_plan.removed)
-            report.shards[shard].removed = len(shard_plan.removed)
+        report.shards[shard].removed = len(shard_plan.removed)
+    # deleted files: their rows go now, every shard's in one commit a table
+    remove_documents(lake, set().union(*(p.removed for p in plans.values())))
     # changed (or redone) files: their old rows go in the commits that bring the new ones, so
     # a file that cannot be read after all (a half-finished upload) keeps its last rows
     replaced = {s: p.to_drop - p.removed for s, p in plans.items()}
@@ -399,39 +399,43 @@ def process(
             if documents:
                 yield (shard, documents), [(d.doc_id, d.text) for d in documents]
 
-    open_shard: str | None = None
     held: list[Document] = []
     frames: list[dict[str, pl.DataFrame]] = []
 
     def commit() -> None:
         if not held:
             return
-        shard = shard_of(held[0].doc_id)
         now = datetime.now(UTC).replace(tzinfo=None)
         tables = {t: pl.concat([f[t] for f in frames]) for t in NLP_TABLES}
         ids = {d.doc_id for d in held}
+        shards = sorted({shard_of(d) for d in ids})
         commit_batch(
             lake,
             documents_frame(held, tables["sentences"], now, previous),
             tables,
-            replaced[shard] & ids,
-            {"shard": shard},
+            {d for s in shards for d in replaced[s] & ids},
+            {"shards": "".join(shards)},
         )
-        replaced[shard] -= ids
-        shard_report = report.shards[shard]
-        shard_report.parsed += len(held)
-        shard_report.batches += 1
-        log(f"shard {shard}: committed {len(held)} documents ({report.total('parsed')} so far)")
+        for document in held:
+            shard = shard_of(document.doc_id)
+            replaced[shard].discard(document.doc_id)
+            report.shards[shard].parsed += 1
+        for shard in shards:
+            report.shards[shard].batches += 1
+        log(
+            f"shards {','.join(shards)}: committed {len(held)} documents "
+            f"({report.total('parsed')} so far)"
+        )
         held.clear()
         frames.clear()
 
     if to_parse:
         from pipelines.core.annotate import annotate_batches  # spaCy: only when there is work
 
-        for (shard, documents), _batch, tables in annotate_batches(tasks(), n_workers):
-            if shard != open_shard or len(held) + len(documents) > batch_size:
+        # a batch takes documents of any shard (a small run commits once, not once a shard)
+        for (_shard, documents), _batch, tables in annotate_batches(tasks(), n_workers):
+            if len(held) + len(documents) > batch_size:
                 commit()
-                open_shard = shard
             held.extend(documents)
             frames.append(tables)
         commit()
