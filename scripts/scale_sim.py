@@ -196,16 +196,12 @@ def main() -> None:
     plans = timed("plan 16 shards", added, lambda: incremental.plan(files, state))
     assert sum(len(p.to_parse) for p in plans.values()) == args.add
 
-    def commit() -> None:
-        for shard in sorted({incremental.shard_of(d) for d in new["documents"]["doc_id"]}):
-            mine = {
-                t: rows.filter(pl.col("doc_id").str.slice(1, 1) == shard) for t, rows in new.items()
-            }
-            incremental.commit_batch(
-                lake, mine["documents"], {t: mine[t] for t in incremental.NLP_TABLES}, set()
-            )
+    def commit() -> None:  # one batch, as a run adding a few files commits them
+        incremental.commit_batch(
+            lake, new["documents"], {t: new[t] for t in incremental.NLP_TABLES}, set()
+        )
 
-    timed("commit the batches (every table, in order)", added, commit)
+    timed("commit the batch (every table, in order)", added, commit)
 
     def corpus_tables() -> None:
         mentions = lake.read("document_mentions")

@@ -150,15 +150,17 @@ def plan(
         gone=pl.col("was") & pl.col("accepted").is_null(),
         unchanged=accepted & ~redo,
     )
+    unchanged = dict(flags.group_by("shard").agg(pl.col("unchanged").sum()).iter_rows())
+    work = flags.filter(pl.col("parse") | pl.col("drop")).partition_by("shard", as_dict=True)
     plans = {}
     for shard in shards:
-        rows = flags.filter(pl.col("shard") == shard)
+        rows = work.get((shard,), flags.clear())
         plans[shard] = ShardPlan(
             shard,
             sorted(rows.filter("parse")["source_path"].to_list()),
             set(rows.filter("drop")["doc_id"].to_list()),
             set(rows.filter("gone")["doc_id"].to_list()),
-            int(rows["unchanged"].sum()),
+            int(unchanged.get(shard) or 0),
         )
     return plans
 
