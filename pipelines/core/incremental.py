@@ -211,14 +211,10 @@ def replace_changed_documents(
     if not lake.exists(table):
         lake.overwrite(table, rows, metadata)
         return rows["doc_id"].n_unique()
-    old = lake.read(table)
-    columns = rows.columns
-    differ = pl.concat(
-        [
-            rows.join(old, on=columns, how="anti", nulls_equal=True).select("doc_id"),
-            old.join(rows, on=columns, how="anti", nulls_equal=True).select("doc_id"),
-        ]
-    ).unique()
+    old, new = _document_digests(lake.read(table)), _document_digests(rows)
+    differ = old.join(new, on="doc_id", how="full", coalesce=True).filter(
+        pl.col("digest").ne_missing(pl.col("digest_right"))
+    )
     if differ.is_empty():
         return 0
     docs = differ["doc_id"].to_list()
@@ -229,6 +225,12 @@ def replace_changed_documents(
         metadata,
     )
     return len(docs)
+
+
+def _document_digests(rows: pl.DataFrame) -> pl.DataFrame:
+    """One digest per document of all its rows (in any order): equal digests, equal rows."""
+    hashed = rows.select("doc_id", digest=pl.struct(pl.all()).hash())
+    return hashed.group_by("doc_id").agg(pl.col("digest").sort().implode().hash())
 
 
 def commit_corpus_tables(
