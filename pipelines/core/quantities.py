@@ -214,7 +214,7 @@ _CHANGE_BEFORE: dict[str, str] = words()["change_before"]
 _CHANGE_AFTER: dict[str, str] = words()["change_after"]
 _CHANGE_BEFORE_RE = re.compile(
     rf"(?<![A-Za-z])(?P<q>{_alternation(list(_CHANGE_BEFORE), True)})"
-    r"(?:[ \u00a0]+(?P<by>by|of))?[ \u00a0]+$"
+    r"(?:[ \u00a0]+(?i:by|from))?(?:[ \u00a0]+|(?<=~))$"
 )
 _CHANGE_AFTER_RE = re.compile(
     rf"[ \u00a0-]+(?P<q>{_alternation(list(_CHANGE_AFTER), True)})(?![A-Za-z])"
@@ -291,17 +291,18 @@ def find_quantities(doc: Doc) -> list[Quantity]:
     kept = [c for c in candidates if not c.rejected]
     _resolve_ranges(ctx, kept)
     kept = _join_ranges(ctx, [c for c in kept if not c.rejected])
-    return [_quantity(ctx, c) for c in kept if _finite(c.value) and _finite(c.value_to or 0.0)]
+    kept = [c for c in kept if _finite(c.value) and _finite(c.value_to or 0.0)]
+    changes = _restatements(ctx, kept, [_change(ctx, c) for c in kept])
+    return [_quantity(ctx, c, change) for c, change in zip(kept, changes, strict=True)]
 
 
 def _finite(value: float) -> bool:
     return not (math.isnan(value) or math.isinf(value))
 
 
-def _quantity(ctx: _Text, cand: _Candidate) -> Quantity:
+def _quantity(ctx: _Text, cand: _Candidate, change: str) -> Quantity:
     """The public record of a candidate: value(s), unit, currency, change, concept, SI."""
     known = _UNITS.by_name.get(cand.unit or "")
-    change = _change(ctx, cand)
     si_value = si_value_to = si_unit = None
     if known is not None and known.si_unit and cand.kind == MEASURE:
         # A change of a temperature ("dropped by 1.8 degrees") is a difference: no offset.
@@ -975,7 +976,10 @@ def _is_range(ctx: _Text, a: _Candidate, b: _Candidate, between: str) -> bool:
     """Two numbers that are one range: glued or joined by "to", or "between A and B"."""
     if a.unit != b.unit and a.unit is not None and b.unit is not None:
         return False  # "rose 5% to $10": a change and a level, not a range
-    if _RANGE_ONE.fullmatch(between):
+    if a.unit is not None and b.unit is None and between.strip() not in ("-", "–"):
+        return False  # "fell 0.4 per cent to 13176": a change, then the level it reached
+    written = a.prefixed or a.end > a.num_end  # "by $43.6 billion to $419.2 billion"
+    if _RANGE_ONE.fullmatch(between) and not (written and _change(ctx, a) in _MOVES):
         return True
     return bool(
         _AND.fullmatch(between)
@@ -989,21 +993,38 @@ _MOVES = ("up", "down")
 
 
 def _change(ctx: _Text, cand: _Candidate) -> str:
-    """The qualifier of a quantity: "about" ~, "more than" >, "up to" <, "rose" up, "-3%" down."""
-    window = ctx.text[max(0, cand.start - 40) : cand.start]
+    """The qualifier of a quantity: "about" ~, "more than" >, "up to" <, "rose" up, "-3%" down.
+
+    A movement named before a qualifier wins ("up nearly 57%" is up, "rose under 4%" up)."""
+    window = ctx.text[max(0, cand.start - 60) : cand.start]
     before = _CHANGE_BEFORE_RE.search(window)
-    change = _CHANGE_BEFORE[_squash(before.group("q")).lower()] if before else "="
-    if change in _MOVES and cand.kind == COUNT:
-        change = "="  # "lost 5 games", "added 3 goals": a count, not a movement of it
+    change = "="
+    if before:
+        change = _CHANGE_BEFORE[_squash(before.group("q")).lower()]
+        if change not in _MOVES:
+            move = _CHANGE_BEFORE_RE.search(window, 0, before.start())
+            if move and _CHANGE_BEFORE[_squash(move.group("q")).lower()] in _MOVES:
+                change = _CHANGE_BEFORE[_squash(move.group("q")).lower()]
     if change == "=":
         after = _CHANGE_AFTER_RE.match(ctx.text, cand.end)
         if after:
             change = _CHANGE_AFTER[_squash(after.group("q")).lower()]
-            if change in _MOVES and cand.kind == COUNT:
-                change = "="
     if change == "=" and cand.value < 0 and cand.kind == PERCENT:
         change = "down"  # "-1.3%"
     return change
+
+
+_RESTATED = re.compile(r"[ \u00a0]*(?:\(|/|\bor\b)[ \u00a0]*")
+
+
+def _restatements(ctx: _Text, kept: list[_Candidate], changes: list[str]) -> list[str]:
+    """A quantity restated in brackets or after a slash takes the change of the one it restates:
+    "dropped by 1 to 1.5 degrees Celsius (1.8 to 2.7 Fahrenheit)", "under 296 hp (224 kW)"."""
+    for i in range(1, len(kept)):
+        between = ctx.text[kept[i - 1].end : kept[i].start]
+        if changes[i] == "=" and _RESTATED.fullmatch(between) and ("(" in between or "/" in between):
+            changes[i] = changes[i - 1]
+    return changes
 
 
 def _after_by(ctx: _Text, cand: _Candidate) -> bool:
