@@ -278,7 +278,9 @@ def test_a_temperature_reading_and_a_change_of_one_convert_differently(full):
         ("A stamp costs 85 pence now.", "penny", "GBP"),
         ("They paid 40 australian dollars each.", "australian dollar", "AUD"),
         ("The firm sold it for 12 million dutch guilders.", "dutch guilder", "NLG"),
-        ("The house cost 30 million pesetas.", "spanish peseta", "ESP"),
+        ("The house cost 30 million pesetas.", "peseta", "ESP"),
+        ("The loan was 5 million Israeli shekels.", "israeli new shekel", "ILS"),
+        ("The loan was 5 million shekels.", "shekel", "ILS"),
         ("The club spent £30m on him.", "pound sterling", "GBP"),
     ],
 )
@@ -354,11 +356,16 @@ def test_lower_case_text_and_no_spaces_around_symbols(full):
         ("The rally drew nearly 5,000 people.", "~"),
         ("More than 40 percent agreed.", ">"),
         ("The jet carried at least 90 passengers.", ">"),
-        ("Rents rose by up to 7 percent.", "<"),
+        ("Discounts of up to 7 percent apply.", "<"),
+        ("Rents rose by up to 7 percent.", "up"),  # a movement named first wins
+        ("Shares were up nearly 57% at noon.", "up"),
         ("The bridge is less than 2 km long.", "<"),
         ("Profits grew 12 percent in the year.", "up"),
         ("The index fell 2.5% on Friday.", "down"),
-        ("Shares were trading 3% lower.", "down"),
+        ("Shares slipped 3% on Friday.", "down"),
+        ("It was a sharp 3 percent drop.", "="),  # the noun names the event, not a change
+        ("Tickets cost 50 dollars or more.", ">"),
+        ("The water is ~25 metres deep.", "~"),
         ("Prices hit 40 dollars a barrel.", "="),
     ],
 )

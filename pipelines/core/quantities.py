@@ -1062,30 +1062,46 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
             break
         if token.pos_ not in ("ADJ", "NUM", "ADV", "PUNCT", "ADP"):
             break
-    # "Sales rose 5%": the subject of the verb the quantity belongs to
+    # "Sales rose 5%": the subject of the verb the quantity belongs to, or of the verbs that
+    # verb hangs from ("Ford said it would cut 13000 workers" -> Ford)
     verb = first
-    for _ in range(6):
-        if verb.pos_ in ("VERB", "AUX") or verb.head is verb:
+    for _ in range(12):
+        if verb.pos_ in ("VERB", "AUX"):
+            subject = _subject(ctx, verb, inside)
+            if subject is not None:
+                return subject
+        if verb.head is verb:
             break
         verb = verb.head
-    if verb.pos_ not in ("VERB", "AUX"):
-        return None
+    return None
+
+
+def _subject(ctx: _Text, verb: Token, inside: range) -> str | None:
+    """The noun subject of a verb, outside the quantity; None for pronouns and numbers."""
     for child in verb.children:
         if child.dep_ in ("nsubj", "nsubjpass") and child.idx not in inside:
-            if child.pos_ in ("PRON", "NUM") or child.tag_ not in _CONCEPT_TAGS:
+            if child.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
+                child = verb.head  # "a country that is 90 miles wide": the country
+            if child.tag_ not in _CONCEPT_TAGS or child.like_num or child.pos_ == "PRON":
                 return None
-            if child.like_num or any(c.like_num for c in child.children):
+            if child.lower_ in _INDEFINITE:
                 return None
+            if any(c.like_num for c in child.children):
+                return None  # "16 soldiers were killed": the quantity is the subject
             return _noun_phrase(ctx, child)
     return None
 
 
+_INDEFINITE = frozenset("everyone everybody someone somebody anyone anybody nobody".split())
+
+
 def _noun_phrase(ctx: _Text, head: Token) -> str | None:
-    """A noun with the nouns compounded before it: "Toronto Stock Exchange", "dividend yield"."""
+    """A noun with the words that classify it before it: "Toronto Stock Exchange", "dividend
+    yield", "US trade deficit", "personal spending"."""
     begin = head.i
     doc = head.doc
-    while begin > 0 and doc[begin - 1].dep_ == "compound" and doc[begin - 1].head.i >= begin:
-        if doc[begin - 1].like_num:
+    while begin > 0 and doc[begin - 1].dep_ in ("compound", "amod") and doc[begin - 1].head.i >= begin:
+        if doc[begin - 1].like_num or doc[begin - 1].lower_ in _LOOSE_MODIFIERS:
             break
         begin -= 1
     text = ctx.text[doc[begin].idx : head.idx + len(head)]
