@@ -297,9 +297,7 @@ def test_compound_money_is_one_amount(full):
 
 
 def test_british_scale_suffixes_on_counts(full):
-    assert [(q.value, q.unit) for q in full("The game has 2.7m sales so far.")] == [
-        (2.7e6, "sale")
-    ]
+    assert [(q.value, q.unit) for q in full("The game has 2.7m sales so far.")] == [(2.7e6, "sale")]
     assert [(q.value, q.unit) for q in full("They shipped 35m devices.")] == [(35e6, "device")]
     assert [(q.value, q.unit) for q in full("She won the 400m in record time.")] == [
         (400.0, "metre")
@@ -340,7 +338,9 @@ def test_vague_amounts_are_ranges(full, text, low, high, unit):
 
 
 def test_lower_case_text_and_no_spaces_around_symbols(full):
-    found = full("prices rose 5%to $3.5bn while the lake hit 20°c and the rally drew 2 million people")
+    found = full(
+        "prices rose 5%to $3.5bn while the lake hit 20°c and the rally drew 2 million people"
+    )
     assert [(q.value, q.unit) for q in found] == [
         (5.0, "percent"),
         (3.5e9, "dollar"),

@@ -16,9 +16,29 @@ from hypothesis import strategies as st
 
 from pipelines.core.quantities import find_quantities
 
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen \
-fifteen sixteen seventeen eighteen nineteen".split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 grammar = settings(
     max_examples=40,
@@ -101,9 +121,7 @@ def test_a_decimal_with_a_scale_word_and_a_glued_suffix(read, tenths, scale):
 )
 def test_mixed_numbers(read, whole, fraction):
     num, den = fraction
-    assert read(f"The yield was {whole} {num}/{den} percent.") == [
-        pytest.approx(whole + num / den)
-    ]
+    assert read(f"The yield was {whole} {num}/{den} percent.") == [pytest.approx(whole + num / den)]
 
 
 @grammar

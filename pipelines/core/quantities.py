@@ -147,7 +147,11 @@ _WORD_NUMBER = re.compile(
 _DENOMINATOR_VALUES = word_numbers("fraction_denominator")
 _DENOMINATOR_FORMS = "|".join(
     sorted(
-        {f for d in _DENOMINATOR_VALUES for f in (d, d + "s", d[:-1] + "ves" if d == "half" else d)},
+        {
+            f
+            for d in _DENOMINATOR_VALUES
+            for f in (d, d + "s", d[:-1] + "ves" if d == "half" else d)
+        },
         key=len,
         reverse=True,
     )
@@ -556,13 +560,11 @@ def _words_value(words: list[str]) -> float | None:
     return total + current
 
 
-_AFTER_WHOLE = frozenset(
-    "the first second other latter former this that each every top bottom back front".split()
-)
+_AFTER_WHOLE = word_set("before_whole_half")  # "the first half of the year"
 
 
 def _fraction_candidates(ctx: _Text) -> list[_Candidate]:
-    """Fractions of a whole: "half of", "half the", "a third of", "one fourth", "one out of three"."""
+    """Fractions: "half of", "half the", "a third of", "one fourth", "one out of three"."""
     found = []
     for match in _FRACTION.finditer(ctx.text):
         num = (match.group("num") or "").lower()
@@ -1022,13 +1024,17 @@ def _restatements(ctx: _Text, kept: list[_Candidate], changes: list[str]) -> lis
     "dropped by 1 to 1.5 degrees Celsius (1.8 to 2.7 Fahrenheit)", "under 296 hp (224 kW)"."""
     for i in range(1, len(kept)):
         between = ctx.text[kept[i - 1].end : kept[i].start]
-        if changes[i] == "=" and _RESTATED.fullmatch(between) and ("(" in between or "/" in between):
+        if (
+            changes[i] == "="
+            and _RESTATED.fullmatch(between)
+            and ("(" in between or "/" in between)
+        ):
             changes[i] = changes[i - 1]
     return changes
 
 
 def _after_by(ctx: _Text, cand: _Candidate) -> bool:
-    """"by 1.8 degrees": the size of a change, converted as a difference."""
+    """ "by 1.8 degrees": the size of a change, converted as a difference."""
     return _BY.search(ctx.text, max(0, cand.start - 24), cand.start) is not None
 
 
@@ -1092,7 +1098,7 @@ def _subject(ctx: _Text, verb: Token, inside: range) -> str | None:
     return None
 
 
-_INDEFINITE = frozenset("everyone everybody someone somebody anyone anybody nobody".split())
+_INDEFINITE = word_set("indefinite_subject")  # "everyone", "someone": no concept
 
 
 def _noun_phrase(ctx: _Text, head: Token) -> str | None:
@@ -1100,7 +1106,9 @@ def _noun_phrase(ctx: _Text, head: Token) -> str | None:
     yield", "US trade deficit", "personal spending"."""
     begin = head.i
     doc = head.doc
-    while begin > 0 and doc[begin - 1].dep_ in ("compound", "amod") and doc[begin - 1].head.i >= begin:
+    while (
+        begin > 0 and doc[begin - 1].dep_ in ("compound", "amod") and doc[begin - 1].head.i >= begin
+    ):
         if doc[begin - 1].like_num or doc[begin - 1].lower_ in _LOOSE_MODIFIERS:
             break
         begin -= 1

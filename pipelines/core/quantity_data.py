@@ -71,7 +71,7 @@ def words() -> dict[str, dict[str, str]]:
     """Word tables: table name -> {word: value} (value '' for plain sets)."""
     tables: dict[str, dict[str, str]] = {}
     for row in _rows("quantity_words.tsv"):
-        table, word, value = (row + [""])[:3]
+        table, word, value = ([*row, ""])[:3]
         tables.setdefault(table, {})[word] = value
     return tables
 
