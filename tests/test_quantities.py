@@ -399,3 +399,34 @@ def test_absurd_values_are_finite_or_dropped(pipeline, text):
     for q in find_quantities(pipeline(text)):
         for value in (q.value, q.value_to, q.si_value, q.si_value_to):
             assert value is None or (value == value and abs(value) != float("inf"))
+
+
+def test_the_committed_unit_table_is_what_the_build_script_makes():
+    """data/units.tsv is generated (pint, ISO 4217, scripts/data/): it must not drift by hand."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("build_units", root / "scripts/build_units.py")
+    assert spec is not None and spec.loader is not None
+    build_units = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_units)
+    committed = [
+        line.rstrip("\n").split("\t")
+        for line in (root / "pipelines/core/data/units.tsv").read_text("utf-8").splitlines()
+        if not line.startswith("#")
+    ][1:]
+    assert committed == [[str(v) for v in row] for row in build_units.build()]
+
+
+def test_the_unit_table_converts_as_pint_does():
+    from pipelines.core.quantity_data import units
+
+    table = units().by_name
+    assert (table["kilometre per hour"].si_unit, table["kilometre per hour"].si_factor) == (
+        "metre per second",
+        pytest.approx(1 / 3.6),
+    )
+    assert table["fahrenheit"].si_offset == pytest.approx(255.372222222)
+    assert (table["hong kong dollar"].currency, table["hong kong dollar"].si_unit) == ("HKD", None)
+    assert table["pound sterling"].currency == "GBP"
