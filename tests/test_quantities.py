@@ -382,6 +382,14 @@ def test_concepts(full):
     assert (q.si_value, q.si_unit) == (64373.76, "metre")
     [q] = full("Retail sales rose 5% in June.")
     assert q.concept == "Retail sales"
+    [q] = full("Card payments make up 20 percent of household spending.")
+    assert q.concept == "household spending"
+    [q] = full("The start-up has raised $5 million in funding.")
+    assert q.concept == "funding"
+    [q] = full("It is a small country that is about 90 miles wide.")
+    assert q.concept == "small country"
+    [q] = full("Everyone agreed that 40 percent was enough.")
+    assert q.concept is None
     [q] = full("Around 16 soldiers were killed.")
     assert (q.value, q.unit, q.change, q.concept) == (16.0, "soldier", "~", None)
 

@@ -1049,6 +1049,20 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         return None
     doc = ctx.doc
     inside = range(cand.start, cand.end)
+    # "20 percent of personal spending", "$1 billion in gains": the share's whole, the money's use
+    after = ctx.token_from(cand.end)
+    if (
+        after is not None
+        and after.idx - cand.end <= 1
+        and (
+            (after.lower_ == "of" and cand.kind in (PERCENT, None) and cand.is_word is False)
+            or (after.lower_ == "of" and cand.kind is None and cand.value < 1)
+            or (after.lower_ == "in" and cand.kind == CURRENCY)
+        )
+    ):
+        whole = _object_of(after)
+        if whole is not None:
+            return _noun_phrase(ctx, whole)
     # "a dividend yield of 4.1 per cent": the noun the quantity is "of"
     if first.i >= 2 and doc[first.i - 1].lower_ == "of" and first.idx >= cand.start:
         noun = doc[first.i - 2]
@@ -1079,6 +1093,14 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         if verb.head is verb:
             break
         verb = verb.head
+    return None
+
+
+def _object_of(preposition: Token) -> Token | None:
+    """The common noun a preposition governs ("of personal spending"), not a place or a date."""
+    for child in preposition.children:
+        if child.dep_ == "pobj" and child.tag_ in ("NN", "NNS") and not child.ent_type_:
+            return child
     return None
 
 
