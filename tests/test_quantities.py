@@ -108,6 +108,23 @@ def test_a_range_is_one_quantity_with_two_values(pipeline):
     ]
     doc = pipeline("Unemployment went from 4.8 to 4.7 percent.")
     assert [(q.value, q.value_to) for q in find_quantities(doc)] == [(4.8, 4.7)]
+    doc = pipeline("The coin fell from $512 to $498 overnight.")
+    assert [(q.value, q.value_to, q.change) for q in find_quantities(doc)] == [
+        (512.0, 498.0, "down")
+    ]
+
+
+def test_a_change_then_the_level_it_reached_are_two_quantities(full):
+    found = full("The deficit increased by $3.5 billion to $41.2 billion.")
+    assert [(q.value, q.value_to, q.change) for q in found] == [
+        (3.5e9, None, "up"),
+        (41.2e9, None, "="),
+    ]
+    found = full("The index fell 0.4 per cent to 13176 on Monday.")
+    assert [(q.value, q.value_to, q.unit) for q in found] == [
+        (0.4, None, "percent"),
+        (13176.0, None, None),
+    ]
 
 
 def test_a_list_shares_its_unit(quantities):

@@ -941,6 +941,7 @@ def _share_unit(a: _Candidate, b: _Candidate) -> None:
 
 
 _BETWEEN = re.compile(r"(?i:between)[ \u00a0]+$")
+_FROM = re.compile(r"(?<![A-Za-z])(?i:from)[ \u00a0]+$")
 _AND = re.compile(r"[ \u00a0]+(?i:and)[ \u00a0]+")
 _SUBUNITS = {"cent": 100, "penny": 100, "euro cent": 100, "sen": 100}
 _COMPOUND_LINK = re.compile(r"[ \u00a0,]*(?:(?i:and)[ \u00a0]+)?")
@@ -980,8 +981,11 @@ def _is_range(ctx: _Text, a: _Candidate, b: _Candidate, between: str) -> bool:
         return False  # "rose 5% to $10": a change and a level, not a range
     if a.unit is not None and b.unit is None and between.strip() not in ("-", "–"):
         return False  # "fell 0.4 per cent to 13176": a change, then the level it reached
-    written = a.prefixed or a.end > a.num_end  # "by $43.6 billion to $419.2 billion"
-    if _RANGE_ONE.fullmatch(between) and not (written and _change(ctx, a) in _MOVES):
+    # "increased by $43.6 billion to $419.2 billion" is a change and a level; "fell from $2,415
+    # to $2,315" and "dropped by 1 to 1.5 degrees" are ranges
+    written = a.prefixed or a.end > a.num_end
+    level = _FROM.search(ctx.text, max(0, a.start - 8), a.start) is None
+    if _RANGE_ONE.fullmatch(between) and not (written and level and _change(ctx, a) in _MOVES):
         return True
     return bool(
         _AND.fullmatch(between)
