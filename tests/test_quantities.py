@@ -418,6 +418,7 @@ def test_concepts(full):
         "$" + "9" * 310 + " trillion trillion",
         "-" * 50 + "5" + "/" * 20 + "3 3/0 1 0/0 ½½",
         "between and to - dozens hundreds of of of",
+        "9" * 5000 + " out of " + "9" * 5000 + " voters",
     ],
 )
 def test_absurd_values_are_finite_or_dropped(pipeline, text):

@@ -167,7 +167,8 @@ _FRACTION = re.compile(
 _NUMERATOR_VALUES = {"a": 1, "an": 1, **_SMALL_WORDS}
 # "one out of three", "2 out of 5": a share, read as one value.
 _OUT_OF = re.compile(
-    rf"\b(?P<num>\d+|{_SMALL_ALT})[ \u00a0]+out[ \u00a0]+of[ \u00a0]+(?P<den>\d+|{_SMALL_ALT})\b",
+    rf"\b(?P<num>\d{{1,9}}|{_SMALL_ALT})[ \u00a0]+out[ \u00a0]+of[ \u00a0]+"
+    rf"(?P<den>\d{{1,9}}|{_SMALL_ALT})\b",
     re.IGNORECASE,
 )
 # "dozens of", "tens of millions of dollars": vague amounts, ranges as NewsQuant writes them.
@@ -350,6 +351,8 @@ def _digit_candidates(ctx: _Text) -> list[_Candidate]:
     for match in _NUMBER.finditer(text):
         s, e = match.span()
         digits = match.group()
+        if len(digits) > 330:
+            continue  # past any float (1.8e308): a run of digits, not a number to read
         try:
             raw = Decimal(digits.replace(",", "").replace(" ", ""))
         except InvalidOperation:
