@@ -407,6 +407,15 @@ def test_concepts(full):
     assert q.concept == "small country"
     [q] = full("Everyone agreed that 40 percent was enough.")
     assert q.concept is None
+    found = full("In Sydney trading, Qantas up 2.5 per cent to $6.10 led the market.")
+    assert [(q.value, q.concept) for q in found] == [(2.5, "Qantas"), (6.1, "Qantas")]
+    found = full("Sea temperatures rose by 2 degrees Celsius (3.6 Fahrenheit).")
+    assert [(q.unit, q.change, q.concept) for q in found] == [
+        ("celsius", "up", "Sea temperatures"),
+        ("fahrenheit", "up", "Sea temperatures"),
+    ]
+    [q] = full("The carmaker is investing a total of 300 million euros.")
+    assert q.concept == "carmaker"
     [q] = full("Around 16 soldiers were killed.")
     assert (q.value, q.unit, q.change, q.concept) == (16.0, "soldier", "~", None)
 

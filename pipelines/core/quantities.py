@@ -298,14 +298,18 @@ def find_quantities(doc: Doc) -> list[Quantity]:
     kept = _join_ranges(ctx, [c for c in kept if not c.rejected])
     kept = [c for c in kept if _finite(c.value) and _finite(c.value_to or 0.0)]
     changes = _restatements(ctx, kept, [_change(ctx, c) for c in kept])
-    return [_quantity(ctx, c, change) for c, change in zip(kept, changes, strict=True)]
+    concepts = _shared_concepts(ctx, kept, [_concept(ctx, c) for c in kept])
+    return [
+        _quantity(ctx, c, change, concept)
+        for c, change, concept in zip(kept, changes, concepts, strict=True)
+    ]
 
 
 def _finite(value: float) -> bool:
     return not (math.isnan(value) or math.isinf(value))
 
 
-def _quantity(ctx: _Text, cand: _Candidate, change: str) -> Quantity:
+def _quantity(ctx: _Text, cand: _Candidate, change: str, concept: str | None) -> Quantity:
     """The public record of a candidate: value(s), unit, currency, change, concept, SI."""
     known = _UNITS.by_name.get(cand.unit or "")
     si_value = si_value_to = si_unit = None
@@ -330,7 +334,7 @@ def _quantity(ctx: _Text, cand: _Candidate, change: str) -> Quantity:
         cand.value_to,
         currency,
         change,
-        _concept(ctx, cand),
+        concept,
         si_value,
         si_value_to,
         si_unit,
@@ -1040,6 +1044,21 @@ def _restatements(ctx: _Text, kept: list[_Candidate], changes: list[str]) -> lis
     return changes
 
 
+def _shared_concepts(ctx: _Text, kept: list[_Candidate], concepts: list[str | None]) -> list:
+    """A restatement ("1.5 degrees Celsius (2.7 Fahrenheit)") and the level a change reached
+    ("Blackmores up 9.4 per cent to $84") measure what the quantity before them measures."""
+    for i in range(1, len(kept)):
+        between = ctx.text[kept[i - 1].end : kept[i].start]
+        restated = _RESTATED.fullmatch(between) and ("(" in between or "/" in between)
+        if concepts[i] is None and (restated or _TO.fullmatch(between)):
+            concepts[i] = concepts[i - 1]
+    return concepts
+
+
+_TO = re.compile(r"[ \u00a0]+(?i:to)[ \u00a0]+")
+_MOVE_AFTER_NAME = re.compile(r"(?<![A-Za-z])(?i:up|down)[ \u00a0]+$")
+
+
 def _after_by(ctx: _Text, cand: _Candidate) -> bool:
     """ "by 1.8 degrees": the size of a change, converted as a difference."""
     return _BY.search(ctx.text, max(0, cand.start - 24), cand.start) is not None
@@ -1070,10 +1089,16 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         whole = _object_of(after)
         if whole is not None:
             return _noun_phrase(ctx, whole)
+    # "Blackmores up 9.4 per cent": a market report names what moved right before "up"/"down"
+    moved = _MOVE_AFTER_NAME.search(ctx.text, max(0, cand.start - 6), cand.start)
+    if moved and first.i >= 2 and doc[first.i - 1].lower_ in ("up", "down"):
+        name = doc[first.i - 2]
+        if name.tag_ in _CONCEPT_TAGS and name.pos_ in ("PROPN", "NOUN"):
+            return _noun_phrase(ctx, name)
     # "a dividend yield of 4.1 per cent": the noun the quantity is "of"
     if first.i >= 2 and doc[first.i - 1].lower_ == "of" and first.idx >= cand.start:
         noun = doc[first.i - 2]
-        if noun.tag_ in _CONCEPT_TAGS and not noun.like_num:
+        if noun.tag_ in _CONCEPT_TAGS and not noun.like_num and noun.lower_ not in _AMOUNT_NOUNS:
             return _noun_phrase(ctx, noun)
     # "a 40 mile-long convoy": up the heads, out of the span, to the noun it describes
     token, steps = first, 0
@@ -1121,13 +1146,12 @@ def _subject(ctx: _Text, verb: Token, inside: range) -> str | None:
                 return None
             if child.lower_ in _INDEFINITE:
                 return None
-            if any(c.like_num for c in child.children):
-                return None  # "16 soldiers were killed": the quantity is the subject
             return _noun_phrase(ctx, child)
     return None
 
 
 _INDEFINITE = word_set("indefinite_subject")  # "everyone", "someone": no concept
+_AMOUNT_NOUNS = word_set("amount_noun")  # "a total of 200 million": the total names no concept
 
 
 def _noun_phrase(ctx: _Text, head: Token) -> str | None:
