@@ -306,6 +306,10 @@ def test_currencies_by_symbol_prefix_code_and_name(full, text, unit, code):
     assert (q.unit, q.currency, q.si_unit) == (unit, code, None)
 
 
+def test_a_one_letter_currency_prefix_needs_a_plain_number(full):
+    assert [q.unit for q in full("The Y2K bug cost Y100 bln.")] == ["japanese yen"]
+
+
 def test_compound_money_is_one_amount(full):
     [q] = full("A coffee costs 3 dollars 50 cents here.")
     assert (q.value, q.unit) == (3.5, "dollar")

@@ -365,6 +365,8 @@ def _digit_candidates(ctx: _Text) -> list[_Candidate]:
         sign = _sign_before(ctx, s)
         negative = sign < s
         prefix = _CURRENCY_PREFIX.search(text, max(0, sign - 8), sign)
+        if prefix and prefix.group("glued") and len(prefix.group()) == 1 and ctx.char(e).isalpha():
+            prefix = None  # "Y2K" is a name; "Y100 bln" is yen
         if prefix:
             key = re.sub(r"[ \u00a0]", "", prefix.group()).lower()
             cand.unit, cand.kind = _PREFIX_UNITS.get(key, "dollar"), CURRENCY
