@@ -952,7 +952,7 @@ def _share_unit(a: _Candidate, b: _Candidate) -> None:
 _BETWEEN = re.compile(r"(?i:between)[ \u00a0]+$")
 _FROM = re.compile(r"(?<![A-Za-z])(?i:from)[ \u00a0]+$")
 _AND = re.compile(r"[ \u00a0]+(?i:and)[ \u00a0]+")
-_SUBUNITS = {"cent": 100, "penny": 100, "euro cent": 100, "sen": 100}
+_SUBUNITS = word_numbers("subunit")  # "3 dollars 50 cents": cents per dollar
 _COMPOUND_LINK = re.compile(r"[ \u00a0,]*(?:(?i:and)[ \u00a0]+)?")
 
 
