@@ -13,7 +13,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import markdown_table, table_metadata
-from pipelines.core import incremental, quote_groups, stories
+from pipelines.core import quote_groups, stories
 from pipelines.resources import NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -33,12 +33,12 @@ def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
     )
 
 
-def _write_if_changed(store, table: str, df: pl.DataFrame) -> bool:
-    """Write a one-part table unless it holds exactly `df` already (an unchanged re-run writes
+def _write_if_changed(lake, table: str, df: pl.DataFrame) -> bool:
+    """Replace a table unless it holds exactly `df` already (an unchanged re-run commits
     nothing)."""
-    if store.parts(table) == [table] and store.read(table).equals(df):
+    if lake.exists(table) and lake.read(table).sort(df.columns[:2]).equals(df):
         return False
-    store.write(table, table, df)
+    lake.overwrite(table, df, {"op": "stories"})
     return True
 
 
@@ -62,19 +62,15 @@ def _write_if_changed(store, table: str, df: pl.DataFrame) -> bool:
 )
 def link_stories(context: dg.AssetExecutionContext, storage: NewsStorage):
     """Group copies into stories and quotes into quote groups, across the corpus."""
-    store = storage.store()
-    with store.lock("stories", LOCK_TIMEOUT_S, "grouping the corpus's stories"):
-        committed = sorted(incremental.load_manifest(store).parts)
-        documents = (
-            store.scan("documents", committed)
-            .select("doc_id", "content_sha256", "source_path", "published_at", "title", "text")
-            .collect()
+    lake = storage.lake()
+    with lake.lock("stories", LOCK_TIMEOUT_S, "grouping the corpus's stories"):
+        documents = lake.read(
+            "documents",
+            ["doc_id", "content_sha256", "source_path", "published_at", "title", "text"],
         )
-        result = stories.update(
-            documents, store.read("story_signatures"), store.read("story_pairs")
-        )
+        result = stories.update(documents, lake.read("story_signatures"), lake.read("story_pairs"))
         groups = quote_groups.quote_groups(
-            store.scan("claims")
+            lake.scan("claims")
             .select("claim_id", "doc_id", "claim_type", "text", "char_start")
             .collect(),
             documents,
@@ -87,7 +83,7 @@ def link_stories(context: dg.AssetExecutionContext, storage: NewsStorage):
                 ("document_stories", result.stories),
                 ("quote_groups", groups),
             )
-            if _write_if_changed(store, table, df)
+            if _write_if_changed(lake, table, df)
         ]
     context.log.info(
         f"signed {result.signed} articles, compared {result.compared} LSH candidates; "

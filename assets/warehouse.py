@@ -1,4 +1,4 @@
-"""Warehouse: the DuckDB file built from the Parquet tables, and its analytical views."""
+"""Warehouse: the DuckDB file built from the lake, and its analytical views."""
 
 import dagster as dg
 
@@ -16,7 +16,7 @@ VIEWS = {
     "shared_quotes": "The same quote in more than one story, with its first publication.",
 }
 TABLES = ("documents", "rejected_files", "sentences", "entity_mentions", "entities", "claims")
-# joined into documents and claims at load (issue 14)
+# applied to documents and claims at load (issue 14)
 DECISION_TABLES = ("document_stories", "quote_groups")
 
 
@@ -25,8 +25,9 @@ DECISION_TABLES = ("document_stories", "quote_groups")
         dg.AssetSpec(
             "warehouse",
             deps=[*TABLES, *DECISION_TABLES],
-            description="`warehouse.duckdb`: the contract's tables loaded from Parquet into a "
-            "new file, swapped in atomically (readers keep their snapshot).",
+            description="`warehouse.duckdb`: the contract's tables loaded from the lake's "
+            "Delta tables (only what changed, when it can), swapped in atomically (readers "
+            "keep their snapshot); `load_info` names the lake versions it was built from.",
             group_name="warehouse",
             kinds={"duckdb"},
             owners=OWNERS,
@@ -49,7 +50,7 @@ def load_warehouse(
     context: dg.AssetExecutionContext, storage: NewsStorage, duckdb: DuckDBWarehouse
 ):
     """The only step that writes the DuckDB file (a pool of one, and a file lock)."""
-    report = duckdb.build(storage.store())
+    report = duckdb.build(storage.lake())
     context.log.info(
         f"warehouse {'rebuilt' if report.rebuilt else 'already up to date'} at {report.path}"
     )
@@ -58,6 +59,9 @@ def load_warehouse(
         metadata={
             "path": dg.MetadataValue.path(str(report.path)),
             "rebuilt": report.rebuilt,
+            "load": report.mode,
+            "changed_documents": report.changed_documents,
+            "lake_versions": dg.MetadataValue.json(report.versions or {}),
             "seconds": round(report.seconds, 2),
             "rows": counts_markdown(report.row_counts, "table"),
             "dagster/row_count": sum(report.row_counts.values()),

@@ -6,14 +6,14 @@
 -- precomputed, so a search is one join and one sum.
 -- (The file is run in pieces split at blank-line comments: search_words first.)
 -- Lower case, accents and apostrophes dropped, runs of letters and digits.
-CREATE MACRO search_words(t) AS
+CREATE OR REPLACE MACRO search_words(t) AS
     regexp_extract_all(regexp_replace(strip_accents(lower(t)), '[''’`ʼ]', '', 'g'), '[\pL\pN]+');
 
 -- The distinct stems of a query. A word of the corpus has its stem in search_vocabulary; another
 -- word ("negotiate" when the corpus says "negotiations") takes the longest indexed stem that
 -- begins it, of at least 4 letters and missing at most 4 (the Snowball suffixes), so inflections
 -- the corpus never used still match. Only the first 64 such words are looked up.
-CREATE MACRO search_query_stems(query) AS TABLE
+CREATE OR REPLACE MACRO search_query_stems(query) AS TABLE
     WITH w AS (SELECT DISTINCT unnest(search_words(query)) AS word),
     looked_up AS (
         SELECT w.word, v.stem, s.word IS NOT NULL AS is_stop_word
@@ -39,7 +39,7 @@ CREATE MACRO search_query_stems(query) AS TABLE
     UNION
     SELECT stem FROM guessed;
 
-CREATE MACRO search_sentences(query) AS TABLE
+CREATE OR REPLACE MACRO search_sentences(query) AS TABLE
     WITH hits AS (
         SELECT t.sentence_id, sum(t.weight) AS score, count(*) AS n_matched
         FROM search_sentence_terms t
@@ -51,7 +51,7 @@ CREATE MACRO search_sentences(query) AS TABLE
     JOIN sentences s USING (sentence_id)
     ORDER BY h.score DESC, h.sentence_id;
 
-CREATE MACRO search_claims(query) AS TABLE
+CREATE OR REPLACE MACRO search_claims(query) AS TABLE
     WITH hits AS (
         SELECT t.claim_id, sum(t.weight) AS score, count(*) AS n_matched
         FROM search_claim_terms t

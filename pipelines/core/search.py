@@ -68,6 +68,8 @@ def stems(words: list[str]) -> list[str | None]:
 def build_index(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Create the index tables and the macros in the open (writable) warehouse, from its
     `sentences` and `claims`; returns each index table's row count."""
+    for table in INDEX_TABLES:  # an incremental load rebuilds the index of the file it copied
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     # search_words first (the index is split with it), the macros over the tables once they exist
     words_macro, *macros = SQL_FILE.read_text().split("\n\n-- ")
     con.execute(words_macro)
