@@ -160,7 +160,7 @@ def search(
         except ValueError:
             print(f"error: --since {since!r} is not a date (use YYYY-MM-DD)", file=sys.stderr)
             return 2
-    con = _open()
+    con = _open(Settings.from_env())
     if con is None:
         return 1
     with con:
