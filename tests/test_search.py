@@ -213,3 +213,10 @@ def test_newsetl_search_explains_what_it_cannot_answer(
 def test_newsetl_search_refuses_a_bad_date(warehouse_file, capsys):
     assert cli.main(["search", "kyiv", "--since", "last week"]) == 2
     assert "not a date" in capsys.readouterr().err
+
+
+def test_highlighting_splits_words_as_the_index_does(con):
+    text = '“Café” owners in Kyïv — Blair’s aide said: (re-opened) £600m, 5.5% "x"\tend\u00a0y'
+    in_sql = [w for w in con.execute("select search_words(?)", [text]).fetchone()[0] if w]
+    assert in_sql == [w for _, _, w in search.tokens(text)]
+    assert in_sql[:5] == ["cafe", "owners", "in", "kyiv", "blairs"]

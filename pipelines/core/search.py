@@ -31,8 +31,13 @@ INDEXES = {
 }
 INDEX_TABLES = ("search_vocabulary", "search_stems", "search_stop_words", *INDEXES)
 
-_WORD = re.compile(r"[^\W_]+")
-_APOSTROPHES = re.compile(r"['’`ʼ]")
+# what `search_words` (sql/search.sql) splits at, and the apostrophes it drops
+PUNCTUATION = (
+    '!"#$%&()*+,-./:;<=>?@[\\]^_{|}~“”‘«»„‹›—–‒―…·•£€¥¢§¶©®°±×÷\t\n\r\xa0\u2009\u200a\u202f'
+)
+APOSTROPHES = "'’`ʼ"
+_SPLIT = str.maketrans(PUNCTUATION, " " * len(PUNCTUATION))
+_DROP = str.maketrans("", "", APOSTROPHES)
 
 
 @functools.cache
@@ -51,10 +56,11 @@ def tokens(text: str) -> list[tuple[int, int, str]]:
     """(start, end, word) of each word as `search_words` splits it (lower case, no accents, no
     apostrophes), with offsets into `text`: used to highlight hits."""
     out = []
-    for match in re.finditer(r"[^\W_]+(?:['’`ʼ][^\W_]+)*", text):
-        folded = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", match.group().lower()))
+    for match in re.finditer(r"[^ ]+", text.translate(_SPLIT)):
+        folded = unicodedata.normalize("NFKD", match.group().lower().translate(_DROP))
         word = "".join(ch for ch in folded if not unicodedata.combining(ch))
-        out.append((match.start(), match.end(), word))
+        if word:
+            out.append((match.start(), match.end(), word))
     return out
 
 
