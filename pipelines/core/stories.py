@@ -166,7 +166,7 @@ SIGNATURE_SCHEMA = {
     "content_sha256": pl.String,
     "body_key": pl.String,
     "n_shingles": pl.Int32,
-    "signature": pl.List(pl.UInt32),
+    "signature": pl.List(pl.Int64),  # 32-bit values; Delta Lake has no unsigned types
 }
 PAIR_SCHEMA = {"doc_a": pl.String, "doc_b": pl.String, "similarity": pl.Float64}
 STORY_SCHEMA = {"doc_id": pl.String, "story_id": pl.String, "duplicate_of": pl.String}

@@ -155,7 +155,7 @@ SCHEMAS["story_signatures"] = pa.schema(
         ("content_sha256", pa.string()),
         ("body_key", pa.string()),
         ("n_shingles", pa.int32()),
-        ("signature", pa.list_(pa.uint32())),
+        ("signature", pa.list_(pa.int64())),  # 32-bit MinHash values (Delta has no unsigned)
     ]
 )
 SCHEMAS["story_pairs"] = pa.schema(
