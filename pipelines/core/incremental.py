@@ -378,6 +378,7 @@ class ShardReport:
     uncommitted_removed: int = 0
     compacted: int = 0
     documents: int = 0
+    metadata_updated: int = 0  # rows given new metadata without parsing (`refresh_metadata`)
 
 
 @dataclass
@@ -390,7 +391,7 @@ class RunReport:
 
     @property
     def changed(self) -> bool:
-        touched = ("parsed", "removed", "uncommitted_removed", "compacted")
+        touched = ("parsed", "removed", "uncommitted_removed", "compacted", "metadata_updated")
         return bool(self.migrated or any(self.total(n) for n in touched))
 
 
@@ -498,3 +499,47 @@ def process(
             shard_report.compacted = compact(store, shard, manifest, batch_size)
         shard_report.documents = manifest.n_documents()
     return report
+
+
+# --- metadata without a text change ---------------------------------------------------------
+# A manifest row or a JSON record's fields may change while the text stays as it was: the
+# article's documents row is rewritten with the new values, its sentences, mentions and claims
+# are kept as they are, and nothing is parsed. `committed_documents` + `metadata.committed_changes`
+# say which rows; `refresh_metadata` is the one storage call that rewrites them.
+
+
+def committed_documents(store: ParquetStore, manifests: dict[str, Manifest]) -> pl.DataFrame:
+    """The committed documents rows of these shards without their text: what a metadata change
+    is compared with."""
+    from pipelines.core.metadata import METADATA_COLUMNS
+
+    parts = sorted(p for m in manifests.values() for p in m.parts)
+    columns = ["doc_id", "content_sha256", "source_path", *METADATA_COLUMNS]
+    return store.scan("documents", parts).select(columns).collect()
+
+
+def refresh_metadata(
+    store: ParquetStore, shard: str, manifest: Manifest, updates: pl.DataFrame
+) -> int:
+    """Give the shard's committed documents in `updates` (doc_id, source_path and the metadata
+    columns) their new values; returns how many. Each part holding one is written again under a
+    new name (its other tables copied as they are) and swapped in by one manifest write, as
+    `drop_documents` does, so a reader sees the old rows or the new, never neither."""
+    from pipelines.core.metadata import apply_changes
+
+    mine = updates.filter(pl.col("doc_id").str.slice(1, 1) == shard)
+    ids = set(mine["doc_id"].to_list())
+    affected = [p for p, docs in manifest.parts.items() if ids & docs.keys()]
+    if not affected:
+        return 0
+    for part in affected:
+        new_part = part_prefix(shard) + short_hash(part, "metadata", uuid.uuid4().hex)
+        for table in PART_TABLES:
+            rows = store.read_part(table, part)
+            if table == "documents":
+                rows = apply_changes(rows, mine)
+            store.write(table, new_part, rows)
+        manifest.parts[new_part] = manifest.parts.pop(part)
+    save_shard_manifest(store, shard, manifest)
+    delete_parts(store, affected)
+    return len(ids & {d for p in manifest.parts.values() for d in p})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_JSONL_BYTES = 1 << 30  # a `.jsonl` file of articles, read line by line
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Settings:
     parquet_url: str
     warehouse_path: Path
     max_file_bytes: int
+    max_jsonl_bytes: int = DEFAULT_MAX_JSONL_BYTES
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -30,4 +32,7 @@ class Settings:
                 os.environ.get("NEWS_WAREHOUSE_PATH") or data_dir / "warehouse.duckdb"
             ),
             max_file_bytes=int(os.environ.get("NEWS_MAX_FILE_BYTES") or DEFAULT_MAX_FILE_BYTES),
+            max_jsonl_bytes=int(
+                os.environ.get("NEWS_MAX_JSONL_BYTES") or DEFAULT_MAX_JSONL_BYTES
+            ),
         )
