@@ -64,7 +64,7 @@ def reuters_dates(work: Path) -> None:
     dated = int(articles["published_at"].is_not_null().sum())
     with open(MANIFEST, encoding="utf-8") as handle:
         coded = sum("&#" in row["date"] or "#" in row["date"] for row in csv.DictReader(handle))
-    warnings = sum(len(w or []) for w in files["warnings"])
+    warnings = int(files["warnings"].list.len().fill_null(0).sum())
     print(f"reuters: {n:,} texts, {len(articles):,} accepted, {len(refused)} refused")
     print(f"reuters: published_at for {dated:,} of {len(articles):,} ({dated / len(articles):.1%})")
     print(f"reuters: {coded} manifest dates with trailing codes or notes; {warnings} warnings")
