@@ -171,7 +171,12 @@ def annotate_documents(
     for shard, n in refreshed.items():
         report.shards[shard].metadata_updated = n
     for shard, done in report.shards.items():
-        if plans[shard].has_work or done.uncommitted_removed or done.compacted or done.metadata_updated:
+        if (
+            plans[shard].has_work
+            or done.uncommitted_removed
+            or done.compacted
+            or done.metadata_updated
+        ):
             context.log_event(
                 dg.AssetObservation(
                     asset_key="documents",

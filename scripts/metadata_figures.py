@@ -116,7 +116,8 @@ def news_please_jsonl(work: Path) -> None:
     loaded = {p for p, ok in files.select("source_path", "accepted").iter_rows() if ok}
     good = {f"bbc.jsonl#{n}" for n in range(1, 1001) if n not in broken}
     bad = {f"bbc.jsonl#{n}" for n in broken}
-    print(f"jsonl: {len(lines)} lines, {len(broken)} broken; {len(loaded)} loaded, {len(refused)} refused")
+    counts = f"{len(loaded)} loaded, {len(refused)} refused"
+    print(f"jsonl: {len(lines)} lines, {len(broken)} broken; {counts}")
     print(f"jsonl: loaded == good lines: {loaded == good}; refused == broken lines: "
           f"{ {r.source_path for r in refused} == bad}")  # fmt: skip
     for item in refused:

@@ -146,7 +146,9 @@ def test_jsonl_lines_are_articles_and_bad_lines_are_refused_one_by_one(tmp_path)
     assert first.title == "Story 1" and first.publisher == "bbc.co.uk"
     assert first.published_at == datetime(2022, 3, 1, 10) and first.authors == ("Jane Doe",)
     assert first.content_sha256 == hashlib.sha256(first.text.encode()).hexdigest()
-    assert isinstance(found["feed.jsonl#8"], Document) and isinstance(found["feed.jsonl#14"], Document)
+    assert isinstance(found["feed.jsonl#8"], Document) and isinstance(
+        found["feed.jsonl#14"], Document
+    )
     reasons = {p: r.reason for p, r in found.items() if isinstance(r, Rejection)}
     assert reasons.keys() == {f"feed.jsonl#{n}" for n in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13)}
     assert reasons["feed.jsonl#2"].startswith("the line is not JSON")

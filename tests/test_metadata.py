@@ -146,10 +146,11 @@ def test_a_csv_manifest_with_bom_and_crlf_gives_its_articles_dates_titles_and_ou
     manifest = (
         "\ufefffile,Date,Category,Title,Outlet,Authors,Extra\r\n"
         "a.txt,26-FEB-1987 15:01:01.79,business,Cocoa review,Reuters,Jane Doe; John Roe,x\r\n"
-        "sub/b.txt,\"March 3, 2022\",sport,,BBC,,y\r\n"
+        'sub/b.txt,"March 3, 2022",sport,,BBC,,y\r\n'
     )
     seeds = _seeds(
-        tmp_path, {"metadata.csv": manifest, "a.txt": ARTICLE, "sub/b.txt": ARTICLE, "c.txt": ARTICLE}
+        tmp_path,
+        {"metadata.csv": manifest, "a.txt": ARTICLE, "sub/b.txt": ARTICLE, "c.txt": ARTICLE},
     )
     rows, refused, warnings = _scan(seeds)
     assert refused == {} and warnings == []
@@ -172,7 +173,12 @@ def test_a_jsonl_manifest_and_the_nearest_manifest_wins(tmp_path):
     inner = json.dumps({"path": "a.txt", "publisher": "Inner", "date": "2022-01-02"}) + "\n"
     seeds = _seeds(
         tmp_path,
-        {"metadata.csv": outer, "news/metadata.jsonl": inner, "news/a.txt": ARTICLE, "b.txt": ARTICLE},
+        {
+            "metadata.csv": outer,
+            "news/metadata.jsonl": inner,
+            "news/a.txt": ARTICLE,
+            "b.txt": ARTICLE,
+        },
     )
     rows, refused, warnings = _scan(seeds)
     assert refused == {} and warnings == []
@@ -207,7 +213,7 @@ def test_paths_leaving_the_manifest_folder_are_refused_and_never_read(tmp_path):
         "ok.txt,Fine\n"
     )
     seeds = _seeds(tmp_path, {"news/metadata.csv": manifest, "news/ok.txt": ARTICLE})
-    rows, refused, warnings = _scan(seeds)
+    rows, _refused, warnings = _scan(seeds)
     assert rows["news/ok.txt"]["publisher"] == "Fine"
     leaving = [w for p, w in warnings if "leaves the manifest's folder: refused, never read" in w]
     assert len(leaving) == 4
@@ -217,7 +223,7 @@ def test_paths_leaving_the_manifest_folder_are_refused_and_never_read(tmp_path):
 def test_a_row_for_a_missing_file_warns_and_a_bad_date_warns_on_its_article(tmp_path):
     manifest = "file,date\nok.txt,yesterday\ngone.txt,2022-01-01\nx.json,2022-01-01\n"
     seeds = _seeds(tmp_path, {"metadata.csv": manifest, "ok.txt": ARTICLE})
-    rows, refused, warnings = _scan(seeds)
+    rows, _refused, warnings = _scan(seeds)
     assert rows["ok.txt"]["accepted"] and rows["ok.txt"]["published_at"] is None
     assert warnings == [
         ("metadata.csv", "row 3: 'gone.txt' is not an article in the seeds folder"),
@@ -264,7 +270,10 @@ def test_an_unchanged_file_is_read_again_only_when_its_manifest_row_changed(tmp_
     changed, _ = inventory.scan(seeds, 1 << 20, first)
     row = changed.filter(changed["source_path"] == "a.txt").row(0, named=True)
     assert (row["published_at"], row["title"]) == (datetime(2023, 1, 1), "New title")
-    assert row["content_sha256"] == first.filter(first["source_path"] == "a.txt")["content_sha256"].item()
+    assert (
+        row["content_sha256"]
+        == first.filter(first["source_path"] == "a.txt")["content_sha256"].item()
+    )
 
 
 # --- the pipeline: metadata to the warehouse, and a metadata change without parsing ------------
@@ -312,14 +321,17 @@ def test_metadata_reaches_the_warehouse_and_a_change_is_not_parsed_again(tmp_pat
         "select source_path, title, published_at, publisher, authors, language from documents "
         "order by source_path",
     )
+    ferry = ("Ferry cuts", datetime(2022, 3, 2, 10), "bbc.co.uk", ["Jane Doe"], "en")
     assert docs == [
-        ("feeds/bbc.jsonl#1", "Ferry cuts", datetime(2022, 3, 2, 10), "bbc.co.uk", ["Jane Doe"], "en"),
+        ("feeds/bbc.jsonl#1", *ferry),
         ("feeds/bbc.jsonl#3", None, None, "bbc.co.uk", [], None),
         ("wire/a.txt", "Argentina raises rates", datetime(2022, 3, 1, 9), "Reuters", [], None),
         ("wire/b.txt", "Intel opens plant", datetime(2022, 3, 9), "Reuters", [], None),
     ]  # fmt: skip
     rejected = _query(warehouse, "select source_path, reason from rejected_files")
-    assert [(p, r.split(" (")[0]) for p, r in rejected] == [("feeds/bbc.jsonl#2", "the line is not JSON")]
+    assert [(p, r.split(" (")[0]) for p, r in rejected] == [
+        ("feeds/bbc.jsonl#2", "the line is not JSON")
+    ]
     assert _query(warehouse, "select source_path, warning from file_warnings") == [
         ("feeds/bbc.jsonl#3", "published_at 'yesterday' is not a date")
     ]
@@ -355,15 +367,19 @@ def test_metadata_reaches_the_warehouse_and_a_change_is_not_parsed_again(tmp_pat
         ("wire/b.txt", "Reuters UK"),
     ]
     new_doc = _query(warehouse, "select doc_id from documents where source_path like '%#1'")[0][0]
+    assert (
+        _query(
+            warehouse, f"select * from sentences where doc_id != '{new_doc}' order by sentence_id"
+        )
+        == sentences_before
+    )
+    assert (
+        _query(warehouse, f"select * from claims where doc_id != '{new_doc}' order by claim_id")
+        == claims_before
+    )
     assert _query(
-        warehouse, f"select * from sentences where doc_id != '{new_doc}' order by sentence_id"
-    ) == sentences_before
-    assert _query(
-        warehouse, f"select * from claims where doc_id != '{new_doc}' order by claim_id"
-    ) == claims_before
-    assert _query(warehouse, "select publisher from quotes_by_publisher where speaker = 'Luis Caputo'") == [
-        ("Reuters UK",)
-    ]
+        warehouse, "select publisher from quotes_by_publisher where speaker = 'Luis Caputo'"
+    ) == [("Reuters UK",)]
 
     # a good line breaks: its rows stay beside its refusal; a removed record is removed
     lines[1] = '{"id": "r1", "maintext": '  # was line 2, the Stena Line record
@@ -371,6 +387,11 @@ def test_metadata_reaches_the_warehouse_and_a_change_is_not_parsed_again(tmp_pat
     (seeds / "feeds/bbc.jsonl").write_text("\n".join(lines) + "\n")
     materialize_all(seeds, data, monkeypatch)
     docs = _query(warehouse, "select source_path from documents order by source_path")
-    assert [d[0] for d in docs] == ["feeds/bbc.jsonl#1", "feeds/bbc.jsonl#2", "wire/a.txt", "wire/b.txt"]
+    assert [d[0] for d in docs] == [
+        "feeds/bbc.jsonl#1",
+        "feeds/bbc.jsonl#2",
+        "wire/a.txt",
+        "wire/b.txt",
+    ]
     rejected = dict(_query(warehouse, "select source_path, reason from rejected_files"))
     assert rejected["feeds/bbc.jsonl#2"].endswith("its last good version stays in the warehouse")

@@ -11,7 +11,7 @@ from pipelines.core.tables import SCHEMAS
 
 CONTRACT_COLUMNS = {
     "documents": "doc_id source_path content_sha256 title text encoding n_chars n_sentences "
-    "ingested_at",
+    "ingested_at published_at publisher url authors section language",
     "sentences": "sentence_id doc_id paragraph_index sentence_index char_start char_end text "
     "is_boilerplate",
     "entity_mentions": "mention_id doc_id sentence_id entity_id text label model_label "
@@ -21,6 +21,7 @@ CONTRACT_COLUMNS = {
     "speaker_text speaker_start speaker_end speaker_entity_id cue cue_start cue_end outlet "
     "quantity_value quantity_unit",
     "rejected_files": "source_path reason detected_at",
+    "file_warnings": "source_path warning detected_at",
 }
 
 
@@ -101,7 +102,19 @@ def test_warehouse_keeps_the_contract(seed_run):
             "quotes_by_speaker",
             "claims_per_document",
             "entity_cooccurrence",
+            "entity_mentions_daily",
+            "quotes_by_publisher",
         } <= views
+        daily = [r[0] for r in con.execute("describe entity_mentions_daily").fetchall()]
+        assert daily == [
+            *("day", "entity_id", "name", "label"),
+            *("n_mentions", "n_documents", "n_stories"),
+        ]
+        by_publisher = [r[0] for r in con.execute("describe quotes_by_publisher").fetchall()]
+        assert by_publisher == [
+            *("publisher", "speaker", "speaker_entity_id", "n_quotes"),
+            *("first_published_at", "last_published_at"),
+        ]
 
 
 def test_parquet_tables_are_readable_by_the_contract_glob(seed_run):
@@ -111,6 +124,6 @@ def test_parquet_tables_are_readable_by_the_contract_glob(seed_run):
             f"select count(*) from read_parquet('{parquet}/{table}/**/*.parquet')"
         ).fetchone()[0]
         n_store = ParquetStore(str(parquet)).read(table).height
-        assert n_parquet == n_store > 0 or table == "rejected_files"
+        assert n_parquet == n_store > 0 or table in ("rejected_files", "file_warnings")
     frame = pl.read_parquet(f"{parquet}/claims/*.parquet")
     assert frame.schema["quantity_value"] == pl.Float64

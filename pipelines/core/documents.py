@@ -395,7 +395,9 @@ def record_document(
     source_path = file_path if line is None else f"{file_path}#{line}"
     key = _record_key(value)
     found = metadata.from_record(value)
-    repeated = tuple(f"key '{k}' appears twice in the record: the first is used" for k in duplicates)
+    repeated = tuple(
+        f"key '{k}' appears twice in the record: the first is used" for k in duplicates
+    )
     document = Document(
         doc_id=record_doc_id(file_path if key else source_path, key),
         source_path=source_path,
@@ -414,7 +416,8 @@ def _parse_json(raw: bytes, where: str) -> tuple[Any, list[str]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RejectedFile(f"the {where} is not valid UTF-8 (bad byte at offset {exc.start:,})")
+        reason = f"the {where} is not valid UTF-8 (bad byte at offset {exc.start:,})"
+        raise RejectedFile(reason) from None
     try:
         return metadata.loads_object(text.removeprefix(BOM))
     except RecursionError:
@@ -477,9 +480,7 @@ def read_json_records(
             elif raw.strip():
                 try:
                     value, duplicates = _parse_json(raw.removeprefix(UTF8_BOM), "line")
-                    document = record_document(
-                        value, duplicates, path, number, raw_file, max_bytes
-                    )
+                    document = record_document(value, duplicates, path, number, raw_file, max_bytes)
                 except RejectedFile as exc:
                     yield Rejection(where, str(exc), signature=raw_file.signature)
                     continue

@@ -106,7 +106,9 @@ def scan(
     texts = {f.source_path for f in raw_files if f.source_path.endswith(".txt")}
     from_manifests, problems = metadata.manifest_metadata(manifests, texts)
     for row in rows:  # a manifest's warnings about rows for articles that are not there
-        row["warnings"] = row.get("warnings", []) + [w for p, w in problems if p == row["source_path"]]
+        row["warnings"] = row.get("warnings", []) + [
+            w for p, w in problems if p == row["source_path"]
+        ]
     known: dict[str, list[dict]] = {}
     by_path: dict[str, dict] = {}
     if previous is not None:

@@ -206,9 +206,7 @@ def from_record(record: dict[str, Any], where: str = "") -> Metadata:
     if problem:
         problems.append(problem)
     suffix = f" ({where})" if where else ""
-    return Metadata(
-        published_at=when, warnings=tuple(p + suffix for p in problems), **values
-    )
+    return Metadata(published_at=when, warnings=tuple(p + suffix for p in problems), **values)
 
 
 def with_metadata(document: Any, metadata: Metadata, headline: str | None) -> Any:
@@ -369,7 +367,9 @@ def parse_manifest(source_path: str, text: str) -> ManifestRead:
         return replace(result, rows={}, refusal=f"manifest is {exc}")
     if source_path.endswith(".jsonl") and not seen_key and result.warnings:
         first = result.warnings[0][1]
-        return replace(result, rows={}, warnings=[], refusal=f"manifest is not JSON lines ({first})")
+        return replace(
+            result, rows={}, warnings=[], refusal=f"manifest is not JSON lines ({first})"
+        )
     return result
 
 
@@ -390,7 +390,9 @@ def manifest_metadata(
                     if path.endswith((".json", ".jsonl"))
                     else "is not an article in the seeds folder"
                 )
-                problems.append((manifest.source_path, f"{where.split(' ', 1)[1]}: '{path}' {what}"))
+                problems.append(
+                    (manifest.source_path, f"{where.split(' ', 1)[1]}: '{path}' {what}")
+                )
                 continue
             if path not in chosen or chosen[path][0] < depth:
                 chosen[path] = (depth, row, where)

@@ -32,7 +32,5 @@ class Settings:
                 os.environ.get("NEWS_WAREHOUSE_PATH") or data_dir / "warehouse.duckdb"
             ),
             max_file_bytes=int(os.environ.get("NEWS_MAX_FILE_BYTES") or DEFAULT_MAX_FILE_BYTES),
-            max_jsonl_bytes=int(
-                os.environ.get("NEWS_MAX_JSONL_BYTES") or DEFAULT_MAX_JSONL_BYTES
-            ),
+            max_jsonl_bytes=int(os.environ.get("NEWS_MAX_JSONL_BYTES") or DEFAULT_MAX_JSONL_BYTES),
         )
