@@ -48,7 +48,11 @@ def copy_reuters(seeds: Path, names: list[str] | None = None) -> int:
             os.link(REUTERS / name, seeds / name)
         except OSError:
             shutil.copyfile(REUTERS / name, seeds / name)
-    shutil.copyfile(MANIFEST, seeds / "metadata.csv")
+    with open(MANIFEST, encoding="utf-8", newline="") as source:
+        rows = source.read().splitlines(keepends=True)
+    keep = set(wanted)  # a manifest row for a missing file is a warning: the sample's rows only
+    rows = rows[:1] + [r for r in rows[1:] if r.split(",", 1)[0] in keep]
+    (seeds / "metadata.csv").write_text("".join(rows), encoding="utf-8", newline="")
     return len(wanted)
 
 

@@ -58,7 +58,7 @@ def read_manifest(raw_file: RawFile, max_bytes: int) -> tuple[metadata.ManifestR
     return read, row
 
 
-def _document_row(document: Document, found: Metadata) -> dict[str, Any]:
+def _document_row(document: Document, metadata_sha256: str) -> dict[str, Any]:
     return {
         "source_path": document.source_path,
         "doc_id": document.doc_id,
@@ -75,7 +75,7 @@ def _document_row(document: Document, found: Metadata) -> dict[str, Any]:
         "authors": list(document.authors),
         "section": document.section,
         "language": document.language,
-        "metadata_sha256": found.digest(),
+        "metadata_sha256": metadata_sha256,
         "warnings": list(document.warnings),
     }
 
@@ -104,7 +104,7 @@ def scan(
             if read.refusal:
                 refused.append(Rejection(raw_file.source_path, read.refusal))
     texts = {f.source_path for f in raw_files if f.source_path.endswith(".txt")}
-    from_manifests, problems = metadata.manifest_metadata(manifests, texts)
+    from_manifests, problems = metadata.manifest_rows(manifests, texts)
     for row in rows:  # a manifest's warnings about rows for articles that are not there
         row["warnings"] = row.get("warnings", []) + [
             w for p, w in problems if p == row["source_path"]
@@ -123,8 +123,8 @@ def scan(
         if any(r["accepted"] and r["n_bytes"] > max_bytes for r in before):
             return False  # the limit may have been lowered since
         if raw_file.source_path.endswith(".txt"):
-            found = from_manifests.get(raw_file.source_path, _NO_METADATA)
-            return before[0]["accepted"] and before[0]["metadata_sha256"] == found.digest()
+            digest = metadata.row_digest(*from_manifests.get(raw_file.source_path, (None, "")))
+            return before[0]["accepted"] and before[0]["metadata_sha256"] == digest
         size = int((raw_file.signature or "0").split(":")[0])
         return size <= max_jsonl_bytes
 
@@ -135,17 +135,18 @@ def scan(
                 if not row["accepted"]:
                     refused.append(Rejection(row["source_path"], row["reason"], row["doc_id"]))
         elif isinstance(item, Document):
-            found = _NO_METADATA
             if item.source_path.endswith(".txt"):
-                found = from_manifests.get(item.source_path, _NO_METADATA)
+                row, where = from_manifests.get(item.source_path, (None, ""))
+                found = metadata.from_record(row, where) if row else _NO_METADATA
                 item = metadata.with_metadata(item, found, item.title)
                 item = _with_warnings(item, found.warnings)
+                digest = metadata.row_digest(row, where)
             else:
-                found = Metadata(
+                digest = metadata.Metadata(
                     item.title, item.published_at, item.publisher, item.url, item.authors,
                     item.section, item.language, item.warnings,
-                )  # fmt: skip
-            rows.append(_document_row(item, found))
+                ).digest()  # fmt: skip
+            rows.append(_document_row(item, digest))
         else:
             # a line that was an article and now is not keeps its doc_id, so its rows stay
             before = by_path.get(item.source_path)

@@ -57,21 +57,39 @@ def field_names() -> dict[str, tuple[str, ...]]:
     return names
 
 
+@cache
 def column_key(name: str) -> str:
     """How a column or JSON key is compared with the field names."""
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def pick(record: dict[str, Any], name: str) -> tuple[str | None, Any]:
-    """The first of `name`'s aliases that the record fills (key as written, value)."""
-    keys = {}
-    for key in record:
-        keys.setdefault(column_key(str(key)), key)
+def pick(
+    record: dict[str, Any], name: str, keys: dict[str, str] | None = None
+) -> tuple[str | None, Any]:
+    """The first of `name`'s aliases that the record fills (key as written, value); `keys` is
+    the record's `key_index`, when the caller picks several fields."""
+    if keys is None:
+        keys = key_index(record)
     for alias in field_names()[name]:
         key = keys.get(alias)
         if key is not None and record[key] not in (None, "", []):
-            return str(key), record[key]
+            return key, record[key]
     return None, None
+
+
+def key_index(record: dict[str, Any]) -> dict[str, str]:
+    """The record's keys by how they compare (the first of two that compare equal)."""
+    keys: dict[str, str] = {}
+    for key in record:
+        keys.setdefault(column_key(str(key)), key)
+    return keys
+
+
+def row_digest(row: dict[str, Any] | None, where: str = "") -> str:
+    """A hash of a manifest row as written (and where it is, which its warnings name): the same
+    digest as the last scan's means the article's metadata is what it was, unparsed."""
+    written = json.dumps([row, where], sort_keys=True, default=str)
+    return hashlib.sha256(written.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -199,10 +217,11 @@ def from_record(record: dict[str, Any], where: str = "") -> Metadata:
     """The metadata fields of a JSON article or a manifest row (unknown keys ignored quietly)."""
     problems: list[str] = []
     values: dict[str, Any] = {}
+    keys = key_index(record)
     for name in ("title", "publisher", "url", "section", "language"):
-        values[name] = _text_value(name, pick(record, name)[1], problems)
-    values["authors"] = _authors(pick(record, "authors")[1], problems)
-    when, problem = parse_published(pick(record, "published_at")[1])
+        values[name] = _text_value(name, pick(record, name, keys)[1], problems)
+    values["authors"] = _authors(pick(record, "authors", keys)[1], problems)
+    when, problem = parse_published(pick(record, "published_at", keys)[1])
     if problem:
         problems.append(problem)
     suffix = f" ({where})" if where else ""
@@ -373,11 +392,12 @@ def parse_manifest(source_path: str, text: str) -> ManifestRead:
     return result
 
 
-def manifest_metadata(
+def manifest_rows(
     manifests: Iterable[ManifestRead], articles: set[str]
-) -> tuple[dict[str, Metadata], list[tuple[str, str]]]:
-    """Each `.txt` article's metadata from the nearest manifest that has a row for it, and the
-    warnings: the manifests' own and a row for an article that is not there."""
+) -> tuple[dict[str, tuple[dict[str, Any], str]], list[tuple[str, str]]]:
+    """Each `.txt` article's row (and where it is) in the nearest manifest that has one, unread
+    (`from_record` reads it), and the warnings: the manifests' own and a row for an article
+    that is not there."""
     chosen: dict[str, tuple[int, dict[str, Any], str]] = {}
     problems: list[tuple[str, str]] = []
     for manifest in manifests:
@@ -390,13 +410,12 @@ def manifest_metadata(
                     if path.endswith((".json", ".jsonl"))
                     else "is not an article in the seeds folder"
                 )
-                problems.append(
-                    (manifest.source_path, f"{where.split(' ', 1)[1]}: '{path}' {what}")
-                )
+                at = where.removeprefix(f"{manifest.source_path} ")
+                problems.append((manifest.source_path, f"{at}: '{path}' {what}"))
                 continue
             if path not in chosen or chosen[path][0] < depth:
                 chosen[path] = (depth, row, where)
-    return {p: from_record(row, where) for p, (_d, row, where) in chosen.items()}, problems
+    return {p: (row, where) for p, (_d, row, where) in chosen.items()}, problems
 
 
 def committed_changes(committed: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
