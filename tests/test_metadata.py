@@ -395,3 +395,18 @@ def test_metadata_reaches_the_warehouse_and_a_change_is_not_parsed_again(tmp_pat
     ]
     rejected = dict(_query(warehouse, "select source_path, reason from rejected_files"))
     assert rejected["feeds/bbc.jsonl#2"].endswith("its last good version stays in the warehouse")
+
+
+def test_a_jsonl_file_refused_whole_keeps_its_records_rows(tmp_path):
+    """A file that grew past its limit is refused, and its records keep their doc_ids in the
+    scan (not accepted), so the plan keeps their last good rows instead of deleting them."""
+    lines = [json.dumps({"id": str(n), "text": f"Article {n}."}) for n in range(3)]
+    seeds = _seeds(tmp_path, {"f.jsonl": "\n".join(lines) + "\n"})
+    first, _ = inventory.scan(seeds, 1 << 20)
+    (seeds / "f.jsonl").write_text("\n".join(lines * 20) + "\n")
+    second, refused = inventory.scan(seeds, 1 << 20, first, max_jsonl_bytes=200)
+    assert [r.source_path for r in refused] == ["f.jsonl"]
+    kept = second.filter(second["source_path"].str.starts_with("f.jsonl#"))
+    assert sorted(kept["doc_id"]) == sorted(first.filter(first["accepted"])["doc_id"])
+    assert not kept["accepted"].any()
+    assert kept["reason"].str.contains("NEWS_MAX_JSONL_BYTES").all()

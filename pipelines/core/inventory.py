@@ -154,6 +154,12 @@ def scan(
             item = Rejection(item.source_path, item.reason, doc_id, item.signature)
             refused.append(item)
             rows.append(_refused_row(item, item.signature))
+            if item.source_path.endswith(".jsonl"):  # a whole file refused: its lines' rows stay
+                rows.extend(
+                    _refused_row(Rejection(r["source_path"], item.reason, r["doc_id"]), None)
+                    for r in known.get(item.source_path, [])
+                    if r["accepted"]
+                )
     return _one_row_per_doc(rows, refused)
 
 
