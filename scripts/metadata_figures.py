@@ -164,6 +164,9 @@ def runs(work: Path, sample: int) -> None:
     (seeds / "metadata.csv").write_text(manifest, encoding="utf-8")  # every row: an outlet
     metadata_only = run("metadata-only run (publisher added to every manifest row)")
     print(f"metadata-only / full: {metadata_only / full:.1%}")
+    (seeds / "metadata.csv").write_text(manifest.replace(",Reuters,", ",Reuters Ltd,"))
+    again = run("metadata-only run (every publisher renamed)")
+    print(f"metadata-only / full, again: {again / full:.1%}")
     with duckdb.connect(str(work / "data" / "warehouse.duckdb"), read_only=True) as con:
         print(WEEKLY.strip())
         print(con.sql(WEEKLY))
