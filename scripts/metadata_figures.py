@@ -30,11 +30,13 @@ REUTERS = CORPORA / "reuters21578"
 MANIFEST = CORPORA / "_meta" / "reuters21578_manifest.csv"
 
 WEEKLY = """
-select date_trunc('week', day) as week, name,
-       sum(n_mentions) as mentions, sum(n_documents) as articles
+select date_trunc('week', day)::date as week,
+       sum(n_mentions) filter (where name = 'Japan') as japan,
+       sum(n_mentions) filter (where name = 'Brazil') as brazil,
+       sum(n_mentions) filter (where name = 'OPEC') as opec,
+       sum(n_documents) filter (where name = 'OPEC') as opec_articles
 from entity_mentions_daily
-where name in ('Japan', 'OPEC', 'Brazil')
-group by all order by week, name
+group by 1 order by 1
 """
 
 
@@ -169,7 +171,7 @@ def runs(work: Path, sample: int) -> None:
     print(f"metadata-only / full, again: {again / full:.1%}")
     with duckdb.connect(str(work / "data" / "warehouse.duckdb"), read_only=True) as con:
         print(WEEKLY.strip())
-        print(con.sql(WEEKLY))
+        print(con.sql(WEEKLY).show(max_rows=100) or "")
         print(con.sql("select publisher, count(*) from documents group by all"))
 
 
