@@ -38,9 +38,8 @@ _FIGURES = {
     "documents_parsed": "parsed",
     "documents_removed": "removed",
     "documents_unchanged": "unchanged",
-    "parts_written": "parts_written",
-    "uncommitted_parts_removed": "uncommitted_removed",
-    "parts_compacted": "compacted",
+    "batches_committed": "batches",
+    "files_compacted": "compacted",
     "documents_metadata_updated": "metadata_updated",
 }
 
@@ -71,7 +70,7 @@ def _spec(
         deps=deps,
         description=description,
         group_name=group,
-        kinds={"spacy", "polars", "parquet"},
+        kinds={"spacy", "polars", "deltalake"},
         owners=OWNERS,
         skippable=True,
         partitions_def=partitions_def,
@@ -120,18 +119,19 @@ def annotate_documents(
     storage: NewsStorage,
     duckdb: DuckDBWarehouse,
 ):
-    """Parse what is new in the run's shards, on every core; commit each part atomically."""
+    """Parse what is new in the run's shards, on every core; commit each batch (see
+    `pipelines.core.incremental` for the order of its Delta commits)."""
     settings = storage.settings()
-    store = storage.store()
+    lake = storage.lake(settings)
     partitioned = context.has_partition_key or context.has_partition_key_range
     shards = sorted(context.partition_keys) if partitioned else list(incremental.SHARDS)
-    with incremental.shard_locks(store, shards):  # one run at a time per shard
-        migrated = incremental.migrate_legacy(store, context.log.info)
-        migrated += incremental.migrate_document_tables(store, context.log.info)
-        files = store.read("source_files")
-        manifests = incremental.load_manifests(store, shards)
-        plans = incremental.plan(files, manifests, config.force)
-        refreshed = {} if config.force else _refresh_metadata(store, files, manifests)
+    # one run at a time per shard, per machine
+    with incremental.shard_locks(lake, shards, settings.shard_lock_timeout_s):
+        files = lake.read("source_files")
+        state = incremental.committed_state(lake)
+        plans = incremental.plan(files, state, shards, config.force)
+        # metadata changed, text not: the documents rows are rewritten, nothing parsed
+        refreshed = {} if config.force else incremental.refresh_metadata(lake, files, shards)
         to_parse = sum(len(p.to_parse) for p in plans.values())
         context.log.info(
             f"shards {shards[0]}-{shards[-1]}: {to_parse} documents to parse, "
@@ -158,25 +158,18 @@ def annotate_documents(
 
         workers = storage.workers() if to_parse >= storage.parallel_threshold() else 1
         report = incremental.process(
-            store,
+            lake,
             plans,
-            manifests,
             load,
             storage.part_size(),
             workers,
             task_size=storage.task_docs(),
             log=context.log.info,
-            migrated=migrated,
         )
     for shard, n in refreshed.items():
         report.shards[shard].metadata_updated = n
     for shard, done in report.shards.items():
-        if (
-            plans[shard].has_work
-            or done.uncommitted_removed
-            or done.compacted
-            or done.metadata_updated
-        ):
+        if plans[shard].has_work or done.compacted or done.metadata_updated:
             context.log_event(
                 dg.AssetObservation(
                     asset_key="documents",
@@ -190,28 +183,16 @@ def annotate_documents(
     run_figures = {
         "shards": f"{shards[0]}-{shards[-1]}" if len(shards) > 1 else shards[0],
         **{key: report.total(name) for key, name in _FIGURES.items()},
+        "files_vacuumed": report.vacuumed,
+        "lake_versions": dg.MetadataValue.json(lake.versions(incremental.DOC_TABLES)),
         "workers": workers,
         "spacy_model": _model_package() if to_parse else "not loaded (nothing new)",
     }
-    if not report.changed and _warehouse_is_current(store, duckdb):
+    if not report.changed and _warehouse_is_current(lake, duckdb):
         context.log.info("nothing changed and the warehouse is current: nothing to materialise")
         context.log_event(dg.AssetObservation(asset_key="documents", metadata=run_figures))
         return
-    yield from _materialisations(store, run_figures)
-
-
-def _refresh_metadata(
-    store, files: pl.DataFrame, manifests: dict[str, incremental.Manifest]
-) -> dict[str, int]:
-    """Articles whose metadata changed and text did not: their documents rows are rewritten
-    with it, nothing parsed (per shard, how many)."""
-    changes = metadata.committed_changes(incremental.committed_documents(store, manifests), files)
-    if changes.is_empty():
-        return {}
-    return {
-        shard: incremental.refresh_metadata(store, shard, manifest, changes)
-        for shard, manifest in manifests.items()
-    }
+    yield from _materialisations(lake, run_figures)
 
 
 def _model_package() -> str:
@@ -228,12 +209,12 @@ def _model_package() -> str:
     return "?"
 
 
-def _warehouse_is_current(store, duckdb: DuckDBWarehouse) -> bool:
-    """Was the warehouse file built from exactly the Parquet files there are now?"""
-    return warehouse.current_fingerprint(duckdb.file()) == warehouse.fingerprint(store)
+def _warehouse_is_current(lake, duckdb: DuckDBWarehouse) -> bool:
+    """Was the warehouse file built from exactly the lake's versions there are now?"""
+    return warehouse.current_fingerprint(duckdb.file()) == warehouse.fingerprint(lake)
 
 
-def _materialisations(store, run_figures: dict):
+def _materialisations(store, run_figures: dict):  # store: the `Lake`
     documents = store.scan("documents")
     dated = documents.select(
         with_published_at=pl.col("published_at").is_not_null().sum(),
