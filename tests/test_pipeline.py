@@ -11,7 +11,7 @@ from pipelines.core.tables import SCHEMAS
 
 CONTRACT_COLUMNS = {
     "documents": "doc_id source_path content_sha256 title text encoding n_chars n_sentences "
-    "ingested_at",
+    "ingested_at published_at publisher url authors section language story_id duplicate_of",
     "sentences": "sentence_id doc_id paragraph_index sentence_index char_start char_end text "
     "is_boilerplate",
     "entity_mentions": "mention_id doc_id sentence_id entity_id text label model_label "
@@ -19,8 +19,11 @@ CONTRACT_COLUMNS = {
     "entities": "entity_id name label country n_mentions n_documents",
     "claims": "claim_id doc_id sentence_id claim_type text char_start char_end speaker "
     "speaker_text speaker_start speaker_end speaker_entity_id cue cue_start cue_end outlet "
-    "quantity_value quantity_unit",
+    "confidence quote_group_id in_quote_id quantity_value quantity_value_to quantity_unit "
+    "quantity_currency quantity_change quantity_concept quantity_si_value quantity_si_value_to "
+    "quantity_si_unit",
     "rejected_files": "source_path reason detected_at",
+    "file_warnings": "source_path warning detected_at",
 }
 
 
@@ -101,6 +104,7 @@ def test_warehouse_keeps_the_contract(seed_run):
             "quotes_by_speaker",
             "claims_per_document",
             "entity_cooccurrence",
+            "attributed_quantities",
         } <= views
 
 
