@@ -78,14 +78,17 @@ def test_warehouse_keeps_the_contract(seed_run):
             "select speaker from claims where speaker_text = 'he' and claim_type = 'direct_quote'"
         ).fetchall()
         assert speakers == [("Franz-Stefan Gady",)]
-        convoy = con.execute(
-            "select quantity_value, quantity_unit from claims where text = '40 mile'"
-        ).fetchall()
-        assert convoy == [(40.0, "mile")]
-        men = con.execute(
-            "select quantity_value, quantity_unit from claims where text = '1.5 million men'"
-        ).fetchall()
-        assert men == [(1_500_000.0, "man")]
+        pinned = (
+            "select quantity_value, quantity_value_to, quantity_unit, quantity_change,"
+            " quantity_concept, quantity_si_value, quantity_si_unit, quantity_currency"
+            " from claims where claim_type = 'quantity' and text = ?"
+        )
+        convoy = con.execute(pinned, ["40 mile"]).fetchall()
+        assert convoy == [(40.0, None, "mile", "=", "convoy", 64373.76, "metre", None)]
+        men = con.execute(pinned, ["1.5 million men"]).fetchall()
+        assert men == [(1_500_000.0, None, "man", "=", None, None, None, None)]
+        soldiers = con.execute(pinned, ["16 soldiers"]).fetchall()
+        assert soldiers == [(16.0, None, "soldier", "~", None, None, None, None)]
         assert (
             con.execute(
                 "select count(*) from claims c join sentences s using (sentence_id) "

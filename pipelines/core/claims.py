@@ -92,6 +92,16 @@ def extract_claims(
                 None,
                 quantity.value,
                 quantity.unit,
+                None,
+                None,
+                None,
+                quantity.value_to,
+                quantity.currency,
+                quantity.change,
+                quantity.concept,
+                quantity.si_value,
+                quantity.si_value_to,
+                quantity.si_unit,
             )
         )
     rows.sort(key=lambda r: (r[1], r[2], r[0]))
