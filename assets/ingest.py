@@ -86,7 +86,11 @@ def scan_seeds(context: dg.AssetExecutionContext, storage: NewsStorage):
     now = datetime.now(UTC).replace(tzinfo=None)
     old_rejected = lake.read("rejected_files")
     rejected = inventory.rejected_frame(refused, old_rejected, now, committed)
-    if previous is None or not lake.exists("source_files") or not files.equals(previous):
+    if (
+        previous is None
+        or not lake.exists("source_files")
+        or not files.sort("source_path").equals(previous.sort("source_path"))
+    ):
         lake.overwrite("source_files", files, {"op": "scan"})
     if not lake.exists("rejected_files") or not rejected.equals(old_rejected):
         lake.overwrite("rejected_files", rejected, {"op": "scan"})

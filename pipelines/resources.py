@@ -37,7 +37,7 @@ class NewsStorage(dg.ConfigurableResource):
     )
     batch_size: int | None = Field(
         default=None,
-        description="Documents per committed part: a killed run loses at most the parts in "
+        description="Documents per committed batch: a killed run loses at most the batches in "
         "flight (env NEWS_BATCH_SIZE, default 500).",
     )
     task_size: int | None = Field(

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 SHARDS = tuple("0123456789abcdef")
 NLP_TABLES = ("sentences", "document_mentions", "document_claims")  # from `annotate`
 DOC_TABLES = ("documents", *NLP_TABLES)  # the tables with rows per document
-PART_TABLES = DOC_TABLES  # the old name
 COMMITTED = "committed_documents"  # the commit point: doc_id -> content_sha256
 # The corpus step's tables that point to a document's sentences (written whole by that step).
 CORPUS_CHILDREN = ("claims", "entity_mentions")

@@ -252,7 +252,11 @@ class Lake:
         return CommitProperties(custom_metadata=metadata or None, max_commit_retries=5)
 
     def overwrite(self, table: str, df: pl.DataFrame, metadata: dict | None = None) -> int:
-        """Replace the whole table (one commit)."""
+        """Replace the whole table (one commit). Rows keyed by document are written in doc_id
+        order in files of at most COMPACT_TARGET_BYTES, so that replacing some documents' rows
+        later rewrites only the files their ids fall in (the log's statistics say which)."""
+        if "doc_id" in df.columns:
+            df = df.sort("doc_id")
         data = to_arrow(table, df)
         return self._commit(
             table,
@@ -260,6 +264,7 @@ class Lake:
                 dt,
                 data,
                 mode="overwrite",
+                target_file_size=COMPACT_TARGET_BYTES,
                 commit_properties=self._properties(metadata),
             ),
         )

@@ -289,7 +289,9 @@ def _connect(lake: Lake) -> duckdb.DuckDBPyConnection:
     if not lake.is_local:  # no extension from the network: remote files through fsspec
         import fsspec
 
-        con.register_filesystem(fsspec.filesystem(lake.root.split("://", 1)[0]))
+        # a new instance: a cached one may hold an endpoint from before the environment changed
+        protocol = lake.root.split("://", 1)[0]
+        con.register_filesystem(fsspec.filesystem(protocol, skip_instance_cache=True))
     return con
 
 
@@ -481,7 +483,7 @@ def _exists(lake: Lake, uri: str) -> bool:
         return os.path.exists(uri)
     import fsspec
 
-    fs, path = fsspec.core.url_to_fs(uri)
+    fs, path = fsspec.core.url_to_fs(uri, skip_instance_cache=True)
     return fs.exists(path)
 
 
