@@ -19,14 +19,17 @@ $(DAGSTER_YAML): pipelines/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp pipelines/dagster.yaml $@
 
+# `dg` runs in the project's own environment (it warns when another one is active).
+DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg
+
 ## make run: set up, materialise every asset on seeds/ (NEWS_SEEDS_DIR) into data/, print a summary
 run: $(STAMP) $(DAGSTER_YAML)
-	$(BIN)/dagster job execute -m pipelines.definitions -j news_etl -c pipelines/run_config.yaml
+	$(DG) launch --job news_etl --config pipelines/run_config.yaml
 	$(BIN)/newsetl summary
 
 ## make ui: the Dagster UI on the same instance as `make run` (http://127.0.0.1:3000)
 ui: $(STAMP) $(DAGSTER_YAML)
-	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port $${PORT:-3000}
+	$(DG) dev --host 127.0.0.1 --port $${PORT:-3000}
 
 ## make test: set up (and, as root, the Debian packages the tests use), lint, test
 test: $(STAMP) $(DAGSTER_YAML) system-packages
