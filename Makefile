@@ -9,7 +9,7 @@ DAGSTER_YAML := $(DAGSTER_HOME)/dagster.yaml
 
 .PHONY: run test ui lint bench eval-quotes eval-quantities eval-entities clean system-packages
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml setup.py requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .

@@ -29,6 +29,7 @@ from pydantic import Field
 from assets.metadata import table_metadata
 from pipelines.core import incremental, warehouse
 from pipelines.core.documents import Document, RawFile, RejectedFile, read_document
+from pipelines.core.progress import Progress
 from pipelines.resources import DuckDBWarehouse, NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -146,6 +147,12 @@ def annotate_documents(
                 return None
 
         workers = storage.workers() if to_parse >= storage.parallel_threshold() else 1
+        progress = Progress(to_parse, "articles")
+
+        def log_progress(done: int, committed: bool) -> None:
+            if line := progress.update(done, force=committed):
+                context.log.info(line)
+
         report = incremental.process(
             store,
             plans,
@@ -156,6 +163,7 @@ def annotate_documents(
             task_size=storage.task_docs(),
             log=context.log.info,
             migrated=migrated,
+            progress=log_progress,
         )
     for shard, done in report.shards.items():
         if plans[shard].has_work or done.uncommitted_removed or done.compacted:

@@ -404,6 +404,7 @@ def process(
     task_size: int = 16,
     log: Callable[[str], None] = lambda _m: None,
     migrated: int = 0,
+    progress: Callable[[int, bool], None] = lambda _done, _committed: None,
 ) -> RunReport:
     """Apply the shards' plans (made from `manifests`, which this updates as it commits): drop
     stale rows, parse what is new, commit each part.
@@ -412,6 +413,8 @@ def process(
     the end); a part gathers up to `batch_size` documents of one shard and is committed on its
     own, so a killed run loses at most the parts in flight. (`migrate_legacy` must have run
     before the plans were made; `migrated` is what it returned, for the report.)
+    `progress(parsed, committed)` hears how many documents are parsed so far: after every task,
+    and with `committed` true after every commit (see `pipelines.core.progress`).
     """
     report = RunReport(migrated=migrated)
     listing = _table_files(store)
@@ -479,6 +482,7 @@ def process(
         shard_report.parsed += len(held)
         shard_report.parts_written += 1
         log(f"committed {part}: {len(held)} documents ({report.total('parsed')} so far)")
+        progress(report.total("parsed"), True)
         held.clear()
         frames.clear()
 
@@ -491,6 +495,7 @@ def process(
                 open_shard = shard
             held.extend(documents)
             frames.append(tables)
+            progress(report.total("parsed") + len(held), False)
         commit()
     for shard, manifest in manifests.items():
         shard_report = report.shards[shard]

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -31,7 +32,9 @@ from pipelines.core.incremental import PART_TABLES, load_manifest
 from pipelines.core.store import LockTimeout, ParquetStore, file_lock, fsync_path
 from pipelines.core.tables import SCHEMAS
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# The DDL is package data (the top-level `sql/` folder, installed as `pipelines.sql`): found
+# through the package, so an installed copy run from any folder has it.
+SQL_DIR = Path(str(resources.files("pipelines.sql")))
 STORAGE_VERSION = "v1.5.0"
 # Load order: a table comes after the tables its foreign keys point to.
 LOAD_ORDER = (
