@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # The Dagster UI and runs record into the same instance.
 DAGSTER_YAML := $(DAGSTER_HOME)/dagster.yaml
 
-.PHONY: run test ui lint bench eval-quotes eval-quantities eval-entities clean system-packages
+.PHONY: run test test-fast ui lint bench eval-quotes eval-quantities eval-entities clean system-packages
 
 $(STAMP): pyproject.toml setup.py requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ ui: $(STAMP) $(DAGSTER_YAML)
 test: $(STAMP) $(DAGSTER_YAML) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+## make test-fast: the inner loop: ruff and every test not marked `slow` (no servers, no
+## browser, no killed runs; about a minute and a half)
+test-fast: $(STAMP) $(DAGSTER_YAML)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Debian packages the tests drive for real: chromium (the UI test), redis-server (Celery broker).
 system-packages:

@@ -20,6 +20,7 @@ step records an observation of what it found and materialises nothing, so the ch
 index, the corpus merge and the warehouse load are skipped and the warehouse file is left untouched.
 """
 
+import contextlib
 import os
 
 import dagster as dg
@@ -29,7 +30,7 @@ from pydantic import Field
 from assets.metadata import table_metadata
 from pipelines.core import incremental, warehouse
 from pipelines.core.documents import Document, RawFile, RejectedFile, read_document
-from pipelines.core.progress import Progress
+from pipelines.core.progress import Progress, heartbeat
 from pipelines.resources import DuckDBWarehouse, NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -153,18 +154,19 @@ def annotate_documents(
             if line := progress.update(done, force=committed):
                 context.log.info(line)
 
-        report = incremental.process(
-            store,
-            plans,
-            manifests,
-            load,
-            storage.part_size(),
-            workers,
-            task_size=storage.task_docs(),
-            log=context.log.info,
-            migrated=migrated,
-            progress=log_progress,
-        )
+        with heartbeat(progress, context.log.info) if to_parse else contextlib.nullcontext():
+            report = incremental.process(
+                store,
+                plans,
+                manifests,
+                load,
+                storage.part_size(),
+                workers,
+                task_size=storage.task_docs(),
+                log=context.log.info,
+                migrated=migrated,
+                progress=log_progress,
+            )
     for shard, done in report.shards.items():
         if plans[shard].has_work or done.uncommitted_removed or done.compacted:
             context.log_event(
