@@ -1,8 +1,8 @@
 """Declarative automation: what each asset waits for before the automation sensor runs it, and
 how fresh the warehouse must be.
 
-New files arrive -> the scan (`source_files`, `rejected_files`) -> the shards of `documents`
-whose files changed (and the rest of their step) -> the corpus step -> the warehouse and its
+New files arrive -> the scan (`source_files`, `rejected_files`) -> the parse step, which parses
+the shards whose files changed (see `ShardHasWork`) -> the corpus step -> the warehouse and its
 views; a step downstream of a table runs only once that table's blocking checks passed. The
 conditions are set here, beside the definitions, rather than on each spec, so the assets stay
 thin; `pipelines.definitions` applies them with `dg.map_asset_specs`.
@@ -69,24 +69,28 @@ class SeedsFolderChanged(dg.AutomationCondition):
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
         changed = folder_has_changed(Settings.from_env())
         subset = context.candidate_subset if changed else context.get_empty_subset()
-        return dg.AutomationResult(subset, context=context)
+        return dg.AutomationResult(context, subset)
 
 
 class ShardHasWork(dg.AutomationCondition):
-    """True for the partitions (shards) of `documents` with files to parse or rows to drop;
-    the unpartitioned tables of the same step follow them (one step writes them all)."""
+    """True when a shard has files to parse or rows to drop.
+
+    True for every partition of the step, not only the shards with work: `documents` shares
+    its step with unpartitioned tables (sentences, mentions, claims), and Dagster requests a
+    step's assets together, which maps an unpartitioned member back to every partition. So the
+    automation asks for one run over all shards, as `news_etl` does (a backfill of one run, by
+    the step's backfill policy), and that run parses only the shards this names, leaving the
+    rest untouched.
+    """
 
     @property
     def name(self) -> str:
         return "shard_has_work"
 
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
-        shards = shards_with_work(Settings.from_env())
-        if context.candidate_subset.is_partitioned:
-            subset = context.candidate_subset.compute_intersection_with_partition_keys(shards)
-        else:
-            subset = context.candidate_subset if shards else context.get_empty_subset()
-        return dg.AutomationResult(subset, context=context)
+        busy = shards_with_work(Settings.from_env())
+        subset = context.candidate_subset if busy else context.get_empty_subset()
+        return dg.AutomationResult(context, subset)
 
 
 def _idle() -> dg.AutomationCondition:
@@ -104,7 +108,7 @@ def scan_condition() -> dg.AutomationCondition:
 
 
 def parse_condition() -> dg.AutomationCondition:
-    return (ShardHasWork() & _idle()).with_label("shard has new, changed or deleted files")
+    return (ShardHasWork() & _idle()).with_label("a shard has new, changed or deleted files")
 
 
 def downstream_condition() -> dg.AutomationCondition:
