@@ -21,8 +21,7 @@ import dagster as dg
 
 from pipelines.core import incremental
 from pipelines.core.documents import find_raw_files
-from pipelines.core.settings import Settings
-from pipelines.core.store import ParquetStore
+from pipelines.resources import NewsStorage
 from pipelines.schedules import default_status
 
 SCAN = {"source_files", "rejected_files"}
@@ -32,17 +31,15 @@ FRESHNESS_WARN_HOURS = 24
 FRESHNESS_FAIL_HOURS = 26
 
 
-def folder_has_changed(settings: Settings) -> bool:
+def folder_has_changed(storage: NewsStorage) -> bool:
     """Does the seeds folder differ from what the last scan recorded (a file added, deleted, or
     with another signature)? Only the folder is listed; no file is read. Refused files are
     compared by name only: the scan keeps no signature for them."""
-    found, refused = find_raw_files(settings.seeds_dir)
+    found, refused = find_raw_files(storage.settings().seeds_dir)
     now = {f.source_path: f.signature for f in found}
     now.update((r.source_path, None) for r in refused)
     try:
-        last = ParquetStore(settings.parquet_url).read(
-            "source_files", ["source_path", "accepted", "file_signature"]
-        )
+        last = storage.store().read("source_files", ["source_path", "accepted", "file_signature"])
     except (OSError, ValueError, KeyError):
         return True  # no scan that can be read: scan
     seen = {p: (s if a else None) for p, a, s in last.iter_rows()}
@@ -51,9 +48,9 @@ def folder_has_changed(settings: Settings) -> bool:
     return any(seen[p] is not None and seen[p] != s for p, s in now.items())
 
 
-def shards_with_work(settings: Settings) -> set[str]:
+def shards_with_work(storage: NewsStorage) -> set[str]:
     """The shards whose files, as the last scan found them, differ from what they committed."""
-    store = ParquetStore(settings.parquet_url)
+    store = storage.store()
     files = store.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
     plans = incremental.plan(files, incremental.load_manifests(store))
     return {shard for shard, p in plans.items() if p.has_work}
@@ -67,7 +64,7 @@ class SeedsFolderChanged(dg.AutomationCondition):
         return "seeds_folder_changed"
 
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
-        changed = folder_has_changed(Settings.from_env())
+        changed = folder_has_changed(NewsStorage())
         subset = context.candidate_subset if changed else context.get_empty_subset()
         return dg.AutomationResult(context, subset)
 
@@ -88,7 +85,7 @@ class ShardHasWork(dg.AutomationCondition):
         return "shard_has_work"
 
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
-        busy = shards_with_work(Settings.from_env())
+        busy = shards_with_work(NewsStorage())
         subset = context.candidate_subset if busy else context.get_empty_subset()
         return dg.AutomationResult(context, subset)
 

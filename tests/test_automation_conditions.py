@@ -19,6 +19,7 @@ from pipelines.core.ids import doc_id_for
 from pipelines.core.incremental import SHARDS
 from pipelines.core.settings import Settings
 from pipelines.definitions import defs
+from pipelines.resources import NewsStorage
 
 pytestmark = pytest.mark.slow
 
@@ -73,9 +74,10 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_new_file_flows_to_the_warehouse_one_step_at_a_time(folder: Path):
     instance = dg.DagsterInstance.ephemeral()
     settings = Settings.from_env()
-    assert folder_has_changed(settings)  # nothing scanned yet
+    storage = NewsStorage()  # the pipeline's own resource, from the same environment
+    assert folder_has_changed(storage)  # nothing scanned yet
     defs.resolve_job_def("news_etl").execute_in_process(instance=instance)
-    assert not folder_has_changed(settings) and shards_with_work(settings) == set()
+    assert not folder_has_changed(storage) and shards_with_work(storage) == set()
 
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
     assert not set(requested(tick)) & {"source_files", *PARSE}  # the folder is as scanned
@@ -92,7 +94,7 @@ def test_a_new_file_flows_to_the_warehouse_one_step_at_a_time(folder: Path):
     assert not set(asked) & PARSE  # the scan first: the shards' work is known after it
     run(instance, {"source_files", "rejected_files"})
 
-    assert shards_with_work(settings) == {shard}
+    assert shards_with_work(storage) == {shard}
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
     asked = requested(tick)
     # one run over the step's shards (its unpartitioned tables map to all of them), and what
@@ -107,7 +109,7 @@ def test_a_new_file_flows_to_the_warehouse_one_step_at_a_time(folder: Path):
         if e.event_specific_data.asset_observation.partition
     }
     assert worked == {shard}
-    assert shards_with_work(settings) == set()
+    assert shards_with_work(storage) == set()
     done = set(asked)
 
     # the rest follows tick by tick until the warehouse holds the new article

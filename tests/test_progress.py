@@ -70,6 +70,13 @@ def test_the_heartbeat_speaks_while_nothing_arrives():
     assert len(said) == count  # stopped with the block
 
 
+def test_a_rate_under_one_a_second_is_not_shown_as_zero():
+    clock = Clock()
+    progress = Progress(1, clock=clock)
+    clock.now += 31
+    assert progress.update(1, force=True).endswith("0.032 articles/s, done in 31 s")
+
+
 def test_durations_read_as_people_say_them():
     assert duration(45) == "45 s"
     assert duration(8 * 60 + 10) == "8 min"

@@ -287,5 +287,17 @@ def test_browser_shows_lineage_and_claims_row_count(ui):
                 re.compile(rf"^\s*Row count\s*{shown}\s*$")
             )
             page.screenshot(path=str(ARTIFACTS / "claims_asset.png"))
+
+            # The warehouse's page: stale since the scan after it, and why; its freshness.
+            page.goto(f"{url}/assets/warehouse")
+            unsynced = page.get_by_text(re.compile(r"^Unsynced")).first
+            expect(unsynced).to_be_visible()
+            unsynced.hover()  # the tooltip names the cause
+            expect(page.get_by_text("has a new materialization").first).to_be_visible()
+            expect(page.get_by_text("Freshness policy").first).to_be_visible()
+            fails = "Fails if more than 26 hours since last materialization"
+            expect(page.get_by_text(fails)).to_be_visible()
+            expect(page.get_by_text("Passing").first).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "warehouse_asset.png"))
         finally:
             browser.close()

@@ -30,7 +30,9 @@ def duration(seconds: float) -> str:
 
 
 def _rate(value: float) -> str:
-    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    if value >= 10:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
 
 
 @dataclass
