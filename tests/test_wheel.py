@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -43,8 +44,20 @@ print("RESULT " + json.dumps({
 """
 
 
+# Built from a copy of the project: setuptools leaves `build/` beside the sources it builds.
+# Left out: what the checkout holds besides its sources (at the top), and caches (anywhere).
+NOT_SOURCES = {".git", ".venv", "data", "build", ".dagster_home", "test-artifacts", "tests"}
+CACHES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis"}
+
+
+def _not_sources(folder: str, names: list[str]) -> set[str]:
+    top = NOT_SOURCES if Path(folder) == ROOT else set()
+    return {n for n in names if n in top | CACHES or n.endswith(".egg-info")}
+
+
 def _wheel(tmp: Path) -> Path:
-    dist = tmp / "dist"
+    source, dist = tmp / "source", tmp / "dist"
+    shutil.copytree(ROOT, source, ignore=_not_sources, symlinks=True)
     subprocess.run(
         [
             sys.executable,
@@ -57,7 +70,7 @@ def _wheel(tmp: Path) -> Path:
             "--no-build-isolation",
             "--wheel-dir",
             str(dist),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         cwd=tmp,
