@@ -35,13 +35,14 @@ def folder_has_changed(storage: NewsStorage) -> bool:
     """Does the seeds folder differ from what the last scan recorded (a file added, deleted, or
     with another signature)? Only the folder is listed; no file is read. Refused files are
     compared by name only: the scan keeps no signature for them."""
-    found, refused = find_raw_files(storage.settings().seeds_dir)
+    settings = storage.settings()
+    found, refused = find_raw_files(settings.seeds_dir)
     now = {f.source_path: f.signature for f in found}
     now.update((r.source_path, None) for r in refused)
-    try:
-        last = storage.store().read("source_files", ["source_path", "accepted", "file_signature"])
-    except (OSError, ValueError, KeyError):
-        return True  # no scan that can be read: scan
+    lake = storage.lake(settings)
+    if not lake.exists("source_files"):
+        return True  # never scanned
+    last = lake.read("source_files", ["source_path", "accepted", "file_signature"])
     seen = {p: (s if a else None) for p, a, s in last.iter_rows()}
     if now.keys() != seen.keys():
         return True
@@ -50,9 +51,11 @@ def folder_has_changed(storage: NewsStorage) -> bool:
 
 def shards_with_work(storage: NewsStorage) -> set[str]:
     """The shards whose files, as the last scan found them, differ from what they committed."""
-    store = storage.store()
-    files = store.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
-    plans = incremental.plan(files, incremental.load_manifests(store))
+    lake = storage.lake()
+    if not lake.exists("source_files"):
+        return set()
+    files = lake.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
+    plans = incremental.plan(files, incremental.committed_state(lake))
     return {shard for shard, p in plans.items() if p.has_work}
 
 
