@@ -20,11 +20,11 @@ from datetime import timedelta
 import dagster as dg
 
 from pipelines.core import incremental
-from pipelines.core.documents import find_raw_files
+from pipelines.core.documents import file_of, find_raw_files, is_manifest
 from pipelines.resources import NewsStorage
 from pipelines.schedules import default_status
 
-SCAN = {"source_files", "rejected_files"}
+SCAN = {"source_files", "rejected_files", "file_warnings"}
 PARSE = {"documents", "sentences", "document_mentions", "document_claims"}
 # The warehouse is rebuilt at least daily by the schedule: a day and a bit is the limit.
 FRESHNESS_WARN_HOURS = 24
@@ -32,18 +32,21 @@ FRESHNESS_FAIL_HOURS = 26
 
 
 def folder_has_changed(storage: NewsStorage) -> bool:
-    """Does the seeds folder differ from what the last scan recorded (a file added, deleted, or
-    with another signature)? Only the folder is listed; no file is read. Refused files are
-    compared by name only: the scan keeps no signature for them."""
+    """Does the seeds folder differ from what the last scan recorded (an article file added,
+    deleted, or with another signature)? Only the folder is listed; no file is read. Refused
+    files are compared by name only (the scan keeps no signature for them), and manifests not at
+    all (the folder sensor notices those)."""
     settings = storage.settings()
     found, refused = find_raw_files(settings.seeds_dir)
-    now = {f.source_path: f.signature for f in found}
-    now.update((r.source_path, None) for r in refused)
+    now = {f.source_path: f.signature for f in found if not is_manifest(f.source_path)}
+    now.update((file_of(r.source_path), None) for r in refused)
     lake = storage.lake(settings)
     if not lake.exists("source_files"):
         return True  # never scanned
     last = lake.read("source_files", ["source_path", "accepted", "file_signature"])
-    seen = {p: (s if a else None) for p, a, s in last.iter_rows()}
+    seen: dict[str, str | None] = {}
+    for path, accepted, signature in last.iter_rows():  # a `.jsonl` file has a row a line
+        seen[file_of(path)] = signature if accepted else seen.get(file_of(path))
     if now.keys() != seen.keys():
         return True
     return any(seen[p] is not None and seen[p] != s for p, s in now.items())

@@ -90,9 +90,9 @@ def test_a_new_file_flows_to_the_warehouse_one_step_at_a_time(folder: Path):
 
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
     asked = requested(tick)
-    assert {"source_files", "rejected_files"} <= set(asked)
+    assert {"source_files", "rejected_files", "file_warnings"} <= set(asked)
     assert not set(asked) & PARSE  # the scan first: the shards' work is known after it
-    run(instance, {"source_files", "rejected_files"})
+    run(instance, {"source_files", "rejected_files", "file_warnings"})
 
     assert shards_with_work(storage) == {shard}
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
@@ -100,7 +100,7 @@ def test_a_new_file_flows_to_the_warehouse_one_step_at_a_time(folder: Path):
     # one run over the step's shards (its unpartitioned tables map to all of them), and what
     # depends on it, in the same run (eager: an input that will be materialised counts) ...
     assert asked["documents"] == set(SHARDS) and set(asked) >= PARSE
-    assert not set(asked) & {"source_files", "rejected_files"}
+    assert not set(asked) & {"source_files", "rejected_files", "file_warnings"}
     parsed = run(instance, set(asked), (SHARDS[0], SHARDS[-1]))
     # ... which parses the one shard with the new file and leaves the others alone
     worked = {
@@ -141,3 +141,18 @@ def _walk(condition: dg.AutomationCondition):
     yield condition
     for child in condition.children:
         yield from _walk(child)
+
+
+def test_a_folder_of_jsonl_articles_is_as_scanned_after_the_scan(folder: Path):
+    """A `.jsonl` file is one row of `source_files` a line: compared as the one file it is."""
+    lines = [
+        '{"title": "Storm", "text": "A storm hit Wales on Monday, the Met Office said."}',
+        '{"title": "Rates", "text": "The Bank of England raised rates by 0.25 percent."}',
+    ]
+    (folder / "feed.jsonl").write_text("\n".join(lines) + "\n")
+    storage = NewsStorage()
+    assert folder_has_changed(storage)
+    run(dg.DagsterInstance.ephemeral(), {"source_files", "rejected_files", "file_warnings"})
+    assert not folder_has_changed(storage)
+    (folder / "feed.jsonl").write_text("\n".join(lines[:1]) + "\n")
+    assert folder_has_changed(storage)

@@ -98,7 +98,7 @@ def ui(tmp_path_factory) -> Iterator[dict]:
     for name, what in [
         ("job", ["--job", "news_etl"]),
         # a scan after the load: `rejected_files` is newer than the warehouse built from it
-        ("scan", ["--assets", "source_files,rejected_files"]),
+        ("scan", ["--assets", "source_files,rejected_files,file_warnings"]),
     ]:
         logs[name] = base / f"{name}.log"
         with open(logs[name], "w") as log:
