@@ -15,6 +15,7 @@ VIEWS = {
     "quantities": "Every quantity with value, unit and sentence.",
     "entity_mentions_daily": "Mentions, documents and stories per entity per publication day.",
     "quotes_by_publisher": "Who each outlet quotes, how often, first and last time.",
+    "shared_quotes": "The same quote in more than one story, with its first publication.",
 }
 TABLES = (
     "documents",
@@ -25,13 +26,15 @@ TABLES = (
     "entities",
     "claims",
 )
+# applied to documents and claims at load (issue 14)
+DECISION_TABLES = ("document_stories", "quote_groups")
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             "warehouse",
-            deps=list(TABLES),
+            deps=[*TABLES, *DECISION_TABLES],
             description="`warehouse.duckdb`: the contract's tables loaded from the lake's "
             "Delta tables (only what changed, when it can), swapped in atomically (readers "
             "keep their snapshot); `load_info` names the lake versions it was built from.",

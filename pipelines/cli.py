@@ -5,15 +5,19 @@ newsetl sql                 # an interactive prompt; end a statement with ';'
 newsetl sql --as-of 12 "select count(*) from documents"   # the lake as of version 12
 newsetl sql --as-of 2026-12-01T07:00 "..."                # ... at a time (UTC)
 newsetl summary             # what the last run left in the warehouse
+newsetl search "noose kyiv" # sentences ranked by BM25 (--quotes, --speaker, --since, --publisher)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import datetime
 
 import duckdb
 
+from pipelines.core import search as search_index
 from pipelines.core import warehouse
 from pipelines.core.settings import Settings, SettingsError
 from pipelines.core.store import Lake
@@ -125,6 +129,7 @@ STAGES = {
     "scan_seeds": "ingest",
     "annotate_documents": "normalise + extract (each document)",
     "link_corpus_entities": "extract (the corpus)",
+    "link_stories": "stories",
     "load_warehouse": "warehouse",
 }
 
@@ -167,6 +172,104 @@ def stage_lines(job_name: str = "news_etl") -> list[str]:
     return lines
 
 
+MAX_QUERY_CHARS = 100_000
+QUOTE_TYPES = ("direct_quote", "indirect_quote", "partial_quote")
+
+
+def highlight(text: str, matched: set[str], mark: tuple[str, str]) -> str:
+    """`text` with each word the query matched (one of `matched`, the index's words with the
+    query's stems) wrapped in `mark`."""
+    out, last = [], 0
+    for start, end, word in search_index.tokens(text):
+        if word in matched:
+            out += [text[last:start], mark[0], text[start:end], mark[1]]
+            last = end
+    return "".join([*out, text[last:]])
+
+
+def search(
+    query: str,
+    quotes: bool = False,
+    speaker: str | None = None,
+    since: str | None = None,
+    publisher: str | None = None,
+    limit: int = 10,
+) -> int:
+    """Print the best hits of a BM25 search of sentences (or quotes), with the matched words
+    marked and the article's title and date."""
+    if not query.strip():
+        print("error: the query is empty: give some words to search for", file=sys.stderr)
+        return 2
+    if len(query) > MAX_QUERY_CHARS:
+        print(f"error: the query is longer than {MAX_QUERY_CHARS:,} characters", file=sys.stderr)
+        return 2
+    since_at = None
+    if since:
+        try:
+            since_at = datetime.fromisoformat(since)
+        except ValueError:
+            print(f"error: --since {since!r} is not a date (use YYYY-MM-DD)", file=sys.stderr)
+            return 2
+    con = _open(Settings.from_env())
+    if con is None:
+        return 1
+    with con:
+        found = con.execute(
+            "select word from search_vocabulary "
+            "where stem in (select stem from search_query_stems(?))",
+            [query],
+        ).fetchall()
+        matched = {row[0] for row in found}
+        if not matched:
+            print(
+                "no results: no word of the query is in the index (common words such as "
+                "'the' are not indexed, and no article uses the others)"
+            )
+            return 0
+        quotes = quotes or speaker is not None
+        if quotes:
+            source = "search_claims(?)"
+            where = [f"h.claim_type in {QUOTE_TYPES}"]
+        else:
+            source = "search_sentences(?)"
+            where = []
+        params: list[object] = [query]
+        if speaker:
+            where.append("h.speaker ilike ?")
+            params.append(f"%{speaker}%")
+        if since_at:
+            where.append("d.published_at >= ?")
+            params.append(since_at)
+        if publisher:
+            where.append("d.publisher ilike ?")
+            params.append(publisher)
+        speaker_column = "h.speaker" if quotes else "null"
+        # one hit per story: copies of an article repeat its sentences word for word
+        sql = (
+            f"select h.score, h.text, {speaker_column}, d.title, d.published_at, d.publisher, "
+            "d.source_path, count(*) over (partition by d.story_id, h.text) - 1 "
+            f"from {source} h join documents d using (doc_id) "
+            f"{'where ' + ' and '.join(where) if where else ''} "
+            "qualify row_number() over (partition by d.story_id, h.text "
+            "order by d.published_at nulls last, d.source_path) = 1 "
+            "order by h.score desc, d.source_path limit ?"
+        )
+        rows = con.execute(sql, [*params, limit]).fetchall()
+    if not rows:
+        print("no results")
+        return 0
+    tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    mark = ("\033[1m", "\033[0m") if tty else ("[", "]")
+    for rank, (score, text, said_by, title, published, outlet, path, copies) in enumerate(rows, 1):
+        date = published.date().isoformat() if published else "no date"
+        also = f"(and {copies} {'copy' if copies == 1 else 'copies'})" if copies else ""
+        source_line = " · ".join(x for x in (title or path, outlet, date, also) if x)
+        print(f"{rank:>2}. {score:6.2f}  {source_line}")
+        who = f" — {said_by}" if said_by else ""
+        print(f"    {highlight(' '.join(text.split()), matched, mark)}{who}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newsetl", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -181,6 +284,13 @@ def main(argv: list[str] | None = None) -> int:
         "warehouse's views are there too",
     )
     commands.add_parser("summary", help="counts of what the warehouse holds")
+    find = commands.add_parser("search", help="sentences (or quotes) ranked by BM25")
+    find.add_argument("query", help="words to search for")
+    find.add_argument("--quotes", action="store_true", help="search quotes, not sentences")
+    find.add_argument("--speaker", help="quotes by this speaker only (part of the name)")
+    find.add_argument("--since", help="articles published on or after this date (YYYY-MM-DD)")
+    find.add_argument("--publisher", help="articles of this publisher only")
+    find.add_argument("--limit", type=int, default=10)
     args = parser.parse_args(argv)
     try:
         Settings.from_env()
@@ -189,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "sql":
         return run_sql(args.query, args.max_rows, args.as_of)
+    if args.command == "search":
+        return search(args.query, args.quotes, args.speaker, args.since, args.publisher, args.limit)
     return summary()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 import pipelines.defs
-from assets import extract, ingest, normalise, warehouse
+from assets import extract, ingest, normalise, stories, warehouse
 from assets.checks import ALL_CHECKS
 from pipelines.automation import automation_sensor, with_automation
 from pipelines.jobs import news_etl_job
@@ -43,6 +43,7 @@ defs = dg.Definitions.merge(
                 ingest.scan_seeds,
                 normalise.annotate_documents,
                 extract.link_corpus_entities,
+                stories.link_stories,
                 warehouse.load_warehouse,
             ],
         ),

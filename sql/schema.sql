@@ -104,6 +104,19 @@ CREATE TABLE claims (
 );
 
 -- When and from what this file was built (written by the loader).
+-- Extensions (issue 14): the stories step's corpus-wide decisions, applied to
+-- documents.story_id / duplicate_of and claims.quote_group_id at every load.
+CREATE TABLE document_stories (
+    doc_id          VARCHAR PRIMARY KEY,
+    story_id        VARCHAR NOT NULL,
+    duplicate_of    VARCHAR
+);
+
+CREATE TABLE quote_groups (
+    claim_id        VARCHAR PRIMARY KEY,
+    quote_group_id  VARCHAR NOT NULL
+);
+
 CREATE TABLE load_info (
     key   VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL

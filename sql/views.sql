@@ -1,10 +1,17 @@
 -- Analytical views over the warehouse tables.
 
 -- Entities ranked by how often they are mentioned: an index of the corpus.
+-- n_stories counts a story run by several outlets once (documents.story_id).
 CREATE VIEW top_entities AS
 SELECT entity_id, name, label, country, n_mentions, n_documents,
+       coalesce(s.n_stories, 0) AS n_stories,
        rank() OVER (ORDER BY n_mentions DESC) AS mention_rank
 FROM entities
+LEFT JOIN (
+    SELECT m.entity_id, count(DISTINCT d.story_id) AS n_stories
+    FROM entity_mentions m JOIN documents d USING (doc_id)
+    GROUP BY m.entity_id
+) s USING (entity_id)
 ORDER BY n_mentions DESC, n_documents DESC, name;
 
 -- Every quote with its speaker, cue, outlet and where it was said.
@@ -84,6 +91,30 @@ JOIN entities ea ON ea.entity_id = p.entity_a
 JOIN entities eb ON eb.entity_id = p.entity_b
 GROUP BY ALL
 ORDER BY n_sentences DESC, name_a, name_b;
+
+-- The same quote in more than one story (claims.quote_group_id): who said it, how widely it ran,
+-- and where it was first published (earliest published_at, then first by source_path).
+CREATE VIEW shared_quotes AS
+WITH q AS (
+    SELECT c.quote_group_id, c.text, c.speaker, c.doc_id, d.story_id, d.publisher,
+           d.published_at, d.source_path, c.char_start
+    FROM claims c
+    JOIN documents d USING (doc_id)
+    WHERE c.quote_group_id IS NOT NULL
+)
+SELECT quote_group_id,
+       arg_max(text, length(text)) AS text,
+       mode(speaker) AS speaker,
+       count(DISTINCT doc_id) AS n_documents,
+       count(DISTINCT story_id) AS n_stories,
+       count(DISTINCT publisher) AS n_publishers,
+       min(published_at) AS first_published_at,
+       arg_min(doc_id, (published_at IS NULL, published_at, source_path, char_start))
+           AS first_doc_id
+FROM q
+GROUP BY quote_group_id
+HAVING count(DISTINCT story_id) > 1
+ORDER BY n_stories DESC, n_documents DESC, first_published_at NULLS LAST, quote_group_id;
 
 -- Each entity's coverage per publication day (UTC), for articles with a date: mentions,
 -- articles, and stories (copies of one story count once).

@@ -154,6 +154,26 @@ SCHEMAS["committed_documents"] = pa.schema(
     [("doc_id", pa.string()), ("content_sha256", pa.string()), ("committed_at", TIMESTAMP)]
 )
 
+# Corpus-wide decisions of the stories step (pipelines.core.stories, quote_groups), kept as
+# small tables of their own and applied to documents and claims when the warehouse is loaded.
+SCHEMAS["document_stories"] = pa.schema(
+    [("doc_id", pa.string()), ("story_id", pa.string()), ("duplicate_of", pa.string())]
+)
+SCHEMAS["quote_groups"] = pa.schema([("claim_id", pa.string()), ("quote_group_id", pa.string())])
+# the stories step's incremental state: each article's MinHash signature and the verified pairs
+SCHEMAS["story_signatures"] = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("content_sha256", pa.string()),
+        ("body_key", pa.string()),
+        ("n_shingles", pa.int32()),
+        ("signature", pa.list_(pa.int64())),  # 32-bit MinHash values (Delta has no unsigned)
+    ]
+)
+SCHEMAS["story_pairs"] = pa.schema(
+    [("doc_a", pa.string()), ("doc_b", pa.string()), ("similarity", pa.float64())]
+)
+
 # The per-document stage the corpus step reads: the same columns, with each document's own
 # entity decisions (ids, labels, names) before the corpus-wide merge.
 SCHEMAS["document_mentions"] = SCHEMAS["entity_mentions"]

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core import search
 from pipelines.core.store import Lake, LockTimeout, file_lock, fsync_path
 from pipelines.core.tables import DESCRIPTIONS, SCHEMAS
 
@@ -83,9 +84,39 @@ LOADS: tuple[TableLoad, ...] = (
     TableLoad("sentences", by_document=True),
     TableLoad("entity_mentions", by_document=True),
     TableLoad("claims", by_document=True),
+    # --- stories and quote groups (issue 14): corpus-wide decisions, applied by `_decide` ---
+    TableLoad("document_stories"),
+    TableLoad("quote_groups"),
 )
 LOAD_ORDER = tuple(load.table for load in LOADS)
+# The columns the stories step decides for the whole corpus: (table, key, decision table,
+# columns, default). A copy arriving can change the story of articles that did not change, so
+# these are set for every row after each load, full or incremental.
+DECISIONS = (
+    ("documents", "doc_id", "document_stories", ("story_id", "duplicate_of"), "doc_id"),
+    ("claims", "claim_id", "quote_groups", ("quote_group_id",), None),
+)
+
+
 DEFAULT_LOCK_TIMEOUT_S = 600.0
+
+
+def _decide(con: duckdb.DuckDBPyConnection) -> None:
+    """Set the decided columns from their decision tables (the default where none is there)
+    on the rows where they differ, then rebuild the search index (`pipelines.core.search`)."""
+    for table, key, decision, columns, default in DECISIONS:
+        values = [
+            f"coalesce(d.{c}, t.{default}) AS {c}" if i == 0 and default else f"d.{c} AS {c}"
+            for i, c in enumerate(columns)
+        ]
+        differs = " OR ".join(f"{table}.{c} IS DISTINCT FROM n.{c}" for c in columns)
+        con.execute(
+            f"UPDATE {table} SET {', '.join(f'{c} = n.{c}' for c in columns)} "
+            f"FROM (SELECT t.{key}, {', '.join(values)} "
+            f"FROM {table} t LEFT JOIN {decision} d USING ({key})) n "
+            f"WHERE {table}.{key} = n.{key} AND ({differs})"
+        )
+    search.build_index(con)
 
 
 class WarehouseBusy(LockTimeout):
@@ -117,7 +148,7 @@ def load_lock(warehouse: Path, timeout_s: float | None = None) -> Iterator[None]
 
 
 def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
-    return [sql_dir / "schema.sql", sql_dir / "views.sql"]
+    return [sql_dir / "schema.sql", sql_dir / "views.sql", sql_dir / "search.sql"]
 
 
 def sql_digest(sql_dir: Path = SQL_DIR) -> str:
@@ -311,6 +342,7 @@ def _write(
                 f"INSERT INTO {load.table} ({columns}) SELECT * FROM "
                 f"({load.query(_sql_list(files))}) ORDER BY {columns.split(',')[0]}"
             )
+        _decide(con)
         con.execute((sql_dir / "views.sql").read_text())
         con.executemany(
             "INSERT INTO load_info VALUES (?, ?)", _info_rows(lake, wanted, versions, "full")
@@ -357,6 +389,7 @@ def _update(
         con.execute("USE wh")
         try:
             changed = _apply(con, lake, plans, versions, table_ddl(sql_dir))
+            _decide(con)
         except duckdb.ConstraintException:
             # a key the change would leave dangling (the lake's tables were written by
             # something that does not keep their order): build in full, which checks them all

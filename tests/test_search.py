@@ -1,0 +1,222 @@
+"""Search: BM25 ranking through the SQL macros, bad queries, the DuckDB 1.x command line, and
+`newsetl search`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import cli
+from pipelines.core import search
+
+SENTENCES = [
+    ("s1", "d1", "Russian forces tighten the noose around Kyiv.", False),
+    ("s9", "d4", "Russian forces tighten the noose around Kyiv.", False),
+    ("s2", "d1", "The noose is tightening, a western official said of the capital.", False),
+    (
+        "s3",
+        "d2",
+        "Kyiv is a city of three million people on the Dnipro river, and many "
+        "of its people have left for the west since the war began in February.",
+        False,
+    ),
+    ("s4", "d2", "Kyiv residents queue for bread.", False),
+    ("s5", "d3", "The football club appointed a new manager on Monday.", False),
+    ("s6", "d3", "Sign up for our newsletter about Kyiv.", True),
+    ("s7", "d3", "Negotiations between the two sides resumed in Istanbul.", False),
+    ("s8", "d3", "Café owners in Kyïv reopened after the shelling.", False),
+]
+CLAIMS = [
+    ("c1", "d1", "They are continuing to tighten the noose", "direct_quote", "a western official"),
+    ("c2", "d2", "the city will be defended to the last", "indirect_quote", "the mayor"),
+    ("c3", "d2", "3 million people", "quantity", None),
+]
+
+
+def make_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "create table documents (doc_id varchar primary key, title varchar, "
+        "published_at timestamp, publisher varchar, source_path varchar, story_id varchar)"
+    )
+    con.executemany(
+        "insert into documents values (?, ?, ?, ?, ?, ?)",
+        [
+            ("d1", "Noose tightens", "2022-03-10", "bbc.co.uk", "1.txt", "d1"),
+            ("d2", "Life in Kyiv", "2022-03-12", "Reuters", "2.txt", "d2"),
+            ("d3", "Other news", None, None, "3.txt", "d3"),
+            ("d4", "Noose tightens (copy)", "2022-03-11", "Other", "4.txt", "d1"),
+        ],
+    )
+    con.execute(
+        "create table sentences (sentence_id varchar primary key, doc_id varchar, text varchar, "
+        "is_boilerplate boolean)"
+    )
+    con.executemany("insert into sentences values (?, ?, ?, ?)", SENTENCES)
+    con.execute(
+        "create table claims (claim_id varchar primary key, doc_id varchar, text varchar, "
+        "claim_type varchar, speaker varchar)"
+    )
+    con.executemany("insert into claims values (?, ?, ?, ?, ?)", CLAIMS)
+    search.build_index(con)
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    make_warehouse(connection)
+    yield connection
+    connection.close()
+
+
+def ranked(con, query: str, macro: str = "search_sentences") -> list[str]:
+    key = "sentence_id" if macro == "search_sentences" else "claim_id"
+    return [r[0] for r in con.execute(f"select {key} from {macro}(?)", [query]).fetchall()]
+
+
+def test_both_words_rank_above_one(con):
+    hits = ranked(con, "noose kyiv")
+    assert hits[:2] == ["s1", "s9"]  # the only sentence with both, and its copy
+    assert set(hits) == {"s1", "s2", "s3", "s4", "s8", "s9"}  # s6 is boilerplate, not indexed
+
+
+def test_a_rare_word_outweighs_a_common_one(con):
+    # "noose" is in 2 sentences, "kyiv" in 4: a noose-only sentence beats a kyiv-only one
+    scores = dict(
+        con.execute("select sentence_id, score from search_sentences('noose kyiv')").fetchall()
+    )
+    assert scores["s2"] > scores["s4"]
+
+
+def test_a_short_sentence_ranks_above_a_long_one_with_the_word_once(con):
+    hits = ranked(con, "kyiv")
+    assert hits.index("s4") < hits.index("s3")
+
+
+def test_stems_case_and_accents(con):
+    assert ranked(con, "NEGOTIATE") == ["s7"]  # negotiations ~ negotiate
+    assert ranked(con, "tightened") == ranked(con, "tighten")
+    assert "s8" in ranked(con, "kyiv cafe")  # Kyïv, Café
+
+
+def test_claims_are_searched_with_type_and_speaker(con):
+    rows = con.execute(
+        "select claim_id, claim_type, speaker from search_claims('noose')"
+    ).fetchall()
+    assert rows == [("c1", "direct_quote", "a western official")]
+    assert ranked(con, "defend city", "search_claims") == ["c2"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "the and of it was",
+        "\"'“”‘’",
+        "'; drop table sentences; --",
+        "select * from sentences",
+        None,
+    ],
+)
+def test_bad_queries_give_an_empty_result(con, query):
+    assert ranked(con, query) == []
+    assert ranked(con, query, "search_claims") == []
+    assert con.execute("select count(*) from sentences").fetchone()[0] == len(SENTENCES)
+
+
+def test_a_ten_thousand_word_query_is_answered(con):
+    query = " ".join(["noose", "lorem", "ipsum", "the"] * 2500)
+    assert ranked(con, query)[:3] == ["s1", "s9", "s2"]
+
+
+def test_the_macros_work_from_the_duckdb_1x_command_line(tmp_path):
+    """Stored in a v1.5.0 file, the macros run in duckdb-cli 1.5.6 with nothing to load."""
+    binary = Path(sys.executable).with_name("duckdb")
+    if not binary.exists():
+        binary = Path(shutil.which("duckdb") or "")
+    assert binary.is_file(), "duckdb-cli is a pinned dev dependency and must be installed"
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect()
+    con.execute(f"attach '{path}' as wh (storage_version 'v1.5.0')")
+    con.execute("use wh")
+    make_warehouse(con)
+    con.execute("use memory")
+    con.execute("detach wh")
+    con.close()
+    done = subprocess.run(
+        [
+            binary,
+            "-readonly",
+            "-csv",
+            str(path),
+            "select sentence_id from search_sentences('noose')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["sentence_id", "s1", "s9", "s2"]
+
+
+@pytest.fixture()
+def warehouse_file(tmp_path, monkeypatch):
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        make_warehouse(con)
+    monkeypatch.setenv("NEWS_WAREHOUSE_PATH", str(path))
+    return path
+
+
+def test_newsetl_search_prints_ranked_hits_with_the_words_marked(warehouse_file, capsys):
+    assert cli.main(["search", "noose kyiv"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    # the copy of the first article is named, not shown again
+    assert lines[0].startswith(" 1.")
+    assert "Noose tightens · bbc.co.uk · 2022-03-10 · (and 1 copy)" in lines[0]
+    assert lines[1].strip() == "Russian forces tighten the [noose] around [Kyiv]."
+    assert "Noose tightens (copy)" not in out
+
+
+def test_newsetl_search_filters(warehouse_file, capsys):
+    assert cli.main(["search", "noose", "--quotes", "--speaker", "western"]) == 0
+    out = capsys.readouterr().out
+    assert "[noose]" in out and "— a western official" in out
+    assert cli.main(["search", "kyiv", "--publisher", "reuters", "--since", "2022-03-11"]) == 0
+    out = capsys.readouterr().out
+    assert "Life in Kyiv" in out and "Noose tightens" not in out
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "message"),
+    [
+        ("", 2, "the query is empty"),
+        ("the of and", 0, "no word of the query is in the index"),
+        ("'; drop table sentences; --", 0, "no word of the query is in the index"),
+        ("zebra", 0, "no word of the query is in the index"),
+    ],
+)
+def test_newsetl_search_explains_what_it_cannot_answer(
+    warehouse_file, capsys, query, code, message
+):
+    assert cli.main(["search", query]) == code
+    captured = capsys.readouterr()
+    assert message in captured.out + captured.err
+
+
+def test_newsetl_search_refuses_a_bad_date(warehouse_file, capsys):
+    assert cli.main(["search", "kyiv", "--since", "last week"]) == 2
+    assert "not a date" in capsys.readouterr().err
+
+
+def test_highlighting_splits_words_as_the_index_does(con):
+    text = '“Café” owners in Kyïv — Blair’s aide said: (re-opened) £600m, 5.5% "x"\tend\u00a0y'
+    in_sql = [w for w in con.execute("select search_words(?)", [text]).fetchone()[0] if w]
+    assert in_sql == [w for _, _, w in search.tokens(text)]
+    assert in_sql[:5] == ["cafe", "owners", "in", "kyiv", "blairs"]
