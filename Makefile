@@ -7,9 +7,9 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # The Dagster UI and runs record into the same instance.
 DAGSTER_YAML := $(DAGSTER_HOME)/dagster.yaml
 
-.PHONY: run test ui lint bench scale eval-quotes eval-quantities eval-entities units clean system-packages
+.PHONY: run test test-fast ui lint bench scale eval-quotes eval-quantities eval-entities units clean system-packages
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml setup.py requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
@@ -19,19 +19,28 @@ $(DAGSTER_YAML): pipelines/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp pipelines/dagster.yaml $@
 
+# `dg` runs in the project's own environment (it warns when another one is active).
+DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg
+
 ## make run: set up, materialise every asset on seeds/ (NEWS_SEEDS_DIR) into data/, print a summary
 run: $(STAMP) $(DAGSTER_YAML)
-	$(BIN)/dagster job execute -m pipelines.definitions -j news_etl -c pipelines/run_config.yaml
+	$(DG) launch --job news_etl --config pipelines/run_config.yaml
 	$(BIN)/newsetl summary
 
 ## make ui: the Dagster UI on the same instance as `make run` (http://127.0.0.1:3000)
 ui: $(STAMP) $(DAGSTER_YAML)
-	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1 --port $${PORT:-3000}
+	$(DG) dev --host 127.0.0.1 --port $${PORT:-3000}
 
 ## make test: set up (and, as root, the Debian packages the tests use), lint, test
 test: $(STAMP) $(DAGSTER_YAML) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+## make test-fast: the inner loop: ruff and every test not marked `slow` (no servers, no
+## browser, no killed runs; about a minute and a half)
+test-fast: $(STAMP) $(DAGSTER_YAML)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Debian packages the tests drive for real: chromium (the UI test), redis-server (Celery broker).
 system-packages:

@@ -20,6 +20,7 @@ step records an observation of what it found and materialises nothing, so the ch
 index, the corpus merge and the warehouse load are skipped and the warehouse file is left untouched.
 """
 
+import contextlib
 import os
 
 import dagster as dg
@@ -29,6 +30,7 @@ from pydantic import Field
 from assets.metadata import table_metadata
 from pipelines.core import incremental, metadata, warehouse
 from pipelines.core.documents import ArticleReader, Document, RejectedFile
+from pipelines.core.progress import Progress, heartbeat
 from pipelines.resources import DuckDBWarehouse, NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -157,15 +159,23 @@ def annotate_documents(
             return metadata.with_metadata(document, found[source_path], document.title)
 
         workers = storage.workers() if to_parse >= storage.parallel_threshold() else 1
-        report = incremental.process(
-            lake,
-            plans,
-            load,
-            storage.part_size(),
-            workers,
-            task_size=storage.task_docs(),
-            log=context.log.info,
-        )
+        progress = Progress(to_parse, "articles")
+
+        def log_progress(done: int, committed: bool) -> None:
+            if line := progress.update(done, force=committed):
+                context.log.info(line)
+
+        with heartbeat(progress, context.log.info) if to_parse else contextlib.nullcontext():
+            report = incremental.process(
+                lake,
+                plans,
+                load,
+                storage.part_size(),
+                workers,
+                task_size=storage.task_docs(),
+                log=context.log.info,
+                progress=log_progress,
+            )
     for shard, n in refreshed.items():
         report.shards[shard].metadata_updated = n
     for shard, done in report.shards.items():

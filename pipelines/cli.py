@@ -119,7 +119,57 @@ def summary() -> int:
             print(f"    {kind:<14}{n:>8,}")
         print(f"  rejected files  {count('select count(*) from rejected_files'):>8,}")
         print(f"  warehouse       {settings.warehouse_path.resolve()}")
+    for line in stage_lines():
+        print(line)
     return 0
+
+
+# The job's steps by stage (asset checks are steps of their own, named after their check).
+STAGES = {
+    "scan_seeds": "ingest",
+    "annotate_documents": "normalise + extract (each document)",
+    "link_corpus_entities": "extract (the corpus)",
+    "link_stories": "stories",
+    "load_warehouse": "warehouse",
+}
+
+
+def stage_times(step_times: dict[str, float]) -> list[tuple[str, float]]:
+    """Seconds per stage, in pipeline order, from seconds per step; checks summed apart."""
+    totals: dict[str, float] = {stage: 0.0 for stage in STAGES.values()}
+    totals["asset checks"] = 0.0
+    seen: set[str] = set()
+    for step, seconds in step_times.items():
+        stage = STAGES.get(step, "asset checks")
+        totals[stage] += seconds
+        seen.add(stage)
+    return [(stage, totals[stage]) for stage in totals if stage in seen]
+
+
+def stage_lines(job_name: str = "news_etl") -> list[str]:
+    """How long each stage of the last run of the job took, from the Dagster instance in
+    DAGSTER_HOME (the one `make run` and `make ui` share); nothing when there is none."""
+    import os
+
+    if not os.environ.get("DAGSTER_HOME"):
+        return []
+    import dagster as dg
+
+    from pipelines.core.progress import duration
+
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name), limit=1)
+        if not runs:
+            return []
+        run = runs[0]
+        stats = instance.get_run_step_stats(run.run_id)
+        record = instance.get_run_record_by_id(run.run_id)
+    steps = {s.step_key: s.end_time - s.start_time for s in stats if s.start_time and s.end_time}
+    lines = [f"  last run        {run.run_id[:8]} ({run.status.value.lower()})"]
+    if record and record.start_time and record.end_time:
+        lines[0] += f", {duration(record.end_time - record.start_time)} in all"
+    lines += [f"    {stage:<36}{seconds:>7.1f} s" for stage, seconds in stage_times(steps)]
+    return lines
 
 
 MAX_QUERY_CHARS = 100_000

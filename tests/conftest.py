@@ -21,18 +21,13 @@ def nlp():
 
 @pytest.fixture(scope="session")
 def parse(nlp):
-    """Parse a text the way the pipeline does (sentences, mentions, claims)."""
-    from pipelines.core.claims import extract_claims
-    from pipelines.core.entities import extract_mentions
-    from pipelines.core.sentences import SentenceIndex, split_sentences
+    """Annotate a text as the pipeline does: `annotate`, the steps of `annotate_batch` without
+    its memory zone (the test keeps the `Doc`); gives (doc, sentences, mentions, claims)."""
+    from pipelines.core.annotate import annotate
 
     def run(text: str, doc_id: str = "dtest"):
-        doc = nlp(text)
-        sentences = split_sentences(doc_id, doc)
-        index = SentenceIndex(sentences)
-        mentions = extract_mentions(doc_id, doc, index)
-        claims = extract_claims(doc_id, doc, index, mentions)
-        return doc, sentences, mentions, claims
+        [annotation] = annotate(nlp, [(doc_id, text)])
+        return annotation.doc, annotation.sentences, annotation.mentions, annotation.claims
 
     return run
 

@@ -26,19 +26,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.core import incremental
 from pipelines.core.store import Lake
 from pipelines.core.tables import FOREIGN_KEYS, PRIMARY_KEYS
+from tests.helpers import assert_same_warehouse
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 RUN_PIPELINE = ROOT / "scripts" / "run_pipeline.py"
-TIMESTAMPS = {"ingested_at", "detected_at"}
 
 ARTICLES = {
     "world/storm.txt": (
@@ -268,42 +267,6 @@ def kill_when(seeds: Path, data: Path, seen: Callable[[], bool], what: str, **ex
         time.sleep(0.002)
     kill(proc)
     assert proc.returncode == -signal.SIGKILL
-
-
-def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every table and view of a warehouse file, rows sorted, without the load timestamps."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        relations = con.execute(
-            "select table_name, table_type from information_schema.tables "
-            "where table_schema = 'main' order by table_name"
-        ).fetchall()
-        tables: dict[str, list[tuple]] = {"(relations)": [tuple(r) for r in relations]}
-        for name, _kind in relations:
-            if name == "load_info":  # when and from which part files: differs by design
-                tables[name] = con.execute(
-                    "select key, value from load_info where key = 'storage_version'"
-                ).fetchall()
-                continue
-            columns = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_name = ? order by ordinal_position",
-                    [name],
-                ).fetchall()
-                if c not in TIMESTAMPS
-            ]
-            select = ", ".join(f'"{c}"' for c in columns)
-            tables[name] = con.execute(f"select {select} from {name} order by all").fetchall()
-    return tables
-
-
-def assert_same_warehouse(got: Path, want: Path) -> None:
-    mine, clean = snapshot(got), snapshot(want)
-    assert mine["(relations)"] == clean["(relations)"]
-    for name in clean:
-        assert mine[name] == clean[name], f"{name} differs from a clean run's"
-    assert len(clean["documents"]) > 0
 
 
 # The lake's own tables that point to others, beside the contract's: the per-document stage.

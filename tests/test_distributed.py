@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,19 +21,17 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import polars as pl
 import pytest
-from dagster._core.instance.ref import InstanceRef
 
 from pipelines.core.incremental import SHARDS
 from pipelines.core.tables import PRIMARY_KEYS
 from tests.conftest import ROOT, SHARED, materialize_all
+from tests.helpers import assert_same_warehouse, free_port
 
 pytestmark = pytest.mark.slow
 
 BBC = SHARED / "corpora" / "bbc"
 BIN = Path(sys.executable).parent
-TABLES = PRIMARY_KEYS  # the contract tables and their keys
 # The orchestration a backfill with NEWS_SHARDS_PER_RUN=1 performs: the scan, one run per shard
 # (runs side by side: four orchestrating processes here, each with four shards in turn), then the
 # usual run, which parses nothing more and checks and loads what the shards wrote. It runs in
@@ -42,10 +39,9 @@ TABLES = PRIMARY_KEYS  # the contract tables and their keys
 DRIVER = """
 import json, os, sys
 import dagster as dg
-from dagster._core.definitions.reconstruct import ReconstructableRepository
+from tests.helpers import news_etl
 
-repo = ReconstructableRepository.for_module("pipelines.definitions", "defs", os.getcwd())
-job = repo.get_reconstructable_job("news_etl")
+job = dg.reconstructable(news_etl)
 instance = dg.DagsterInstance.get()
 keys = lambda *names: {dg.AssetKey(n) for n in names}
 
@@ -71,12 +67,6 @@ else:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(predicate, what: str, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -95,24 +85,6 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def warehouse_tables(warehouse: Path) -> dict[str, pl.DataFrame]:
-    """The contract tables, sorted by key; `ingested_at` (when a run happened) left out."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = {
-            t: pl.from_arrow(con.sql(f"select * from {t} order by {k}").to_arrow_table())
-            for t, k in TABLES.items()
-        }
-    tables["documents"] = tables["documents"].drop("ingested_at")
-    return tables
-
-
-def assert_same_warehouse(left: Path, right: Path) -> None:
-    a, b = warehouse_tables(left), warehouse_tables(right)
-    for table in TABLES:
-        assert a[table].height > 0, table
-        assert a[table].equals(b[table]), f"{table} differs"
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +159,7 @@ def test_shards_run_in_parallel_on_two_celery_workers(seeds, reference, redis_ur
     for name in ("NEWS_PARQUET_URL", "NEWS_LAKE_URL", "NEWS_WAREHOUSE_PATH", "NEWS_SHARDS_PER_RUN"):
         env.pop(name, None)
     # create the instance's storage once, before two workers race to create it
-    dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).dispose()
+    dg.DagsterInstance.from_config(str(home)).dispose()
     workers, logs = [], []
     try:
         for name in ("w1", "w2"):
@@ -247,7 +219,7 @@ def test_shards_run_in_parallel_on_two_celery_workers(seeds, reference, redis_ur
     # every step ran in a Celery worker, never in the driver, and the shards' steps ran on both
     # workers at the same time
     drivers = {r["driver_pid"] for r in runs}
-    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    instance = dg.DagsterInstance.from_config(str(home))
     spans: dict[str, list[tuple[int, float, float]]] = {}
     for run in runs:
         starts = {}

@@ -23,6 +23,7 @@ from pipelines.core.ids import doc_id_for
 from pipelines.core.store import Lake
 from pipelines.core.tables import PRIMARY_KEYS
 from tests.conftest import materialize_all
+from tests.helpers import assert_same_tables, warehouse_tables
 
 pytestmark = pytest.mark.slow
 
@@ -72,15 +73,6 @@ def write(seeds: Path, articles: dict[str, str]) -> None:
         path = seeds / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-
-
-def warehouse_tables(warehouse: Path) -> dict[str, pl.DataFrame]:
-    """Every contract table of the warehouse, sorted by its key."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {
-            table: pl.from_arrow(con.sql(f"select * from {table} order by {key}").to_arrow_table())
-            for table, key in TABLES.items()
-        }
 
 
 def load_info(warehouse: Path) -> dict[str, str]:
@@ -135,13 +127,6 @@ def without(tables: dict[str, pl.DataFrame], doc_ids: set[str]) -> dict[str, pl.
     }
 
 
-def assert_same(left: dict[str, pl.DataFrame], right: dict[str, pl.DataFrame]) -> None:
-    assert left.keys() == right.keys()
-    for table in left:
-        assert left[table].height > 0, table
-        assert left[table].equals(right[table]), f"{table} differs"
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """The folder, the data folder, and a way to run the job on them."""
@@ -187,7 +172,7 @@ def test_unchanged_rerun_parses_nothing_and_leaves_the_warehouse_file_alone(corp
     # the very same file: not rebuilt and swapped in, so not even its build time moved
     assert os.stat(warehouse).st_ino == inode
     assert load_info(warehouse) == info
-    assert_same(warehouse_tables(warehouse), first["tables"])
+    assert_same_tables(warehouse_tables(warehouse), first["tables"])
     after = sorted(p.relative_to(corpus["data"]) for p in corpus["data"].rglob("*.parquet"))
     assert after == parquet
 
@@ -212,7 +197,7 @@ def test_added_files_are_the_only_ones_parsed(corpus, first, added):
     for doc_id in new_ids:
         assert all(rows_of(tables, doc_id).values()), rows_of(tables, doc_id)
     # the old documents' rows are exactly as they were: ids, spans and ingested_at
-    assert_same(without(tables, new_ids), without(first["tables"], set()))
+    assert_same_tables(without(tables, new_ids), without(first["tables"], set()))
     japan = tables["entities"].filter(pl.col("name") == "Japan")
     assert japan["n_documents"].to_list() == [1]
     assert "Japan" not in set(first["tables"]["entities"]["name"])
@@ -246,7 +231,7 @@ def test_a_changed_file_replaces_its_rows_everywhere(corpus, added, changed):
     claims = after["claims"].filter(pl.col("doc_id") == doc_id)
     assert "120 jobs" in set(old_claims["text"]) and "120 jobs" not in set(claims["text"])
     # nothing of any other document moved
-    assert_same(without(after, {doc_id}), without(before, {doc_id}))
+    assert_same_tables(without(after, {doc_id}), without(before, {doc_id}))
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +249,7 @@ def test_a_deleted_file_leaves_the_warehouse(corpus, changed, deleted):
     assert rows_of(changed["tables"], doc_id)["claims"] > 0
     assert not any(rows_of(tables, doc_id).values())
     assert not {"Intel", "Pat Gelsinger", "Ohio"} & set(tables["entities"]["name"])
-    assert_same(without(tables, set()), without(changed["tables"], {doc_id}))
+    assert_same_tables(without(tables, set()), without(changed["tables"], {doc_id}))
     lake = Lake(str(corpus["data"] / "lake"))
     assert doc_id not in incremental.committed_documents(lake)
     for table in incremental.DOC_TABLES:
@@ -288,7 +273,7 @@ def test_a_file_no_commit_lists_is_never_read(corpus, deleted):
     assert not {str(p) for p in leftovers} & {
         f for t in incremental.DOC_TABLES for f in lake.files(t)
     }
-    assert_same(warehouse_tables(corpus["warehouse"]), deleted["tables"])
+    assert_same_tables(warehouse_tables(corpus["warehouse"]), deleted["tables"])
 
 
 def test_a_batch_killed_before_its_commit_point_is_parsed_again(corpus, deleted):
@@ -301,7 +286,7 @@ def test_a_batch_killed_before_its_commit_point_is_parsed_again(corpus, deleted)
     result = corpus["run"]()
     assert figures(result)["documents_parsed"] == 1
     assert doc_id in incremental.committed_documents(lake)
-    assert_same(warehouse_tables(corpus["warehouse"]), deleted["tables"])
+    assert_same_tables(warehouse_tables(corpus["warehouse"]), deleted["tables"])
 
 
 def test_the_lake_reads_the_same_in_polars_deltalake_and_duckdb(corpus, deleted):
@@ -358,7 +343,7 @@ def test_one_shard_can_be_run_again_on_its_own(corpus, deleted):
     assert after.filter(pl.col("shard") != shard).sort("doc_id").equals(others)
     # the run above did not load the warehouse; the next scheduled run does, with the same rows
     corpus["run"]()
-    assert_same(warehouse_tables(corpus["warehouse"]), before)
+    assert_same_tables(warehouse_tables(corpus["warehouse"]), before)
 
 
 def test_time_travel_reads_the_lake_as_it_was(corpus, deleted, capsys, monkeypatch):
@@ -427,4 +412,4 @@ def test_a_store_of_the_parquet_layout_moves_to_the_lake_without_parsing_again(
     assert figures(result)["documents_parsed"] == 0
     assert not old.exists() and (data / "parquet.moved-to-lake").is_dir()
     assert incremental.committed_documents(lake) == {doc_id_for(p) for p in ARTICLES}
-    assert_same(warehouse_tables(warehouse), before)
+    assert_same_tables(warehouse_tables(warehouse), before)

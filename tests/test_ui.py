@@ -1,5 +1,6 @@
-"""The Dagster UI for real: one `dagster job execute` run recorded into a fresh instance, then
-`dagster dev` on that instance, asked over GraphQL and looked at in headless Chromium."""
+"""The Dagster UI for real: one `dg launch --job news_etl` run recorded into a fresh instance, a
+scan after it (so the warehouse is stale), then `dg dev` on that instance, asked over GraphQL and
+looked at in headless Chromium; and `dagster dev -w workspace.yaml` on the same project."""
 
 from __future__ import annotations
 
@@ -9,16 +10,25 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-from dagster_server import dagster_dev, graphql
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import BIN, DAGSTER_DEV, ROOT, dagster_dev, graphql
+
+pytestmark = pytest.mark.slow
+
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium (`make test` installs it), or another one named in CHROMIUM
+CHROMIUM = Path(
+    os.environ.get("CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+    or "chromium"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -84,28 +94,82 @@ def ui(tmp_path_factory) -> Iterator[dict]:
         "NEWS_WAREHOUSE_PATH": "",
         "NEWS_AUTOMATION": "off",
     }
-    job_log = base / "job.log"
-    with open(job_log, "w") as log:
-        job = subprocess.run(
-            [
-                str(ROOT / ".venv/bin/dagster"),
-                "job",
-                "execute",
-                "-m",
-                "pipelines.definitions",
-                "-j",
-                "news_etl",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=300,
-            check=False,
-        )
-    assert job.returncode == 0, f"news_etl failed:\n{job_log.read_text()[-3000:]}"
+    logs = {}
+    for name, what in [
+        ("job", ["--job", "news_etl"]),
+        # a scan after the load: `rejected_files` is newer than the warehouse built from it
+        ("scan", ["--assets", "source_files,rejected_files,file_warnings"]),
+    ]:
+        logs[name] = base / f"{name}.log"
+        with open(logs[name], "w") as log:
+            launched = subprocess.run(
+                [str(BIN / "dg"), "launch", *what],
+                cwd=ROOT,
+                env={**os.environ, "VIRTUAL_ENV": str(BIN.parent), **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=300,
+                check=False,
+            )
+        assert launched.returncode == 0, f"{what} failed:\n{logs[name].read_text()[-3000:]}"
     with dagster_dev(env, base / "dagster_dev.log") as url:
-        yield {"url": url, "data": data}
+        yield {"url": url, "data": data, "env": env, "base": base, "logs": logs}
+
+
+def test_dg_launch_warns_of_nothing(ui):
+    for name, log in ui["logs"].items():
+        text = log.read_text()
+        for word in ("SupersessionWarning", "DeprecationWarning", "deprecated", "superseded"):
+            assert word not in text, f"{name}: {word}"
+
+
+WAREHOUSE_QUERY = """
+{
+  assetNodes(assetKeys: [{path: ["warehouse"]}]) {
+    staleStatus
+    staleCauses { key { path } category reason dependency { path } }
+    automationCondition { label }
+    internalFreshnessPolicy {
+      ... on TimeWindowFreshnessPolicy { failWindowSeconds warnWindowSeconds }
+    }
+    freshnessStatusInfo { freshnessStatus }
+  }
+}
+"""
+
+
+def test_the_warehouse_says_it_is_stale_why_and_how_fresh_it_must_be(ui):
+    [node] = graphql(ui["url"], WAREHOUSE_QUERY)["assetNodes"]
+    assert node["staleStatus"] == "STALE"
+    # the root cause, as the UI lists it under "Unsynced": the input the scan wrote again
+    causes = {("/".join(c["key"]["path"]), c["reason"]) for c in node["staleCauses"]}
+    assert ("rejected_files", "has a new materialization") in causes, causes
+    assert node["internalFreshnessPolicy"] == {
+        "failWindowSeconds": 26 * 3600,
+        "warnWindowSeconds": 24 * 3600,
+    }
+    assert node["automationCondition"]["label"] == "inputs updated and their blocking checks passed"
+    # the daemon of `dg dev` evaluates the policy: built minutes ago, the warehouse passes it
+    deadline = time.monotonic() + 120
+    while (status := _freshness(ui["url"])) != "HEALTHY" and time.monotonic() < deadline:
+        time.sleep(2)
+    assert status == "HEALTHY"
+
+
+def _freshness(url: str) -> str | None:
+    [node] = graphql(url, WAREHOUSE_QUERY)["assetNodes"]
+    info = node["freshnessStatusInfo"]
+    return info and info["freshnessStatus"]
+
+
+def test_dagster_dev_reads_the_workspace_file(ui):
+    """The workspace file the design fixes serves the same code location under the same name."""
+    query = "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
+    with dagster_dev(ui["env"], ui["base"] / "workspace_dev.log", DAGSTER_DEV) as url:
+        entries = graphql(url, query)["workspaceOrError"]["locationEntries"]
+        nodes = graphql(url, "{ assetNodes { assetKey { path } } }")["assetNodes"]
+    assert [e["name"] for e in entries] == ["news_warehouse"]
+    assert {"warehouse", "documents", "claims"} <= {n["assetKey"]["path"][0] for n in nodes}
 
 
 def test_graphql_lineage(ui):
@@ -224,5 +288,17 @@ def test_browser_shows_lineage_and_claims_row_count(ui):
                 re.compile(rf"^\s*Row count\s*{shown}\s*$")
             )
             page.screenshot(path=str(ARTIFACTS / "claims_asset.png"))
+
+            # The warehouse's page: stale since the scan after it, and why; its freshness.
+            page.goto(f"{url}/assets/warehouse")
+            unsynced = page.get_by_text(re.compile(r"^Unsynced")).first
+            expect(unsynced).to_be_visible()
+            unsynced.hover()  # the tooltip names the cause
+            expect(page.get_by_text("has a new materialization").first).to_be_visible()
+            expect(page.get_by_text("Freshness policy").first).to_be_visible()
+            fails = "Fails if more than 26 hours since last materialization"
+            expect(page.get_by_text(fails)).to_be_visible()
+            expect(page.get_by_text("Passing").first).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "warehouse_asset.png"))
         finally:
             browser.close()

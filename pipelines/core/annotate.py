@@ -13,34 +13,56 @@ import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import TypeVar
 
 import polars as pl
+from spacy.language import Language
+from spacy.tokens import Doc
 
-from pipelines.core.claims import extract_claims
-from pipelines.core.entities import extract_mentions
+from pipelines.core.claims import Claim, extract_claims
+from pipelines.core.entities import Mention, extract_mentions
 from pipelines.core.nlp import load_nlp
 from pipelines.core.parse import parse_texts
-from pipelines.core.sentences import SentenceIndex, split_sentences
+from pipelines.core.sentences import Sentence, SentenceIndex, split_sentences
 from pipelines.core.tables import frame
 
 Batch = list[tuple[str, str]]  # (doc_id, text)
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Annotation:
+    """One document as the pipeline annotates it: the parse and the rows taken from it."""
+
+    doc_id: str
+    doc: Doc
+    sentences: list[Sentence]
+    mentions: list[Mention]
+    claims: list[Claim]
+
+
+def annotate(nlp: Language, batch: Batch) -> Iterator[Annotation]:
+    """Each document of a batch of (doc_id, text) parsed, split into sentences, with its
+    mentions and claims (its own entity decisions; the corpus step merges them across
+    documents). The `Doc`s live only as long as the caller's memory zone, if any."""
+    for doc, doc_id in parse_texts(nlp, ((text, doc_id) for doc_id, text in batch)):
+        sentences = split_sentences(doc_id, doc)
+        index = SentenceIndex(sentences)
+        mentions = extract_mentions(doc_id, doc, index)
+        claims = extract_claims(doc_id, doc, index, mentions)
+        yield Annotation(doc_id, doc, sentences, mentions, claims)
+
+
 def annotate_batch(batch: Batch) -> dict[str, pl.DataFrame]:
-    """Sentences, entity mentions and claims for a batch of (doc_id, text), with each
-    document's own entity decisions (the corpus step merges them across documents)."""
+    """The table rows of a batch of (doc_id, text): `annotate` inside a spaCy memory zone."""
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
     with nlp.memory_zone():
-        for doc, doc_id in parse_texts(nlp, ((text, doc_id) for doc_id, text in batch)):
-            doc_sentences = split_sentences(doc_id, doc)
-            index = SentenceIndex(doc_sentences)
-            doc_mentions = extract_mentions(doc_id, doc, index)
-            sentences.extend(doc_sentences)
-            mentions.extend(doc_mentions)
-            claims.extend(extract_claims(doc_id, doc, index, doc_mentions))
+        for annotation in annotate(nlp, batch):
+            sentences.extend(annotation.sentences)
+            mentions.extend(annotation.mentions)
+            claims.extend(annotation.claims)
     return {
         "sentences": frame("sentences", sentences),
         "document_mentions": frame("document_mentions", mentions),

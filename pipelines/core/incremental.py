@@ -363,12 +363,15 @@ def process(
     task_size: int = 16,
     log: Callable[[str], None] = lambda _m: None,
     migrated: int = 0,
+    progress: Callable[[int, bool], None] = lambda _done, _committed: None,
 ) -> RunReport:
     """Apply the shards' plans: drop deleted files' rows, parse what is new, commit each batch.
 
     Documents go to the workers in tasks of `task_size` (small, so that both cores stay busy to
     the end), shard after shard; a batch gathers up to `batch_size` documents and is committed
     on its own, so a killed run loses at most the batches in flight.
+    `progress(parsed, committed)` hears how many documents are parsed so far: after every task,
+    and with `committed` true after every commit (see `pipelines.core.progress`).
     """
     report = RunReport(migrated=migrated)
     for shard, shard_plan in plans.items():
@@ -430,6 +433,7 @@ def process(
             f"shards {','.join(shards)}: committed {len(held)} documents "
             f"({report.total('parsed')} so far)"
         )
+        progress(report.total("parsed"), True)
         held.clear()
         frames.clear()
 
@@ -442,6 +446,7 @@ def process(
                 commit()
             held.extend(documents)
             frames.append(tables)
+            progress(report.total("parsed") + len(held), False)
         commit()
     if any(p.has_work for p in plans.values()):
         compacted, report.vacuumed = upkeep(lake, [t for t in SCHEMAS if lake.exists(t)])

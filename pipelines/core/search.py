@@ -15,13 +15,14 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from importlib import resources
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import snowballstemmer
 
-SQL_FILE = Path(__file__).resolve().parents[2] / "sql" / "search.sql"
+SQL_FILE = Path(str(resources.files("pipelines.sql") / "search.sql"))  # package data
 # BM25's usual constants (Robertson; Lucene's defaults).
 K1, B = 1.2, 0.75
 INDEXES = {

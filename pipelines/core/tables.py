@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
+from importlib import resources
 
 import polars as pl
 import pyarrow as pa
@@ -210,7 +210,8 @@ def _load_descriptions() -> dict[str, dict[str, str]]:
     """Each column's description (data/columns.tsv, the contract's wording): shown in the
     Dagster UI's column schema and in DuckDB (`COMMENT ON COLUMN`)."""
     found: dict[str, dict[str, str]] = {}
-    for line in (Path(__file__).parent / "data" / "columns.tsv").read_text().splitlines():
+    data = resources.files("pipelines.core") / "data" / "columns.tsv"  # package data
+    for line in data.read_text("utf-8").splitlines():
         if line and not line.startswith("#"):
             table, column, text = line.split("\t")
             found.setdefault(table, {})[column] = text

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -40,7 +41,9 @@ from pipelines.core import search
 from pipelines.core.store import Lake, LockTimeout, file_lock, fsync_path
 from pipelines.core.tables import DESCRIPTIONS, SCHEMAS
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# The DDL is package data (the top-level `sql/` folder, installed as `pipelines.sql`): found
+# through the package, so an installed copy run from any folder has it.
+SQL_DIR = Path(str(resources.files("pipelines.sql")))
 STORAGE_VERSION = "v1.5.0"
 
 

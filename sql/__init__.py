@@ -1,0 +1,1 @@
+"""The warehouse's DDL (`schema.sql`) and views (`views.sql`), installed as `pipelines.sql`."""

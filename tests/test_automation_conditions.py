@@ -1,0 +1,158 @@
+"""The assets' automation conditions, evaluated tick by tick against real runs on one instance:
+a new file -> the scan -> only its shard -> the corpus step -> the warehouse; and nothing while
+the folder is as the last scan saw it.
+
+Each tick is `dg.evaluate_automation_conditions` (what the automation sensor evaluates); what it
+requests is then run in process, on the same instance, as the sensor would launch it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.automation import folder_has_changed, shards_with_work
+from pipelines.core.ids import doc_id_for
+from pipelines.core.incremental import SHARDS
+from pipelines.core.settings import Settings
+from pipelines.definitions import defs
+from pipelines.resources import NewsStorage
+
+pytestmark = pytest.mark.slow
+
+ARTICLES = {
+    "a.txt": "Storm hits the coast\n\nA storm hit Wales on Monday, the Met Office said.\n",
+    "b.txt": "Bank raises rates\n\nThe Bank of England raised rates by 0.25 percent.\n",
+}
+NEW = ("new/d.txt", "Ferry keeps routes\n\nStena Line will keep sailing from Rosslare.\n")
+PARSE = {"documents", "sentences", "document_mentions", "document_claims"}
+CORPUS = {"entities", "entity_mentions", "claims"}
+
+
+def requested(result: dg.EvaluateAutomationConditionsResult) -> dict[str, set]:
+    return {
+        key.to_user_string(): set(result.get_requested_partitions(key))
+        for key in defs.resolve_asset_graph().get_all_asset_keys()
+        if result.get_num_requested(key)
+    }
+
+
+def run(
+    instance: dg.DagsterInstance, keys: set[str], shards: tuple[str, str] | None = None
+) -> dg.ExecuteInProcessResult:
+    """Materialise what a tick asked for, as the sensor's run (or one-run backfill) would."""
+    job = defs.resolve_implicit_global_asset_job_def()
+    tags = {}
+    if shards:
+        tags = {
+            "dagster/asset_partition_range_start": shards[0],
+            "dagster/asset_partition_range_end": shards[1],
+        }
+    result = job.execute_in_process(
+        instance=instance, asset_selection=[dg.AssetKey(k) for k in keys], tags=tags
+    )
+    assert result.success
+    return result
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    seeds = tmp_path / "seeds"
+    for name, text in ARTICLES.items():
+        (seeds / name).parent.mkdir(parents=True, exist_ok=True)
+        (seeds / name).write_text(text)
+    monkeypatch.setenv("NEWS_SEEDS_DIR", str(seeds))
+    monkeypatch.setenv("NEWS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("NEWS_PARQUET_URL", raising=False)
+    monkeypatch.delenv("NEWS_WAREHOUSE_PATH", raising=False)
+    return seeds
+
+
+def test_a_new_file_flows_to_the_warehouse_one_step_at_a_time(folder: Path):
+    instance = dg.DagsterInstance.ephemeral()
+    settings = Settings.from_env()
+    storage = NewsStorage()  # the pipeline's own resource, from the same environment
+    assert folder_has_changed(storage)  # nothing scanned yet
+    defs.resolve_job_def("news_etl").execute_in_process(instance=instance)
+    assert not folder_has_changed(storage) and shards_with_work(storage) == set()
+
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert not set(requested(tick)) & {"source_files", *PARSE}  # the folder is as scanned
+
+    name, text = NEW
+    (folder / name).parent.mkdir()
+    (folder / name).write_text(text)
+    shard = doc_id_for(name)[1]
+    assert shard not in {doc_id_for(n)[1] for n in ARTICLES}
+
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    asked = requested(tick)
+    assert {"source_files", "rejected_files", "file_warnings"} <= set(asked)
+    assert not set(asked) & PARSE  # the scan first: the shards' work is known after it
+    run(instance, {"source_files", "rejected_files", "file_warnings"})
+
+    assert shards_with_work(storage) == {shard}
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    asked = requested(tick)
+    # one run over the step's shards (its unpartitioned tables map to all of them), and what
+    # depends on it, in the same run (eager: an input that will be materialised counts) ...
+    assert asked["documents"] == set(SHARDS) and set(asked) >= PARSE
+    assert not set(asked) & {"source_files", "rejected_files", "file_warnings"}
+    parsed = run(instance, set(asked), (SHARDS[0], SHARDS[-1]))
+    # ... which parses the one shard with the new file and leaves the others alone
+    worked = {
+        e.event_specific_data.asset_observation.partition
+        for e in parsed.get_asset_observation_events()
+        if e.event_specific_data.asset_observation.partition
+    }
+    assert worked == {shard}
+    assert shards_with_work(storage) == set()
+    done = set(asked)
+
+    # the rest follows tick by tick until the warehouse holds the new article
+    for _ in range(4):
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+        asked = requested(tick)
+        if not asked:
+            break
+        assert not set(asked) & ({"source_files", *PARSE}), asked  # nothing upstream again
+        run(instance, set(asked))
+        done |= set(asked)
+    assert asked == {}  # everything is current: nothing more to do
+    assert done >= {*PARSE, *CORPUS, "warehouse"}
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        paths = {p for (p,) in con.execute("select source_path from documents").fetchall()}
+    assert paths == {*ARTICLES, name}
+
+
+def test_steps_after_the_parse_wait_for_their_inputs_blocking_checks():
+    """Every asset downstream of a checked table is gated on its inputs' blocking checks."""
+    for key in ("entities", "claims", "warehouse", "top_entities"):
+        spec = next(s for s in defs.resolve_assets_def(key).specs if s.key.path == [key])
+        labels = {c.get_label() for c in _walk(spec.automation_condition)}
+        assert "all_deps_blocking_checks_passed" in labels, (key, labels)
+        assert "eager" in labels, (key, labels)
+
+
+def _walk(condition: dg.AutomationCondition):
+    yield condition
+    for child in condition.children:
+        yield from _walk(child)
+
+
+def test_a_folder_of_jsonl_articles_is_as_scanned_after_the_scan(folder: Path):
+    """A `.jsonl` file is one row of `source_files` a line: compared as the one file it is."""
+    lines = [
+        '{"title": "Storm", "text": "A storm hit Wales on Monday, the Met Office said."}',
+        '{"title": "Rates", "text": "The Bank of England raised rates by 0.25 percent."}',
+    ]
+    (folder / "feed.jsonl").write_text("\n".join(lines) + "\n")
+    storage = NewsStorage()
+    assert folder_has_changed(storage)
+    run(dg.DagsterInstance.ephemeral(), {"source_files", "rejected_files", "file_warnings"})
+    assert not folder_has_changed(storage)
+    (folder / "feed.jsonl").write_text("\n".join(lines[:1]) + "\n")
+    assert folder_has_changed(storage)
