@@ -156,6 +156,7 @@ def annotate_documents(
             task_size=storage.task_docs(),
             log=context.log.info,
             migrated=migrated,
+            quote_model=settings.quote_model,
         )
     for shard, done in report.shards.items():
         if plans[shard].has_work or done.uncommitted_removed or done.compacted:

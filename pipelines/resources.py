@@ -59,6 +59,7 @@ class NewsStorage(dg.ConfigurableResource):
             parquet_url=self.parquet_url or env.parquet_url,
             warehouse_path=env.warehouse_path,
             max_file_bytes=self.max_file_bytes or env.max_file_bytes,
+            quote_model=env.quote_model,
         )
 
     def store(self) -> ParquetStore:

@@ -28,9 +28,10 @@ Batch = list[tuple[str, str]]  # (doc_id, text)
 T = TypeVar("T")
 
 
-def annotate_batch(batch: Batch) -> dict[str, pl.DataFrame]:
+def annotate_batch(batch: Batch, quote_model: bool = True) -> dict[str, pl.DataFrame]:
     """Sentences, entity mentions and claims for a batch of (doc_id, text), with each
-    document's own entity decisions (the corpus step merges them across documents)."""
+    document's own entity decisions (the corpus step merges them across documents); with
+    `quote_model` off, quotes come from the rules alone (NEWS_QUOTE_MODEL=off)."""
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
     with nlp.memory_zone():
@@ -40,7 +41,7 @@ def annotate_batch(batch: Batch) -> dict[str, pl.DataFrame]:
             doc_mentions = extract_mentions(doc_id, doc, index)
             sentences.extend(doc_sentences)
             mentions.extend(doc_mentions)
-            claims.extend(extract_claims(doc_id, doc, index, doc_mentions))
+            claims.extend(extract_claims(doc_id, doc, index, doc_mentions, quote_model))
     return {
         "sentences": frame("sentences", sentences),
         "document_mentions": frame("document_mentions", mentions),
@@ -53,7 +54,7 @@ def _warm_up() -> None:
 
 
 def annotate_batches(
-    batches: Iterable[tuple[T, Batch]], n_workers: int
+    batches: Iterable[tuple[T, Batch]], n_workers: int, quote_model: bool = True
 ) -> Iterator[tuple[T, Batch, dict[str, pl.DataFrame]]]:
     """Annotate (tag, batch) pairs in order, on `n_workers` processes (in this process when 1).
 
@@ -63,7 +64,7 @@ def annotate_batches(
     """
     if n_workers <= 1:
         for tag, batch in batches:
-            yield tag, batch, annotate_batch(batch)
+            yield tag, batch, annotate_batch(batch, quote_model)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_warm_up) as pool:
@@ -71,7 +72,7 @@ def annotate_batches(
             pool.submit(_warm_up)
         pending: deque[tuple[T, Batch, Future[dict[str, pl.DataFrame]]]] = deque()
         for tag, batch in batches:
-            pending.append((tag, batch, pool.submit(annotate_batch, batch)))
+            pending.append((tag, batch, pool.submit(annotate_batch, batch, quote_model)))
             if len(pending) > 2 * n_workers:
                 done_tag, done, future = pending.popleft()
                 yield done_tag, done, future.result()

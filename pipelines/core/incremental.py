@@ -404,6 +404,7 @@ def process(
     task_size: int = 16,
     log: Callable[[str], None] = lambda _m: None,
     migrated: int = 0,
+    quote_model: bool = True,
 ) -> RunReport:
     """Apply the shards' plans (made from `manifests`, which this updates as it commits): drop
     stale rows, parse what is new, commit each part.
@@ -485,7 +486,9 @@ def process(
     if any(p.to_parse for p in plans.values()):
         from pipelines.core.annotate import annotate_batches  # spaCy: only when there is work
 
-        for (shard, documents), _batch, tables in annotate_batches(tasks(), n_workers):
+        for (shard, documents), _batch, tables in annotate_batches(
+            tasks(), n_workers, quote_model
+        ):
             if shard != open_shard or len(held) + len(documents) > batch_size:
                 commit()
                 open_shard = shard

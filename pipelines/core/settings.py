@@ -18,6 +18,8 @@ class Settings:
     parquet_url: str
     warehouse_path: Path
     max_file_bytes: int
+    # the learned quote scorer on top of the rules; NEWS_QUOTE_MODEL=off keeps the rules alone
+    quote_model: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -30,4 +32,15 @@ class Settings:
                 os.environ.get("NEWS_WAREHOUSE_PATH") or data_dir / "warehouse.duckdb"
             ),
             max_file_bytes=int(os.environ.get("NEWS_MAX_FILE_BYTES") or DEFAULT_MAX_FILE_BYTES),
+            quote_model=quote_model_on(os.environ.get("NEWS_QUOTE_MODEL")),
         )
+
+
+def quote_model_on(value: str | None) -> bool:
+    """NEWS_QUOTE_MODEL: on unless "off" (or "0", "false", "no"); anything else is an error."""
+    word = (value or "on").strip().lower()
+    if word in ("on", "1", "true", "yes"):
+        return True
+    if word in ("off", "0", "false", "no"):
+        return False
+    raise ValueError(f"NEWS_QUOTE_MODEL must be on or off, not {value!r}")
