@@ -135,6 +135,16 @@ def _cued_quote(span: QuoteSpan, cue: Token, resolver: _Resolver, mentions: list
     )
 
 
+def is_open(quote: Quote) -> bool:
+    """Proposed for the model alone: no rule would give it."""
+    return quote.origin.startswith("open")
+
+
+def ruled_spans(quotes: list[Quote]) -> list[tuple[int, int]]:
+    """Spans of the rules' own direct and reported quotes (a feature of the others)."""
+    return [(q.start, q.end) for q in quotes if q.claim_type != "partial_quote" and not is_open(q)]
+
+
 def quote_groups(quotes: list[Quote]) -> list[list[int]]:
     """Indices of the direct and reported quotes that make one attribution: pieces that share
     a cue ("“…,” said X, “…”"), else each quote alone. Scare quotes are in none."""
@@ -161,10 +171,11 @@ def extract_quotes(
         return propose_quotes(doc, sentences, mentions)
     proposed = propose_quotes(doc, sentences, mentions, open_verbs=True)
     kept: list[Quote] = [q for q in proposed if q.claim_type == "partial_quote"]
+    ruled = ruled_spans(proposed)
     for group in quote_groups(proposed):
         members = [proposed[n] for n in group]
-        p = model.probability(group_features(doc, members, mentions))
-        needed = model.threshold_open if members[0].origin == "open" else model.threshold
+        p = model.probability(group_features(doc, members, mentions, ruled))
+        needed = model.threshold_open if is_open(members[0]) else model.threshold
         if p >= needed:
             kept.extend(replace(q, confidence=round(p, 4)) for q in members)
     return sorted(kept, key=lambda q: (q.start, q.end))

@@ -85,9 +85,12 @@ def _speaker_kind(doc: Doc, speaker, mentions: list[Mention]) -> str:
     return "other"
 
 
-def group_features(doc: Doc, quotes: list, mentions: list[Mention]) -> list[str]:
-    """Binary features of one attribution (the quote pieces that share a cue), from the parse.
-    Nothing here looks at any gold: only the text, its parse and what the rules decided."""
+def group_features(
+    doc: Doc, quotes: list, mentions: list[Mention], ruled: Iterable[tuple[int, int]] = ()
+) -> list[str]:
+    """Binary features of one attribution (the quote pieces that share a cue), from the parse;
+    `ruled` are the spans of the rules' own proposals (not the model-only ones). Nothing here
+    looks at any gold: only the text, its parse and what the rules decided."""
     text = text_of(doc)
     first = quotes[0]
     start = min(q.start for q in quotes)
@@ -96,6 +99,17 @@ def group_features(doc: Doc, quotes: list, mentions: list[Mention]) -> list[str]
     kind = "direct" if any(q.claim_type == "direct_quote" for q in quotes) else "indirect"
     origin = first.origin or "rule"
     f = [f"kind={kind}", f"origin={origin}", f"pieces={_bucket(len(quotes), (1, 2, 3))}"]
+    family = origin.split("_")[0]
+    f.append(f"family={family}")
+    for s, e in ruled:
+        if (s, e) == (start, end):
+            continue
+        if s <= start and end <= e:
+            f.append("inside_ruled")
+        elif start <= s and e <= end:
+            f.append("holds_ruled")
+        elif s < end and start < e:
+            f.append("crosses_ruled")
     words = len(content.split())
     f.append(f"words={_bucket(words)}")
     f.append(f"origin_words={origin}|{_bucket(words)}")
@@ -131,6 +145,7 @@ def group_features(doc: Doc, quotes: list, mentions: list[Mention]) -> list[str]
         f"cue={lemma}",
         f"cue_kind={kind}|{lemma}",
         f"cue_origin={origin}|{lemma}",
+        f"cue_family={family}|{lemma}",
         f"cue_tag={cue.tag_}",
         f"cue_dep={cue.dep_}",
         f"cue_pos={cue.pos_}",

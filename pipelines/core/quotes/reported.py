@@ -120,21 +120,27 @@ def _reported_speech(
     open_verbs: bool = False,
 ) -> list[Quote]:
     """ "X said (that) …", "… , X said", "according to X, …": a cue with a clause. With
-    `open_verbs`, also any other verb with a clause of its own and a subject that can speak
-    ("X warned voters (that) …" where "warn" is in no list): proposals for the quote model,
-    which alone decides whether such a verb attributes (origin "open")."""
+    `open_verbs`, also any other verb whose subject can speak, with what stands on its right
+    (its clause, object, infinitive or prepositional phrase: "X backed the plan", "X pushed for
+    a vote"), and a cue of the lexicon that reports no clause, with its object: proposals for
+    the quote model, which alone decides whether such a verb attributes (origin "open_…")."""
     found: list[Quote] = []
     every_quote = _Quoted((s.start, s.end) for s in spans)
     for token in doc:
         stance = token.pos_ == "VERB" and token.lemma_ in _JUDGING_VERBS
         lexical = _is_cue(token) or stance
-        if not lexical and not (open_verbs and _open_cue(token)):
+        if not lexical and not (open_verbs and token.pos_ == "VERB"):
             continue
         if sentences.is_boilerplate(token.idx):
             continue
         if token.idx in every_quote:
             continue
-        content = sorted(_reported_content(token), key=lambda t: t.i)
+        origin = "reported"
+        content = _reported_content(token) if lexical else []
+        if open_verbs and len(content) < 3:
+            content, arm = _open_content(token)
+            origin = f"open_{arm}" if not lexical else f"open_lexical_{arm}"
+        content = sorted(content, key=lambda t: t.i)
         stop = next((k for k, t in enumerate(content) if t.text == ";" and k > 2), len(content))
         stop = min(stop, _aside_after_quote(content))
         content = [t for t in content[:stop] if not t.is_punct or _MARK.fullmatch(t.text)]
@@ -150,7 +156,7 @@ def _reported_speech(
             continue
         if token.lemma_ in EVIDENCE_VERBS and not _can_give_evidence(subject, mentions):
             continue  # "a video shows tanks moving": a sight, not a claim
-        if not lexical and not _can_speak(subject, mentions):
+        if origin != "reported" and not _can_speak(subject, mentions):
             continue
         speaker = _speaker(subject, resolver, mentions)
         found.append(
@@ -162,15 +168,23 @@ def _reported_speech(
                 token.idx,
                 token.idx + len(token.text),
                 _outlet_for(token, mentions),
-                "reported" if lexical else "open",
+                origin,
             )
         )
     return found
 
 
-def _open_cue(token: Token) -> bool:
-    """A verb outside the lexicon that holds a clause of its own ("X warned that …")."""
-    return token.pos_ == "VERB" and any(c.dep_ == "ccomp" for c in token.children)
+# Dependents on a verb's right that can hold what its subject says, backs or wants.
+_OPEN_ARMS = ("ccomp", "dobj", "xcomp", "prep", "dative", "oprd", "advcl")
+
+
+def _open_content(verb: Token) -> tuple[list[Token], str]:
+    """What a verb outside the lexicon may attribute: its right-hand dependents from the first
+    that can hold content to the last, and the first one's relation ("backed the plan": dobj)."""
+    arms = [c for c in verb.rights if c.dep_ in _OPEN_ARMS]
+    if not arms:
+        return [], "none"
+    return list(verb.doc[arms[0].left_edge.i : arms[-1].right_edge.i + 1]), arms[0].dep_
 
 
 def _clause_span(clause: Token, quoted: list[tuple[int, int]]) -> tuple[int, int] | None:
