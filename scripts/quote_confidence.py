@@ -30,7 +30,9 @@ def predictions(warehouse: str, gold_dir: str) -> list[dict]:
     con = duckdb.connect(warehouse, read_only=True)
     docs = {
         os.path.basename(path).removesuffix(".txt"): (doc_id, text)
-        for doc_id, path, text in con.execute("select doc_id, source_path, text from documents")
+        for doc_id, path, text in con.execute(
+            "select doc_id, source_path, text from documents"
+        ).fetchall()
     }
     rows = con.execute(
         "select doc_id, claim_type, char_start, char_end, speaker_start, speaker_end, cue_start, "

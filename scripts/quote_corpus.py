@@ -79,8 +79,7 @@ def parsed(split: str, limit: int | None = None) -> Iterator[tuple[str, Doc]]:
         docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
     else:
         docs = [
-            doc
-            for doc, _name in parse_texts(nlp, ((t, n) for n, t in texts), n_process=N_PROCESS)
+            doc for doc, _name in parse_texts(nlp, ((t, n) for n, t in texts), n_process=N_PROCESS)
         ]
         CACHE.mkdir(parents=True, exist_ok=True)
         bin_ = DocBin(store_user_data=False)
@@ -180,7 +179,8 @@ def score_claims(split: str, by_article: dict[str, tuple[str, list]]) -> dict:
         con.execute("create table documents (doc_id varchar, source_path varchar, text varchar)")
         con.execute(
             "create table claims (doc_id varchar, claim_type varchar, char_start int, "
-            "char_end int, speaker_start int, speaker_end int, cue_start int, cue_end int)"
+            "char_end int, speaker_start int, speaker_end int, cue_start int, cue_end int, "
+            "confidence double)"
         )
         con.executemany(
             "insert into documents values (?, ?, ?)",
@@ -196,12 +196,13 @@ def score_claims(split: str, by_article: dict[str, tuple[str, list]]) -> dict:
                 c.speaker.end if c.speaker else None,
                 c.cue_start,
                 c.cue_end,
+                c.confidence,
             )
             for name, (_t, claims) in by_article.items()
             for c in claims
         ]
         if rows:
-            con.executemany("insert into claims values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            con.executemany("insert into claims values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.close()
         out = subprocess.run(
             [
@@ -215,4 +216,11 @@ def score_claims(split: str, by_article: dict[str, tuple[str, list]]) -> dict:
             capture_output=True,
             text=True,
         )
-    return json.loads(out.stdout)
+        result = json.loads(out.stdout)
+        if any(c.confidence is not None for _t, claims in by_article.values() for c in claims):
+            from quote_confidence import predictions, report
+
+            result["confidence"] = report(
+                predictions(str(path), str(POLNEAR / split / "attributions"))
+            )
+    return result

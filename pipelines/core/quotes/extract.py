@@ -81,12 +81,15 @@ def propose_quotes(
     reported = _reported_speech(doc, sentences, direct, every_span, resolver, mentions, open_verbs)
     reported += _colon_attributions(doc, sentences, mentions, direct)
     reported += _clause_attributions(doc, sentences, direct, resolver, mentions)
+    # the model's own proposals change none of the rules' decisions below
+    extra = [r for r in reported if is_open(r)]
+    reported = [r for r in reported if not is_open(r)]
     for partial, speech in woven_speech:
         held = any(_overlaps(partial.start, partial.end, [(r.start, r.end)]) for r in reported)
         quotes.append(partial if held else speech)
     claims = [*quotes, *reported]
     claims += _framed_phrases(doc, claims, resolver, mentions)
-    return sorted(claims, key=lambda q: (q.start, q.end))
+    return sorted([*claims, *extra], key=lambda q: (q.start, q.end))
 
 
 _SIGNATURE_DASH = re.compile(r"[ \t]*[―—–][ \t]*")
