@@ -374,7 +374,7 @@ def test_the_rule_only_path_gives_the_rules_quotes_without_confidence(nlp):
     text = (
         "The senator said that the vote would come on Friday.\n"
         "“It is a bad deal,” she said.\n"
-        "The governor backed a plan to widen the highway near the river."
+        "The governor championed a plan to widen the highway near the river."
     )
     rules = _extract(nlp, text, None)
     assert [q.origin for q in rules] == ["reported", "marks"]
@@ -390,7 +390,7 @@ def test_verbs_outside_the_lexicon_are_proposals_for_the_model_alone(nlp):
     from pipelines.core.quotes import propose_quotes
     from pipelines.core.sentences import SentenceIndex, split_sentences
 
-    text = "The governor backed a plan to widen the highway near the river."
+    text = "The governor championed a plan to widen the highway near the river."
     doc = nlp(text)
     index = SentenceIndex(split_sentences("dq", doc))
     mentions = extract_mentions("dq", doc, index)
@@ -398,7 +398,7 @@ def test_verbs_outside_the_lexicon_are_proposals_for_the_model_alone(nlp):
     [proposal] = propose_quotes(doc, index, mentions, open_verbs=True)
     assert proposal.origin == "open_dobj"
     assert text[proposal.start : proposal.end] == "a plan to widen the highway near the river"
-    assert text[proposal.cue_start : proposal.cue_end] == "backed"
+    assert text[proposal.cue_start : proposal.cue_end] == "championed"
     # a verb whose subject cannot speak proposes nothing
     doc = nlp("The storm damaged a bridge over the river.")
     index = SentenceIndex(split_sentences("dq", doc))

@@ -16,8 +16,9 @@ PolNeAR train) scores every proposal, gives it a confidence and drops the unlike
 
 from pipelines.core.quotes.base import Quote, QuoteSpan, Speaker
 from pipelines.core.quotes.extract import extract_quotes, propose_quotes, quote_groups
+from pipelines.core.quotes.features import group_features
 from pipelines.core.quotes.marks import find_quote_spans
-from pipelines.core.quotes.model import QuoteModel, group_features, load_model
+from pipelines.core.quotes.model import QuoteModel, load_model
 
 __all__ = [
     "Quote",

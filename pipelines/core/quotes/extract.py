@@ -11,6 +11,7 @@ from pipelines.core.entities import Mention
 from pipelines.core.nlp import text_of
 from pipelines.core.quotes.base import Quote, QuoteSpan, Speaker
 from pipelines.core.quotes.cues import _cue_subject, _find_cue, _introduces
+from pipelines.core.quotes.features import group_features
 from pipelines.core.quotes.marks import (
     _ends_like_speech,
     _is_scare_quote,
@@ -18,7 +19,7 @@ from pipelines.core.quotes.marks import (
     _Quoted,
     find_quote_spans,
 )
-from pipelines.core.quotes.model import QuoteModel, group_features
+from pipelines.core.quotes.model import QuoteModel
 from pipelines.core.quotes.pronouns import _Resolver
 from pipelines.core.quotes.reported import (
     _clause_attributions,
@@ -89,6 +90,8 @@ def propose_quotes(
         quotes.append(partial if held else speech)
     claims = [*quotes, *reported]
     claims += _framed_phrases(doc, claims, resolver, mentions)
+    cues = {q.cue_start for q in claims if q.cue_start is not None}
+    extra = [q for q in extra if q.cue_start not in cues]  # a cue the rules use is theirs
     return sorted([*claims, *extra], key=lambda q: (q.start, q.end))
 
 
@@ -178,7 +181,12 @@ def extract_quotes(
     for group in quote_groups(proposed):
         members = [proposed[n] for n in group]
         p = model.probability(group_features(doc, members, mentions, ruled))
-        needed = model.threshold_open if is_open(members[0]) else model.threshold
+        if is_open(members[0]):
+            needed = model.threshold_open
+        elif any(q.claim_type == "direct_quote" for q in members):
+            needed = model.threshold_direct
+        else:
+            needed = model.threshold
         if p >= needed:
             kept.extend(replace(q, confidence=round(p, 4)) for q in members)
     return sorted(kept, key=lambda q: (q.start, q.end))
