@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # The Dagster UI and runs record into the same instance.
 DAGSTER_YAML := $(DAGSTER_HOME)/dagster.yaml
 
-.PHONY: run test ui lint bench eval-quotes train-quotes eval-quantities eval-entities clean system-packages
+.PHONY: run test ui lint bench scale eval-quotes train-quotes eval-quantities eval-entities clean system-packages
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: $(STAMP)
 
 bench: $(STAMP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+## make scale: the storage layer on 1,000,000 synthetic articles (SCALE_ARGS="--articles N")
+scale: $(STAMP)
+	$(BIN)/python scripts/scale_sim.py $(SCALE_ARGS)
 
 eval-quotes: $(STAMP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/eval_quotes.py

@@ -24,7 +24,7 @@ def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
         deps=deps,
         description=description,
         group_name="extract",
-        kinds={"polars", "parquet"},
+        kinds={"polars", "deltalake"},
         owners=OWNERS,
     )
 
@@ -53,21 +53,22 @@ def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
 )
 def link_corpus_entities(storage: NewsStorage):
     """Merge the documents' entities across the corpus; relink mentions and speakers to them."""
-    store = storage.store()
-    # One corpus step at a time, reading what is committed when it starts: whichever step runs
-    # last has seen every commit before it, so the tables never go back to an older state.
-    with store.lock("corpus_entities", LOCK_TIMEOUT_S, "merging the corpus's entities"):
-        committed = sorted(incremental.load_manifest(store).parts)
-        document_mentions = store.scan("document_mentions", committed).collect().lazy()
+    lake = storage.lake()
+    # One corpus step at a time, reading one version of the per-document tables: whichever step
+    # runs last has seen every commit before it, so the tables never go back to an older state.
+    with lake.lock("corpus_entities", LOCK_TIMEOUT_S, "merging the corpus's entities"):
+        document_mentions = lake.scan("document_mentions").collect().lazy()
         alias = corpus_entities.aliases(document_mentions)
         mentions, entities = corpus_entities.resolve_mentions(document_mentions, alias)
         claims = corpus_entities.resolve_speakers(
-            store.scan("document_claims", committed), alias, entities.lazy()
+            lake.scan("document_claims"), alias, entities.lazy()
         ).collect()
-        # replaced one file at a time; the warehouse is loaded from them only after this step
-        store.write("entities", "entities", entities)
-        store.write("entity_mentions", "entity_mentions", mentions)
-        store.write("claims", "claims", claims)
+        replaced = incremental.commit_corpus_tables(  # in the order that keeps keys resolving
+            lake,
+            ("entities", "entity_id", entities),
+            [("entity_mentions", mentions), ("claims", claims)],
+            {"op": "corpus entities"},
+        )
 
     moved = alias.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
     merged = moved.select("document_name", "document_label", "name", "label").unique()
@@ -78,6 +79,7 @@ def link_corpus_entities(storage: NewsStorage):
             **table_metadata("entities", entities),
             "top_10": dg.MetadataValue.md(markdown_table(top)),
             "document_entities_merged": moved.height,
+            "documents_relinked": dg.MetadataValue.json(replaced),
             "merged_sample": dg.MetadataValue.md(
                 markdown_table(merged.sort("name", "document_name").head(10))
             ),

@@ -8,9 +8,8 @@ import polars as pl
 import pyarrow as pa
 
 from assets.metadata import counts_markdown, table_metadata
-from pipelines.core import inventory
-from pipelines.core.incremental import load_manifest
-from pipelines.core.store import ParquetStore
+from pipelines.core import incremental, inventory, migrate
+from pipelines.core.store import Lake
 from pipelines.resources import NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -25,11 +24,11 @@ raw_news_files = dg.AssetSpec(
 )
 
 
-def _previous_scan(store: ParquetStore, context: dg.AssetExecutionContext) -> pl.DataFrame | None:
+def _previous_scan(lake: Lake, context: dg.AssetExecutionContext) -> pl.DataFrame | None:
     """The last scan's rows (none on a first run), to skip reading files that have not changed;
     None when it was written before file signatures were kept (then every file is read)."""
     try:
-        return store.read("source_files")
+        return lake.read("source_files")
     except (pa.ArrowInvalid, ValueError, KeyError) as exc:
         context.log.info(f"reading every file: the last scan cannot be reused ({exc})")
         return None
@@ -43,7 +42,7 @@ def _previous_scan(store: ParquetStore, context: dg.AssetExecutionContext) -> pl
             description="Every `.txt` file found in the seeds folder with its doc_id, content "
             "hash and whether it was accepted (an extension of the contract).",
             group_name="ingest",
-            kinds={"polars", "parquet"},
+            kinds={"polars", "deltalake"},
             owners=OWNERS,
         ),
         dg.AssetSpec(
@@ -52,7 +51,7 @@ def _previous_scan(store: ParquetStore, context: dg.AssetExecutionContext) -> pl
             description="Files that were not accepted, with a reason a person understands "
             "(empty, binary, not UTF-8 or cp1252, too large, a link out of the folder, ...).",
             group_name="ingest",
-            kinds={"polars", "parquet"},
+            kinds={"polars", "deltalake"},
             owners=OWNERS,
         ),
     ],
@@ -60,22 +59,23 @@ def _previous_scan(store: ParquetStore, context: dg.AssetExecutionContext) -> pl
 def scan_seeds(context: dg.AssetExecutionContext, storage: NewsStorage):
     """Decode every file once; refuse the bad ones without stopping the others.
 
-    Temporary files that killed runs left in the Parquet store are removed first (a file whose
-    writer is still running is left alone); they were never read.
+    A store of the earlier Parquet layout is moved into the lake first (nothing parsed again).
+    A table is committed only when it changed, so an unchanged run leaves the lake's versions,
+    and so the warehouse, as they were.
     """
     settings = storage.settings()
-    store = storage.store()
-    leftovers = store.clean_all_temporaries()
-    if leftovers:
-        context.log.info(f"removed {leftovers} temporary files left by killed runs")
-    files, refused = inventory.scan(
-        settings.seeds_dir, settings.max_file_bytes, _previous_scan(store, context)
-    )
-    committed = set(load_manifest(store).documents())
+    lake = storage.lake(settings)
+    migrate.migrate_parquet_store(settings.old_parquet_dir, lake, context.log.info)
+    previous = _previous_scan(lake, context)
+    files, refused = inventory.scan(settings.seeds_dir, settings.max_file_bytes, previous)
+    committed = incremental.committed_documents(lake)
     now = datetime.now(UTC).replace(tzinfo=None)
-    rejected = inventory.rejected_frame(refused, store.read("rejected_files"), now, committed)
-    store.write("source_files", "source_files", files)
-    store.write("rejected_files", "rejected_files", rejected)
+    old_rejected = lake.read("rejected_files")
+    rejected = inventory.rejected_frame(refused, old_rejected, now, committed)
+    if previous is None or not lake.exists("source_files") or not files.equals(previous):
+        lake.overwrite("source_files", files, {"op": "scan"})
+    if not lake.exists("rejected_files") or not rejected.equals(old_rejected):
+        lake.overwrite("rejected_files", rejected, {"op": "scan"})
     reasons = Counter(r.reason.split(":")[0].split(" (")[0] for r in refused)
     context.log.info(f"{files['accepted'].sum()} files accepted, {len(refused)} refused")
     yield dg.MaterializeResult(

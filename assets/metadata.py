@@ -7,11 +7,18 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from pipelines.core.tables import SCHEMAS
+from pipelines.core.tables import DESCRIPTIONS, SCHEMAS
 
 
 def column_schema(table: str) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(f.name, str(f.type)) for f in SCHEMAS[table]])
+    """The table's columns with their types and the contract's description of each."""
+    described = DESCRIPTIONS.get(table, {})
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(f.name, str(f.type), description=described.get(f.name))
+            for f in SCHEMAS[table]
+        ]
+    )
 
 
 def markdown_table(df: pl.DataFrame, max_chars: int = 60) -> str:

@@ -38,9 +38,8 @@ _FIGURES = {
     "documents_parsed": "parsed",
     "documents_removed": "removed",
     "documents_unchanged": "unchanged",
-    "parts_written": "parts_written",
-    "uncommitted_parts_removed": "uncommitted_removed",
-    "parts_compacted": "compacted",
+    "batches_committed": "batches",
+    "files_compacted": "compacted",
 }
 
 
@@ -70,7 +69,7 @@ def _spec(
         deps=deps,
         description=description,
         group_name=group,
-        kinds={"spacy", "polars", "parquet"},
+        kinds={"spacy", "polars", "deltalake"},
         owners=OWNERS,
         skippable=True,
         partitions_def=partitions_def,
@@ -119,17 +118,17 @@ def annotate_documents(
     storage: NewsStorage,
     duckdb: DuckDBWarehouse,
 ):
-    """Parse what is new in the run's shards, on every core; commit each part atomically."""
+    """Parse what is new in the run's shards, on every core; commit each batch (see
+    `pipelines.core.incremental` for the order of its Delta commits)."""
     settings = storage.settings()
-    store = storage.store()
+    lake = storage.lake(settings)
     partitioned = context.has_partition_key or context.has_partition_key_range
     shards = sorted(context.partition_keys) if partitioned else list(incremental.SHARDS)
-    with incremental.shard_locks(store, shards):  # one run at a time per shard
-        migrated = incremental.migrate_legacy(store, context.log.info)
-        migrated += incremental.migrate_document_tables(store, context.log.info)
-        files = store.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
-        manifests = incremental.load_manifests(store, shards)
-        plans = incremental.plan(files, manifests, config.force)
+    # one run at a time per shard, per machine
+    with incremental.shard_locks(lake, shards, settings.shard_lock_timeout_s):
+        files = lake.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
+        state = incremental.committed_state(lake)
+        plans = incremental.plan(files, state, shards, config.force)
         to_parse = sum(len(p.to_parse) for p in plans.values())
         context.log.info(
             f"shards {shards[0]}-{shards[-1]}: {to_parse} documents to parse, "
@@ -147,19 +146,17 @@ def annotate_documents(
 
         workers = storage.workers() if to_parse >= storage.parallel_threshold() else 1
         report = incremental.process(
-            store,
+            lake,
             plans,
-            manifests,
             load,
             storage.part_size(),
             workers,
             task_size=storage.task_docs(),
             log=context.log.info,
-            migrated=migrated,
             quote_model=settings.quote_model,
         )
     for shard, done in report.shards.items():
-        if plans[shard].has_work or done.uncommitted_removed or done.compacted:
+        if plans[shard].has_work or done.compacted:
             context.log_event(
                 dg.AssetObservation(
                     asset_key="documents",
@@ -173,14 +170,16 @@ def annotate_documents(
     run_figures = {
         "shards": f"{shards[0]}-{shards[-1]}" if len(shards) > 1 else shards[0],
         **{key: report.total(name) for key, name in _FIGURES.items()},
+        "files_vacuumed": report.vacuumed,
+        "lake_versions": dg.MetadataValue.json(lake.versions(incremental.DOC_TABLES)),
         "workers": workers,
         "spacy_model": _model_package() if to_parse else "not loaded (nothing new)",
     }
-    if not report.changed and _warehouse_is_current(store, duckdb):
+    if not report.changed and _warehouse_is_current(lake, duckdb):
         context.log.info("nothing changed and the warehouse is current: nothing to materialise")
         context.log_event(dg.AssetObservation(asset_key="documents", metadata=run_figures))
         return
-    yield from _materialisations(store, run_figures)
+    yield from _materialisations(lake, run_figures)
 
 
 def _model_package() -> str:
@@ -197,12 +196,12 @@ def _model_package() -> str:
     return "?"
 
 
-def _warehouse_is_current(store, duckdb: DuckDBWarehouse) -> bool:
-    """Was the warehouse file built from exactly the Parquet files there are now?"""
-    return warehouse.current_fingerprint(duckdb.file()) == warehouse.fingerprint(store)
+def _warehouse_is_current(lake, duckdb: DuckDBWarehouse) -> bool:
+    """Was the warehouse file built from exactly the lake's versions there are now?"""
+    return warehouse.current_fingerprint(duckdb.file()) == warehouse.fingerprint(lake)
 
 
-def _materialisations(store, run_figures: dict):
+def _materialisations(store, run_figures: dict):  # store: the `Lake`
     yield dg.MaterializeResult(
         asset_key="documents",
         metadata={**table_metadata("documents", store.scan("documents")), **run_figures},

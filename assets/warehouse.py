@@ -1,4 +1,4 @@
-"""Warehouse: the DuckDB file built from the Parquet tables, and its analytical views."""
+"""Warehouse: the DuckDB file built from the lake, and its analytical views."""
 
 import dagster as dg
 
@@ -22,8 +22,9 @@ TABLES = ("documents", "rejected_files", "sentences", "entity_mentions", "entiti
         dg.AssetSpec(
             "warehouse",
             deps=list(TABLES),
-            description="`warehouse.duckdb`: the contract's tables loaded from Parquet into a "
-            "new file, swapped in atomically (readers keep their snapshot).",
+            description="`warehouse.duckdb`: the contract's tables loaded from the lake's "
+            "Delta tables (only what changed, when it can), swapped in atomically (readers "
+            "keep their snapshot); `load_info` names the lake versions it was built from.",
             group_name="warehouse",
             kinds={"duckdb"},
             owners=OWNERS,
@@ -46,7 +47,7 @@ def load_warehouse(
     context: dg.AssetExecutionContext, storage: NewsStorage, duckdb: DuckDBWarehouse
 ):
     """The only step that writes the DuckDB file (a pool of one, and a file lock)."""
-    report = duckdb.build(storage.store())
+    report = duckdb.build(storage.lake())
     context.log.info(
         f"warehouse {'rebuilt' if report.rebuilt else 'already up to date'} at {report.path}"
     )
@@ -55,6 +56,9 @@ def load_warehouse(
         metadata={
             "path": dg.MetadataValue.path(str(report.path)),
             "rebuilt": report.rebuilt,
+            "load": report.mode,
+            "changed_documents": report.changed_documents,
+            "lake_versions": dg.MetadataValue.json(report.versions or {}),
             "seconds": round(report.seconds, 2),
             "rows": counts_markdown(report.row_counts, "table"),
             "dagster/row_count": sum(report.row_counts.values()),

@@ -2,6 +2,8 @@
 
 newsetl sql "select * from top_entities limit 5"
 newsetl sql                 # an interactive prompt; end a statement with ';'
+newsetl sql --as-of 12 "select count(*) from documents"   # the lake as of version 12
+newsetl sql --as-of 2026-12-01T07:00 "..."                # ... at a time (UTC)
 newsetl summary             # what the last run left in the warehouse
 """
 
@@ -12,8 +14,9 @@ import sys
 
 import duckdb
 
-from pipelines.core.settings import Settings
-from pipelines.core.warehouse import connect_read_only
+from pipelines.core import warehouse
+from pipelines.core.settings import Settings, SettingsError
+from pipelines.core.store import Lake
 
 
 def _print_result(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> None:
@@ -39,18 +42,31 @@ def _print_result(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> No
     print(f"({len(cells)} rows{more})")
 
 
-def _open() -> duckdb.DuckDBPyConnection | None:
+def _open(settings: Settings) -> duckdb.DuckDBPyConnection | None:
     """The warehouse, read-only; None (after saying why) when there is none yet."""
     try:
-        return connect_read_only(Settings.from_env().warehouse_path)
+        return warehouse.connect_read_only(settings.warehouse_path)
     except FileNotFoundError as exc:
         print(exc, file=sys.stderr)
         return None
 
 
-def run_sql(sql: str | None, max_rows: int = 50) -> int:
+def _open_as_of(settings: Settings, as_of: str) -> duckdb.DuckDBPyConnection | None:
+    """The lake as it was at `as_of` (a version or a time), read where it is."""
+    lake = Lake(settings.lake_url, retention_hours=settings.retention_hours)
+    try:
+        versions = warehouse.lake_as_of(lake, warehouse.parse_as_of(as_of))
+    except Exception as exc:
+        print(f"cannot read the lake at {settings.lake_url} as of {as_of}: {exc}", file=sys.stderr)
+        return None
+    shown = ", ".join(f"{t} {'-' if v is None else v}" for t, v in versions.items())
+    print(f"the lake as of {as_of}: {shown}", file=sys.stderr)
+    return warehouse.connect_lake(lake, versions)
+
+
+def run_sql(sql: str | None, max_rows: int = 50, as_of: str | None = None) -> int:
     settings = Settings.from_env()
-    con = _open()
+    con = _open(settings) if as_of is None else _open_as_of(settings, as_of)
     if con is None:
         return 1
     with con:
@@ -80,7 +96,7 @@ def run_sql(sql: str | None, max_rows: int = 50) -> int:
 
 def summary() -> int:
     settings = Settings.from_env()
-    con = _open()
+    con = _open(settings)
     if con is None:
         return 1
     with con:
@@ -108,10 +124,22 @@ def main(argv: list[str] | None = None) -> int:
     sql = commands.add_parser("sql", help="run SQL on the warehouse, read-only")
     sql.add_argument("query", nargs="?", help="a statement; without it, an interactive prompt")
     sql.add_argument("--max-rows", type=int, default=50)
+    sql.add_argument(
+        "--as-of",
+        metavar="VERSION|TIME",
+        help="query the lake as it was: a version (of committed_documents, the commit point of "
+        "each batch) or a time (ISO 8601, UTC), within NEWS_LAKE_RETENTION_HOURS; the "
+        "warehouse's views are there too",
+    )
     commands.add_parser("summary", help="counts of what the warehouse holds")
     args = parser.parse_args(argv)
+    try:
+        Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "sql":
-        return run_sql(args.query, args.max_rows)
+        return run_sql(args.query, args.max_rows, args.as_of)
     return summary()
 
 

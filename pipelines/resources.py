@@ -1,7 +1,8 @@
 """Dagster resources: where the pipeline reads and writes, and the warehouse.
 
-Every field defaults to the environment (`NEWS_SEEDS_DIR`, `NEWS_DATA_DIR`, `NEWS_PARQUET_URL`,
-`NEWS_WAREHOUSE_PATH`, `NEWS_MAX_FILE_BYTES`), so `make run`, `dagster dev` and the tests agree;
+Every field defaults to the environment (`NEWS_SEEDS_DIR`, `NEWS_DATA_DIR`, `NEWS_LAKE_URL`,
+`NEWS_WAREHOUSE_PATH`, `NEWS_MAX_FILE_BYTES`, `NEWS_LAKE_RETENTION_HOURS`), read once when a step
+asks for its settings and handed down as values, so `make run`, `dagster dev` and the tests agree;
 a deployment can also set them in the run config, without changing code.
 """
 
@@ -16,7 +17,7 @@ from pydantic import Field
 
 from pipelines.core import warehouse
 from pipelines.core.settings import Settings
-from pipelines.core.store import ParquetStore
+from pipelines.core.store import Lake
 
 
 def _env_int(name: str, default: int) -> int:
@@ -24,10 +25,10 @@ def _env_int(name: str, default: int) -> int:
 
 
 class NewsStorage(dg.ConfigurableResource):
-    """The seeds folder, the Parquet tables and the parallelism of the NLP step."""
+    """The seeds folder, the lake and the parallelism of the NLP step."""
 
     seeds_dir: str | None = None
-    parquet_url: str | None = None
+    lake_url: str | None = None
     max_file_bytes: int | None = None
     n_workers: int | None = Field(
         default=None,
@@ -56,14 +57,24 @@ class NewsStorage(dg.ConfigurableResource):
         return Settings(
             seeds_dir=Path(self.seeds_dir) if self.seeds_dir else env.seeds_dir,
             data_dir=env.data_dir,
-            parquet_url=self.parquet_url or env.parquet_url,
+            lake_url=self.lake_url or env.lake_url,
             warehouse_path=env.warehouse_path,
             max_file_bytes=self.max_file_bytes or env.max_file_bytes,
             quote_model=env.quote_model,
+            retention_hours=env.retention_hours,
+            lock_dir=env.lock_dir,
+            shard_lock_timeout_s=env.shard_lock_timeout_s,
+            warehouse_lock_timeout_s=env.warehouse_lock_timeout_s,
         )
 
-    def store(self) -> ParquetStore:
-        return ParquetStore(self.settings().parquet_url)
+    def lake(self, settings: Settings | None = None) -> Lake:
+        settings = settings or self.settings()
+        return Lake(
+            settings.lake_url, retention_hours=settings.retention_hours, lock_dir=settings.lock_dir
+        )
+
+    def store(self) -> Lake:  # the old name
+        return self.lake()
 
     def workers(self) -> int:
         """How many processes parse (the env is read when the run starts, not at import)."""
@@ -87,8 +98,11 @@ class DuckDBWarehouse(dg.ConfigurableResource):
     def file(self) -> Path:
         return Path(self.path) if self.path else Settings.from_env().warehouse_path
 
-    def build(self, store: ParquetStore) -> warehouse.LoadReport:
-        return warehouse.build(store, self.file())
+    def build(self, lake: Lake) -> warehouse.LoadReport:
+        """Load the warehouse (waiting NEWS_WAREHOUSE_LOCK_TIMEOUT for another load)."""
+        settings = Settings.from_env()
+        path = Path(self.path) if self.path else settings.warehouse_path
+        return warehouse.build(lake, path, lock_timeout_s=settings.warehouse_lock_timeout_s)
 
     def connect_read_only(self) -> duckdb.DuckDBPyConnection:
         return warehouse.connect_read_only(self.file())

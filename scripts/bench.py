@@ -205,7 +205,7 @@ def main() -> None:
         "DAGSTER_HOME": str(home),
         "PYTHONUNBUFFERED": "1",
     }
-    for name in ("NEWS_PARQUET_URL", "NEWS_WAREHOUSE_PATH"):
+    for name in ("NEWS_PARQUET_URL", "NEWS_LAKE_URL", "NEWS_WAREHOUSE_PATH"):
         env.pop(name, None)
     home.mkdir()
     shutil.copy(ROOT / "pipelines" / "dagster.yaml", home / "dagster.yaml")

@@ -1,8 +1,9 @@
 """Score `find_quantities` on the NewsQuant dev gold without running the warehouse.
 
-Matching is the official scorer's own (`norm_unit`, `same_value`, `f1` are imported from
-../shared/eval/score_quantities.py), so the figures here are the ones `make run` + the official
-scorer would give for the quantity extractor alone.
+Matching is the official scorer's own (`gold_quantity`, `match_values`, `agrees`, `f1` are
+imported from ../shared/eval/score_quantities.py), so the figures here are the ones `make run` +
+the official scorer give for the quantity extractor alone (the warehouse drops no quantity of a
+one-sentence document).
 
     .venv/bin/python scripts/eval_quantities_dev.py [--errors] [--gold PATH]
 """
@@ -31,30 +32,18 @@ def load_scorer(path: Path = SCORER) -> ModuleType:
     return module
 
 
-def gold_quantities(item: dict, norm_unit) -> list[tuple[float, set[str]]]:
-    """A sentence's gold (value, accepted units), skipping values that are not one number."""
-    golds = []
-    for q in item["quantities"]:
-        try:
-            value = float(q["value"])
-        except (TypeError, ValueError):
-            continue  # ranges such as "252.0-287.0": the official scorer skips them too
-        golds.append((value, {norm_unit(q.get("unit")), norm_unit(q.get("normalized_unit"))}))
-    return golds
-
-
-def match(preds, golds, need_unit: bool, same_value) -> tuple[int, list, list]:
-    """One-to-one greedy matching in prediction order, as the official scorer does it."""
-    free = list(golds)
-    missed_preds = []
-    for value, unit in preds:
-        for g in free:
-            if same_value(value, g[0]) and (not need_unit or unit in g[1]):
-                free.remove(g)
-                break
-        else:
-            missed_preds.append((value, unit))
-    return len(preds) - len(missed_preds), missed_preds, free
+def predictions(doc, found, scorer) -> list[dict]:
+    """The quantities as the scorer's read_predictions gives them from the warehouse."""
+    return [
+        {
+            "text": doc.text[q.start : q.end],
+            "values": (q.value,) if q.value_to is None else (q.value, q.value_to),
+            "unit": scorer.norm_unit(q.unit),
+            "change": q.change or "=",
+            "concept": scorer.content_words(q.concept),
+        }
+        for q in found
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,39 +59,41 @@ def main(argv: list[str] | None = None) -> int:
     scorer = load_scorer()
     gold = json.loads(args.gold.read_text(encoding="utf-8"))
     nlp = load_nlp()
-    n_gold = n_pred = tp_value = tp_unit = 0
+    aspects = ("value", "unit", "change", "concept")
+    tps = dict.fromkeys(aspects, 0)
+    n_gold = n_pred = 0
     texts = [item["text"] for item in gold]
     for i, (item, doc) in enumerate(zip(gold, nlp.pipe(texts), strict=True)):
-        found = find_quantities(doc)
-        preds = [(q.value, scorer.norm_unit(q.unit)) for q in found]
-        golds = gold_quantities(item, scorer.norm_unit)
+        golds = [g for g in (scorer.gold_quantity(q) for q in item["quantities"]) if g]
+        preds = predictions(doc, find_quantities(doc), scorer)
+        found, free = scorer.match_values(golds, preds, pairs_allowed=False)
         n_gold += len(golds)
         n_pred += len(preds)
-        tp_v, wrong_v, missed_v = match(preds, golds, False, scorer.same_value)
-        tp_u, wrong_u, missed_u = match(preds, golds, True, scorer.same_value)
-        tp_value += tp_v
-        tp_unit += tp_u
-        if args.errors and (wrong_u or missed_u):
+        wrong = []
+        for gi, js in found:
+            tps["value"] += 1
+            for aspect in aspects[1:]:
+                if scorer.agrees(preds[js[0]], golds[gi], aspect):
+                    tps[aspect] += 1
+                else:
+                    wrong.append((aspect, preds[js[0]]["text"], preds[js[0]][aspect], golds[gi]))
+        missed = [golds[gi][0] for gi in set(range(len(golds))) - {gi for gi, _ in found}]
+        if args.errors and (missed or free or wrong):
             print(f"[{i}] {item['text']}")
-            print("    found:", [(doc.text[q.start : q.end], q.value, q.unit) for q in found])
-            for value, unit in wrong_v:
-                print(f"    FP  {value:g} {unit!r}")
-            for value, units in missed_v:
-                print(f"    FN  {value:g} {sorted(units)}")
-            for value, unit in wrong_u:
-                if (value, unit) not in wrong_v:
-                    print(f"    UNIT {value:g} {unit!r} gold {golds_for(value, golds, scorer)}")
-    print(f"sentences    {len(gold)}")
-    print(f"gold         {n_gold}")
-    print(f"predicted    {n_pred}")
-    print(f"value        {scorer.f1(tp_value, n_pred, n_gold)}")
-    print(f"value_unit   {scorer.f1(tp_unit, n_pred, n_gold)}")
+            for values in missed:
+                print(f"    FN  {values}")
+            for j in free:
+                print(f"    FP  {preds[j]['text']!r} {preds[j]['values']} {preds[j]['unit']!r}")
+            for aspect, text, got, g in wrong:
+                want = {"unit": sorted(g[1]), "change": g[2], "concept": g[3]}[aspect]
+                print(f"    {aspect.upper():7} {text!r}: {got} vs gold {want}")
+    print(f"sentences      {len(gold)}")
+    print(f"gold           {n_gold}")
+    print(f"predicted      {n_pred}")
+    for aspect in aspects:
+        name = "value" if aspect == "value" else f"value_{aspect}"
+        print(f"{name:14} {scorer.f1(tps[aspect], n_pred, n_gold)}")
     return 0
-
-
-def golds_for(value: float, golds, scorer) -> list[str]:
-    """The gold units of the gold quantities with this value (for the error listing)."""
-    return sorted({u for v, units in golds if scorer.same_value(value, v) for u in units})
 
 
 if __name__ == "__main__":

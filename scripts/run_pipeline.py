@@ -20,6 +20,7 @@ def run(seeds: Path, data: Path, fresh: bool = False) -> float:
     os.environ["NEWS_DATA_DIR"] = str(data)
     os.environ.pop("NEWS_WAREHOUSE_PATH", None)
     os.environ.pop("NEWS_PARQUET_URL", None)
+    os.environ.pop("NEWS_LAKE_URL", None)
     import dagster as dg
 
     from pipelines.definitions import defs

@@ -16,18 +16,38 @@ JOIN documents d USING (doc_id)
 JOIN sentences s USING (sentence_id)
 WHERE c.claim_type IN ('direct_quote', 'indirect_quote', 'partial_quote');
 
--- Who is quoted, how often, and in how many documents.
+-- Who is quoted, how often, in how many documents, and how many figures their quotes hold.
 CREATE VIEW quotes_by_speaker AS
-SELECT coalesce(speaker, '(unknown)') AS speaker,
-       any_value(speaker_entity_id) AS speaker_entity_id,
-       count(*) FILTER (WHERE claim_type = 'direct_quote') AS n_direct,
-       count(*) FILTER (WHERE claim_type = 'indirect_quote') AS n_indirect,
+WITH figures AS (
+    SELECT in_quote_id AS claim_id, count(*) AS n_quantities
+    FROM claims
+    WHERE claim_type = 'quantity' AND in_quote_id IS NOT NULL
+    GROUP BY 1
+)
+SELECT coalesce(q.speaker, '(unknown)') AS speaker,
+       any_value(q.speaker_entity_id) AS speaker_entity_id,
+       count(*) FILTER (WHERE q.claim_type = 'direct_quote') AS n_direct,
+       count(*) FILTER (WHERE q.claim_type = 'indirect_quote') AS n_indirect,
        count(*) AS n_quotes,
-       count(DISTINCT doc_id) AS n_documents
-FROM claims
-WHERE claim_type IN ('direct_quote', 'indirect_quote')
+       count(DISTINCT q.doc_id) AS n_documents,
+       coalesce(sum(f.n_quantities), 0)::BIGINT AS n_quantities
+FROM claims q
+LEFT JOIN figures f USING (claim_id)
+WHERE q.claim_type IN ('direct_quote', 'indirect_quote')
 GROUP BY 1
 ORDER BY n_quotes DESC, speaker;
+
+-- Every quantity inside a quote, with who said it (the quote's speaker, NULL when the quote's
+-- speaker was not found: "inside a quote, no speaker found", not the writer's) and where.
+CREATE VIEW attributed_quantities AS
+SELECT n.claim_id, n.text, n.quantity_value, n.quantity_value_to, n.quantity_unit,
+       n.quantity_change, q.speaker, q.speaker_entity_id, q.outlet AS quote_outlet, n.doc_id,
+       d.published_at, d.publisher, n.in_quote_id, q.claim_type AS quote_type,
+       q.text AS quote
+FROM claims n
+JOIN claims q ON q.claim_id = n.in_quote_id
+JOIN documents d ON d.doc_id = n.doc_id
+WHERE n.claim_type = 'quantity';
 
 -- Claims per document, by type.
 CREATE VIEW claims_per_document AS

@@ -46,6 +46,7 @@ def materialize_all(seeds: Path, data: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("NEWS_SEEDS_DIR", str(seeds))
     monkeypatch.setenv("NEWS_DATA_DIR", str(data))
     monkeypatch.delenv("NEWS_PARQUET_URL", raising=False)
+    monkeypatch.delenv("NEWS_LAKE_URL", raising=False)
     monkeypatch.delenv("NEWS_WAREHOUSE_PATH", raising=False)
     job = defs.resolve_job_def("news_etl")
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())

@@ -23,14 +23,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.core.incremental import load_manifest
-from pipelines.core.store import ParquetStore
+from pipelines.core import incremental
+from pipelines.core.store import Lake
 from tests.test_crash_recovery import (
     ARTICLES,
     PYTHON,
     ROOT,
+    assert_lake_is_clean,
     assert_same_warehouse,
-    assert_store_is_clean,
     finish,
     log_tail,
     run_env,
@@ -89,10 +89,10 @@ BUILD = r"""
 import json, sys, time
 from pathlib import Path
 from pipelines.core import warehouse
-from pipelines.core.store import ParquetStore
+from pipelines.core.store import Lake
 started = time.monotonic()
 try:
-    report = warehouse.build(ParquetStore(sys.argv[1]), Path(sys.argv[2]),
+    report = warehouse.build(Lake(sys.argv[1]), Path(sys.argv[2]),
                              lock_timeout_s=float(sys.argv[3]))
 except warehouse.WarehouseBusy as exc:
     print(json.dumps({"busy": str(exc)}), flush=True)
@@ -201,7 +201,7 @@ def test_two_whole_runs_started_at_once_leave_what_one_run_leaves(clean_run, tmp
         # a run that did not finish must say why, in words: another run holds what it needs
         assert code == 0 or re.search(r"still holds .* after \d+ s of waiting", log), log[-3000:]
     assert_same_warehouse(data / "warehouse.duckdb", clean_run["warehouse"])
-    assert_store_is_clean(data)
+    assert_lake_is_clean(data)
 
 
 def test_two_loaders_at_once_queue_and_the_second_finds_the_warehouse_current(clean_run, tmp_path):
@@ -211,7 +211,7 @@ def test_two_loaders_at_once_queue_and_the_second_finds_the_warehouse_current(cl
     warehouse.unlink()
     holder = python(HOLD_LOCK, str(warehouse), "2", stdout=subprocess.PIPE)
     assert holder.stdout.readline().strip() == "held"
-    store, timeout = str(data / "parquet"), "60"
+    store, timeout = str(data / "lake"), "60"
     loaders = [python(BUILD, store, str(warehouse), timeout, stdout=subprocess.PIPE) for _ in "ab"]
     results = [json.loads(p.communicate(timeout=90)[0]) for p in loaders]
     released_at = float(holder.communicate(timeout=30)[0])
@@ -229,8 +229,8 @@ def test_a_loader_that_waits_too_long_stops_with_a_clear_message(clean_run, tmp_
     holder = python(HOLD_LOCK, str(warehouse), "30", stdout=subprocess.PIPE)
     try:
         assert holder.stdout.readline().strip() == "held"
-        (data / "parquet" / "rejected_files" / "rejected_files.parquet").unlink()  # a change
-        loader = python(BUILD, str(data / "parquet"), str(warehouse), "1", stdout=subprocess.PIPE)
+        Lake(str(data / "lake")).delete("rejected_files", "true")  # a change: a new version
+        loader = python(BUILD, str(data / "lake"), str(warehouse), "1", stdout=subprocess.PIPE)
         out, _ = loader.communicate(timeout=60)
     finally:
         os.killpg(holder.pid, signal.SIGKILL)
@@ -242,15 +242,16 @@ def test_a_loader_that_waits_too_long_stops_with_a_clear_message(clean_run, tmp_
     assert (warehouse.stat().st_ino, warehouse.stat().st_mtime_ns) == before
 
 
-def test_overlapping_runs_leave_the_parquet_store_whole(clean_run, tmp_path):
-    """A slow run (one document per part) and a normal run over the same new folder: the slow
-    run pauses in its second part, the other runs meanwhile (or waits), then the slow one ends.
+def test_overlapping_runs_leave_the_lake_whole(clean_run, tmp_path):
+    """A slow run (one document per batch) and a normal run over the same new folder: the slow
+    run pauses in its second batch (after its `documents` commit), the other runs meanwhile (or
+    waits), then the slow one ends.
     Afterwards a normal run must give the clean warehouse."""
     seeds, data = tmp_path / "seeds", tmp_path / "data"
     shutil.copytree(clean_run["seeds"], seeds)
     go = tmp_path / "go"
     slow = run_until(
-        seeds, data, "part-written:documents", nth=2, go=go, NEWS_BATCH_SIZE="1", NEWS_TASK_SIZE="1"
+        seeds, data, "committed:documents", nth=2, go=go, NEWS_BATCH_SIZE="1", NEWS_TASK_SIZE="1"
     )
     other = start_run(seeds, data, log=tmp_path / "other.log")
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -261,6 +262,6 @@ def test_overlapping_runs_leave_the_parquet_store_whole(clean_run, tmp_path):
     after = start_run(seeds, data, log=tmp_path / "after.log")
     assert finish(after) == 0, (tmp_path / "after.log").read_text()[-3000:]
     assert_same_warehouse(data / "warehouse.duckdb", clean_run["warehouse"])
-    assert_store_is_clean(data)
-    manifest = load_manifest(ParquetStore(str(data / "parquet")))
-    assert len(manifest.documents()) == len([t for t in ARTICLES.values() if t])
+    assert_lake_is_clean(data)
+    committed = incremental.committed_documents(Lake(str(data / "lake")))
+    assert len(committed) == len([t for t in ARTICLES.values() if t])

@@ -6,16 +6,17 @@ test watches the data folder and kills the moment a file appears) or exactly: a 
 one storage function so that the run writes a marker and sleeps at that point, and the test kills
 it there. Nothing is mocked: the run does all its real work up to the kill.
 
-After the kills, a normal run must leave exactly the warehouse a clean run leaves (every table and
-view, row by row, apart from the load timestamps `ingested_at` and `detected_at`), and the Parquet
-store must hold no temporary file and no part file that no manifest lists. While a run is dead, the
-warehouse that is there is always a whole one: the previous good load, never a half-built file.
+After each kill, every Delta reader sees, in the latest version of every lake table, rows whose
+foreign keys resolve and keys that are unique; after the kills, a normal run must leave exactly
+the warehouse a clean run leaves (every table and view, row by row, apart from the load
+timestamps `ingested_at` and `detected_at`), and a lake in which every document is committed once.
+While a run is dead, the warehouse that is there is always a whole one: the previous good load,
+never a half-built file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -29,7 +30,8 @@ import duckdb
 import pytest
 
 from pipelines.core import incremental
-from pipelines.core.store import ParquetStore
+from pipelines.core.store import Lake
+from pipelines.core.tables import FOREIGN_KEYS, PRIMARY_KEYS
 
 pytestmark = pytest.mark.slow
 
@@ -112,40 +114,28 @@ def building():  # a new warehouse file is being filled
     return any(p.name.endswith(".tmp") for p in data.glob(".warehouse.duckdb.*"))
 
 table = point.partition(":")[2]
-if point.startswith("part-tmp:"):  # a part's temporary file written, not yet renamed
-    replace = store._replace_durably
-    def _replace(tmp, final):
-        if f"/{table}/" in final:
-            pause()
-        return replace(tmp, final)
-    store._replace_durably = _replace
-elif point.startswith("part-written:"):  # a part renamed into place, its manifest not saved
-    write = store.ParquetStore.write
-    def _write(self, name, part, df):
-        write(self, name, part, df)
+if point.startswith("commit:"):  # the nth commit of a table about to be made (files not yet)
+    commit = store.Lake._commit
+    def _commit(self, name, write):
         if name == table:
             pause()
-    store.ParquetStore.write = _write
-elif point == "manifest-tmp":  # a manifest's temporary file written, not yet renamed
-    replace = store._replace_durably
-    def _replace(tmp, final):
-        if os.path.basename(final).startswith("_manifest"):
+        return commit(self, name, write)
+    store.Lake._commit = _commit
+elif point.startswith("committed:"):  # the nth commit of a table made, the next not begun
+    commit = store.Lake._commit
+    def _commit(self, name, write):
+        version = commit(self, name, write)
+        if name == table:
             pause()
-        return replace(tmp, final)
-    store._replace_durably = _replace
-elif point == "part-delete":  # a manifest committed without a part, its files not yet deleted
-    delete = store.ParquetStore.delete
-    def _delete(self, name, part):
-        pause()
-        return delete(self, name, part)
-    store.ParquetStore.delete = _delete
-elif point == "warehouse-mid":  # inside the load transaction, between two tables
-    url = store.ParquetStore.url
-    def _url(self, name, part=None):
-        if name == "sentences" and part is not None and building():
+        return version
+    store.Lake._commit = _commit
+elif point == "warehouse-mid":  # inside the load, between two tables
+    query = warehouse.TableLoad.query
+    def _query(self, files):
+        if self.table == "sentences" and building():
             pause()
-        return url(self, name, part)
-    store.ParquetStore.url = _url
+        return query(self, files)
+    warehouse.TableLoad.query = _query
 elif point == "warehouse-built":  # the new file committed and closed, not yet renamed
     write_db = warehouse._write
     def _write_db(*args, **kwargs):
@@ -316,21 +306,45 @@ def assert_same_warehouse(got: Path, want: Path) -> None:
     assert len(clean["documents"]) > 0
 
 
-def assert_store_is_clean(data: Path) -> None:
-    """No temporary file anywhere; every part file is committed; no document in two parts."""
-    leftovers = [p for p in data.rglob("*") if p.name.endswith((".tmp", ".wal"))]
+# The lake's own tables that point to others, beside the contract's: the per-document stage.
+LAKE_KEYS = {
+    **FOREIGN_KEYS,
+    ("document_mentions", "doc_id"): ("documents", "doc_id"),
+    ("document_mentions", "sentence_id"): ("sentences", "sentence_id"),
+    ("document_claims", "doc_id"): ("documents", "doc_id"),
+    ("document_claims", "sentence_id"): ("sentences", "sentence_id"),
+}
+
+
+def assert_lake_resolves(data: Path) -> None:
+    """What any Delta reader sees now (the latest version of every table): every foreign key
+    resolves, every key is unique."""
+    lake = Lake(str(data / "lake"))
+    for (table, column), (target, key) in LAKE_KEYS.items():
+        rows = lake.read(table).select(column).drop_nulls()
+        dangling = rows.join(
+            lake.read(target).select(key), left_on=column, right_on=key, how="anti"
+        )
+        assert dangling.is_empty(), f"{table}.{column}: {dangling.height} rows point nowhere"
+    for table, key in PRIMARY_KEYS.items():
+        assert lake.read(table)[key].is_duplicated().sum() == 0, table
+
+
+def assert_lake_is_clean(data: Path) -> None:
+    """No temporary file beside the warehouse; every document committed once, for the content
+    `documents` holds; the lake's foreign keys resolve."""
+    leftovers = [p for p in data.glob("*") if p.name.endswith((".tmp", ".wal"))]
     assert leftovers == []
-    store = ParquetStore(str(data / "parquet"))
-    manifest = incremental.load_manifest(store)
-    for table in incremental.PART_TABLES:
-        assert sorted(store.parts(table)) == sorted(manifest.parts), table
-    held = [d for docs in manifest.parts.values() for d in docs]
-    assert len(held) == len(set(held))
+    lake = Lake(str(data / "lake"))
+    committed = lake.read(incremental.COMMITTED).select("doc_id", "content_sha256").sort("doc_id")
+    documents = lake.read("documents").select("doc_id", "content_sha256").sort("doc_id")
+    assert committed.equals(documents)
+    assert_lake_resolves(data)
 
 
-def part_files(data: Path) -> int:
-    directory = data / "parquet" / "documents"
-    return sum(1 for p in directory.glob("*.parquet")) if directory.exists() else 0
+def data_files(data: Path) -> int:
+    """The Parquet files in every lake table's folder (committed or not)."""
+    return sum(1 for _ in (data / "lake").glob("*/*.parquet"))
 
 
 def building_warehouse(data: Path) -> bool:
@@ -362,26 +376,29 @@ def test_a_first_load_killed_seven_times_then_run_again_equals_a_clean_run(
 ):
     seeds, data = tmp_path / "seeds", tmp_path / "data"
     shutil.copytree(clean_runs["seeds_v1"], seeds)
-    one_part_each = {"NEWS_BATCH_SIZE": "1", "NEWS_TASK_SIZE": "1"}
+    one_batch_each = {"NEWS_BATCH_SIZE": "1", "NEWS_TASK_SIZE": "1"}
     warehouse = data / "warehouse.duckdb"
 
-    # 1. Writing the second document's part: its temporary file is there, not yet renamed.
-    kill_at(seeds, data, "part-tmp:documents", nth=2, **one_part_each)
-    assert list((data / "parquet" / "documents").glob(".*.tmp")), "no temporary part left"
+    # 1. The second batch's documents committed, its sentences not yet.
+    kill_at(seeds, data, "commit:sentences", nth=2, **one_batch_each)
+    assert_lake_resolves(data)
     assert not warehouse.exists()
-    # 2. A part renamed into place, but the manifest that commits it never written.
-    kill_at(seeds, data, "part-written:documents", nth=1, **one_part_each)
-    # 3. The manifest's own temporary file written, not yet renamed over the old manifest.
-    kill_at(seeds, data, "manifest-tmp", nth=2, **one_part_each)
-    # 4. Blind: the moment one more part file appears, wherever the run is then.
-    before = part_files(data)
-    kill_when(seeds, data, lambda: part_files(data) > before, "a new part", **one_part_each)
+    # 2. A batch's every table committed but its commit point, `committed_documents`.
+    kill_at(seeds, data, "commit:committed_documents", nth=2, **one_batch_each)
+    assert_lake_resolves(data)
+    # 3. Between the corpus step's commits: entities (with the old ones kept) committed.
+    kill_at(seeds, data, "committed:entities", nth=1, **one_batch_each)
+    assert_lake_resolves(data)
+    # 4. Blind: the moment one more data file appears in any table, wherever the run is then.
+    before = data_files(data)
+    kill_when(seeds, data, lambda: data_files(data) > before, "a new file", **one_batch_each)
+    assert_lake_resolves(data)
     assert not warehouse.exists()
-    # 5. Inside the warehouse load's transaction, between two tables.
-    kill_at(seeds, data, "warehouse-mid", **one_part_each)
+    # 5. Inside the warehouse load, between two tables.
+    kill_at(seeds, data, "warehouse-mid", **one_batch_each)
     assert not warehouse.exists(), "a half-loaded warehouse was put in place"
     # 6. The new warehouse file complete and closed, but not yet renamed into place.
-    kill_at(seeds, data, "warehouse-built", **one_part_each)
+    kill_at(seeds, data, "warehouse-built", **one_batch_each)
     assert not warehouse.exists()
     # 7. Blind: the moment a new warehouse file is being built.
     kill_when(seeds, data, lambda: building_warehouse(data), "a warehouse build")
@@ -389,10 +406,10 @@ def test_a_first_load_killed_seven_times_then_run_again_equals_a_clean_run(
 
     run_to_completion(seeds, data)
     assert_same_warehouse(warehouse, clean_runs["warehouse_v1"])
-    assert_store_is_clean(data)
+    assert_lake_is_clean(data)
 
 
-def test_an_update_killed_twice_keeps_the_old_warehouse_then_equals_a_clean_run(
+def test_an_update_killed_four_times_keeps_the_old_warehouse_then_equals_a_clean_run(
     clean_runs, tmp_path: Path
 ):
     seeds, data = tmp_path / "seeds", tmp_path / "data"
@@ -400,56 +417,43 @@ def test_an_update_killed_twice_keeps_the_old_warehouse_then_equals_a_clean_run(
     shutil.copytree(clean_runs["data_v1"], data)
     warehouse = data / "warehouse.duckdb"
     write_articles(seeds, CHANGES)
-    # the changed file's shard holds two documents in one part: the part is rewritten without it
-    shard_a = json.loads((data / "parquet" / "_manifest-a.json").read_text())["parts"]
-    assert [len(docs) for docs in shard_a.values()] == [2]
 
-    # 1. The rewritten shard's manifest committed, the old part's files not yet deleted.
-    kill_at(seeds, data, "part-delete")
+    # 1. The deleted file's rows gone from the corpus tables and the stage, not yet from
+    # `documents`: children go first.
+    kill_at(seeds, data, "commit:documents")
+    assert_lake_resolves(data)
     assert_same_warehouse(warehouse, clean_runs["warehouse_v1"])
-    # 2. Inside the new warehouse's load: the old warehouse stays whole and in place.
+    # 2. The changed file's old mentions deleted, its new sentences not yet committed.
+    kill_at(seeds, data, "commit:sentences")
+    assert_lake_resolves(data)
+    assert_same_warehouse(warehouse, clean_runs["warehouse_v1"])
+    # 3. The changed file's every table committed but the commit point.
+    kill_at(seeds, data, "commit:committed_documents")
+    assert_lake_resolves(data)
+    # 4. Inside the new warehouse's load: the old warehouse stays whole and in place.
     kill_at(seeds, data, "warehouse-mid")
     assert_same_warehouse(warehouse, clean_runs["warehouse_v1"])
 
     run_to_completion(seeds, data)
     assert_same_warehouse(warehouse, clean_runs["warehouse_v2"])
-    assert_store_is_clean(data)
+    assert_lake_is_clean(data)
 
 
-def test_the_warehouse_never_reads_a_part_that_no_manifest_lists(clean_runs, tmp_path: Path):
+def test_the_warehouse_never_reads_a_file_the_log_does_not_list(clean_runs, tmp_path: Path):
     """What a killed (or still running) run wrote but did not commit is never loaded."""
     data = tmp_path / "data"
     shutil.copytree(clean_runs["data_v1"], data)
     (data / "warehouse.duckdb").unlink()
-    committed = sorted(incremental.load_manifest(ParquetStore(str(data / "parquet"))).parts)
-    for table in incremental.PART_TABLES:
-        folder = data / "parquet" / table
-        # a copy of a committed part (its documents twice over), and a truncated file
-        shutil.copy(folder / f"{committed[0]}.parquet", folder / "part-0-uncommitted00000.parquet")
-        raw = (folder / f"{committed[-1]}.parquet").read_bytes()
-        (folder / "part-1-halfwritten000000.parquet").write_bytes(raw[: len(raw) // 2])
+    lake = Lake(str(data / "lake"))
+    for table in incremental.DOC_TABLES:
+        files = lake.files(table)
+        folder = data / "lake" / table
+        # a copy of a committed file (its documents twice over), and a truncated file
+        shutil.copy(files[0], folder / "part-00000-uncommitted-c000.zstd.parquet")
+        raw = Path(files[-1]).read_bytes()
+        (folder / "part-00001-halfwritten-c000.zstd.parquet").write_bytes(raw[: len(raw) // 2])
     from pipelines.core import warehouse
 
-    report = warehouse.build(ParquetStore(str(data / "parquet")), data / "warehouse.duckdb")
+    report = warehouse.build(lake, data / "warehouse.duckdb")
     assert report.rebuilt
     assert_same_warehouse(data / "warehouse.duckdb", clean_runs["warehouse_v1"])
-
-
-def test_temporary_files_are_removed_only_once_their_writer_is_gone(tmp_path: Path):
-    store = ParquetStore(str(tmp_path / "parquet"))
-    folder = tmp_path / "parquet" / "entities"
-    folder.mkdir(parents=True)
-    finished = subprocess.Popen(["true"])
-    finished.wait()
-    running = subprocess.Popen(["sleep", "30"])
-    try:
-        dead = folder / f".entities.parquet.{finished.pid}-{'a' * 32}.tmp"
-        alive = folder / f".entities.parquet.{running.pid}-{'b' * 32}.tmp"
-        manifest_tmp = tmp_path / "parquet" / f"._manifest-a.json.{finished.pid}-{'c' * 32}.tmp"
-        for path in (dead, alive, manifest_tmp):
-            path.write_bytes(b"half a file")
-        assert store.clean_all_temporaries() == 2
-        assert alive.exists() and not dead.exists() and not manifest_tmp.exists()
-    finally:
-        running.kill()
-        running.wait()

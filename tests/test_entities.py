@@ -324,7 +324,10 @@ CORPUS = {
     # a surname alone, in a document of its own, is the person the corpus names in full
     "d.txt": "Blair in London\n\nPrime Minister Tony Blair visited London on Monday.\n",
     "e.txt": "Blair speech\n\nTony Blair, the prime minister, spoke in Manchester.\n",
-    "f.txt": "Reform\n\n\u201cWe will win this vote,\u201d Mr Blair told reporters on Tuesday.\n",
+    "f.txt": (
+        "Reform\n\n\u201cWe will win this vote by 40 seats,\u201d Mr Blair told reporters on "
+        "Tuesday.\n"
+    ),
 }
 
 
@@ -431,3 +434,16 @@ def test_speaker_entity_id_is_filled_for_known_speakers(corpus_runs):
         "where c.claim_type = 'direct_quote' and c.speaker = 'Franz-Stefan Gady'",
     )
     assert rows and set(rows) == {("Franz-Stefan Gady", "Franz-Stefan Gady", "PERSON")}
+
+
+@pytest.mark.slow
+def test_a_figure_in_a_relinked_quote_is_its_corpus_speakers(corpus_runs):
+    # "Mr Blair" in an article of its own is relinked to Tony Blair by the corpus step; the
+    # number inside his quote follows the quote, not the name as first written
+    rows = _query(
+        corpus_runs[0],
+        "select a.text, a.speaker, e.name from attributed_quantities a "
+        "join documents d using (doc_id) left join entities e on e.entity_id = a.speaker_entity_id "
+        "where d.source_path = 'f.txt'",
+    )
+    assert rows == [("40 seats", "Tony Blair", "Tony Blair")]

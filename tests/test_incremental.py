@@ -20,7 +20,7 @@ import pytest
 
 from pipelines.core import incremental
 from pipelines.core.ids import doc_id_for
-from pipelines.core.store import ParquetStore
+from pipelines.core.store import Lake
 from pipelines.core.tables import PRIMARY_KEYS
 from tests.conftest import materialize_all
 
@@ -265,30 +265,65 @@ def test_a_deleted_file_leaves_the_warehouse(corpus, changed, deleted):
     assert not any(rows_of(tables, doc_id).values())
     assert not {"Intel", "Pat Gelsinger", "Ohio"} & set(tables["entities"]["name"])
     assert_same(without(tables, set()), without(changed["tables"], {doc_id}))
-    store = ParquetStore(str(corpus["data"] / "parquet"))
-    assert doc_id not in incremental.load_manifest(store).documents()
+    lake = Lake(str(corpus["data"] / "lake"))
+    assert doc_id not in incremental.committed_documents(lake)
+    for table in incremental.DOC_TABLES:
+        assert lake.read(table).filter(pl.col("doc_id") == doc_id).is_empty(), table
 
 
-def test_a_killed_runs_leftover_part_is_removed(corpus, deleted):
-    store = ParquetStore(str(corpus["data"] / "parquet"))
-    committed = incremental.load_manifest(store)
-    # what a run killed between writing a batch and committing it leaves: a whole part of every
-    # table (here a copy of a committed one, so its rows would double up if read) and a temporary
-    some_part = sorted(committed.parts)[0]
-    shard = some_part.split("-")[1]
+def test_a_file_no_commit_lists_is_never_read(corpus, deleted):
+    """What a run killed between writing a table's file and committing it leaves: a whole
+    Parquet file in the table's folder (here a copy of a committed one, so its rows would double
+    up if a glob read it). The log does not list it, so no reader sees it."""
+    lake = Lake(str(corpus["data"] / "lake"))
     leftovers = []
-    for table in incremental.PART_TABLES:
-        source = Path(store.table_dir(table)) / f"{some_part}.parquet"
-        leftover = source.with_name(f"part-{shard}-0123456789abcdef.parquet")
+    for table in incremental.DOC_TABLES:
+        [source, *_] = lake.files(table)
+        leftover = Path(source).with_name("part-00000-killed-run-c000.zstd.parquet")
         shutil.copy(source, leftover)
-        temporary = source.with_name(f".part-{shard}-0123456789abcdef.5f2c.tmp")
-        temporary.write_bytes(b"half a file")
-        leftovers += [leftover, temporary]
+        leftovers.append(leftover)
     result = corpus["run"]()
-    assert figures(result)["uncommitted_parts_removed"] == len(incremental.PART_TABLES)
     assert figures(result)["documents_parsed"] == 0
-    assert not any(path.exists() for path in leftovers)
+    assert all(path.exists() for path in leftovers)  # vacuum takes it after the retention
+    assert not {str(p) for p in leftovers} & {
+        f for t in incremental.DOC_TABLES for f in lake.files(t)
+    }
     assert_same(warehouse_tables(corpus["warehouse"]), deleted["tables"])
+
+
+def test_a_batch_killed_before_its_commit_point_is_parsed_again(corpus, deleted):
+    """A run killed after a batch's `documents` and NLP commits but before its commit point
+    (`committed_documents`) leaves those documents to the next run, which parses them again and
+    leaves the same rows."""
+    lake = Lake(str(corpus["data"] / "lake"))
+    doc_id = doc_id_for("world/argentina.txt")
+    lake.delete(incremental.COMMITTED, f"doc_id = '{doc_id}'")
+    result = corpus["run"]()
+    assert figures(result)["documents_parsed"] == 1
+    assert doc_id in incremental.committed_documents(lake)
+    assert_same(warehouse_tables(corpus["warehouse"]), deleted["tables"])
+
+
+def test_the_lake_reads_the_same_in_polars_deltalake_and_duckdb(corpus, deleted):
+    """Any Delta reader sees the tables the warehouse was loaded from: Polars' `scan_delta`,
+    `deltalake` itself, and DuckDB over the files the log lists."""
+    from deltalake import DeltaTable
+
+    lake = Lake(str(corpus["data"] / "lake"))
+    tables = warehouse_tables(corpus["warehouse"])
+    for table, key in (("documents", "doc_id"), ("sentences", "sentence_id")):
+        uri = str(corpus["data"] / "lake" / table)
+        by_polars = pl.read_delta(uri).sort(key)
+        by_deltalake = pl.from_arrow(DeltaTable(uri).to_pyarrow_table()).sort(key)
+        files = DeltaTable(uri).file_uris()
+        with duckdb.connect() as con:
+            by_duckdb = pl.from_arrow(
+                con.sql(f"select * from read_parquet({files!r}) order by {key}").to_arrow_table()
+            )
+        expected = tables[table]
+        for frame in (by_polars, by_deltalake, by_duckdb):
+            assert frame.select(expected.columns).cast(dict(expected.schema)).equals(expected)
+        assert lake.read(table).sort(key).equals(expected)
 
 
 def test_one_shard_can_be_run_again_on_its_own(corpus, deleted):
@@ -296,10 +331,10 @@ def test_one_shard_can_be_run_again_on_its_own(corpus, deleted):
     are parsed again (same ids, same ingested_at, same rows), no other shard is touched."""
     from pipelines.definitions import defs
 
-    store = ParquetStore(str(corpus["data"] / "parquet"))
-    manifests = incremental.load_manifests(store)
-    shard = next(s for s, m in sorted(manifests.items()) if m.n_documents())
-    others = {s: m.parts for s, m in manifests.items() if s != shard}
+    lake = Lake(str(corpus["data"] / "lake"))
+    state = lake.read(incremental.COMMITTED).with_columns(shard=pl.col("doc_id").str.slice(1, 1))
+    shard = state["shard"].sort()[0]
+    others = state.filter(pl.col("shard") != shard).sort("doc_id")
     before = warehouse_tables(corpus["warehouse"])
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(
@@ -312,83 +347,84 @@ def test_one_shard_can_be_run_again_on_its_own(corpus, deleted):
         run_config={"ops": {"annotate_documents": {"config": {"force": True}}}},
     )
     assert result.success
-    redone = manifests[shard].n_documents()
+    redone = state.filter(pl.col("shard") == shard).height
     assert figures(result)["documents_parsed"] == redone
     assert figures(result)["shards"] == shard
     assert shard_figures(result)[shard]["documents_parsed"] == redone
-    after = incremental.load_manifests(store)
-    assert after[shard].parts != manifests[shard].parts  # new parts were written
-    assert {s: m.parts for s, m in after.items() if s != shard} == others
+    after = lake.read(incremental.COMMITTED).with_columns(shard=pl.col("doc_id").str.slice(1, 1))
+    redone_rows = after.filter(pl.col("shard") == shard)
+    old_rows = state.filter(pl.col("shard") == shard)
+    assert redone_rows["committed_at"].min() > old_rows["committed_at"].max()  # committed again
+    assert after.filter(pl.col("shard") != shard).sort("doc_id").equals(others)
     # the run above did not load the warehouse; the next scheduled run does, with the same rows
     corpus["run"]()
     assert_same(warehouse_tables(corpus["warehouse"]), before)
 
 
-def test_a_store_from_before_shards_is_split_without_parsing_again(tmp_path, monkeypatch):
-    """Data written by the earlier layout (one `_manifest.json`, parts named `part-<hash>`) is
-    split into shards on the first run: nothing is parsed again and no row changes."""
+def test_time_travel_reads_the_lake_as_it_was(corpus, deleted, capsys, monkeypatch):
+    """`newsetl sql --as-of` queries the lake at an earlier version: before the deleted file's
+    rows left, its document is there."""
+    from pipelines import cli
+
+    monkeypatch.setenv("NEWS_DATA_DIR", str(corpus["data"]))
+    lake = Lake(str(corpus["data"] / "lake"))
+    doc_id = doc_id_for("tech/chips.txt")
+    point = lake.table(incremental.COMMITTED)
+    [removed_at] = [
+        c["version"]
+        for c in point.history()
+        if c["operation"] == "DELETE" and doc_id in c["operationParameters"]["predicate"]
+    ]
+    query = f"select count(*) from documents where doc_id = '{doc_id}'"
+    assert cli.main(["sql", "--as-of", str(removed_at - 1), query]) == 0
+    assert capsys.readouterr().out.splitlines()[2].strip() == "1"
+    assert cli.main(["sql", "--as-of", str(removed_at), query]) == 0
+    assert capsys.readouterr().out.splitlines()[2].strip() == "0"
+    assert cli.main(["sql", "--as-of", "999999", query]) == 1
+
+
+def test_the_old_parquet_variable_stops_the_run_naming_the_new_one(monkeypatch):
+    from pipelines.core.settings import Settings, SettingsError
+
+    monkeypatch.setenv("NEWS_PARQUET_URL", "/somewhere/parquet")
+    with pytest.raises(SettingsError, match="NEWS_LAKE_URL"):
+        Settings.from_env()
+
+
+def test_a_store_of_the_parquet_layout_moves_to_the_lake_without_parsing_again(
+    tmp_path, monkeypatch
+):
+    """Data written by the earlier layout (`<data>/parquet/`: part files per shard, listed by
+    `_manifest-<shard>.json`; one file per whole table) is moved into the lake on the first run:
+    nothing is parsed again, no row changes, and a part no manifest lists is left behind."""
     seeds, data = tmp_path / "seeds", tmp_path / "data"
     write(seeds, ARTICLES)
     materialize_all(seeds, data, monkeypatch)
     warehouse = data / "warehouse.duckdb"
     before = warehouse_tables(warehouse)
-    store = ParquetStore(str(data / "parquet"))
-    # rewrite the store as the old layout had it: one part holding every document
-    manifest = incremental.load_manifest(store)
-    legacy_part = "part-0123456789abcdef"
-    for table in incremental.PART_TABLES:
-        store.write(table, legacy_part, store.read(table))
-        for part in manifest.parts:
-            store.delete(table, part)
-    for shard in incremental.SHARDS:
-        (data / "parquet" / incremental.manifest_name(shard)).unlink(missing_ok=True)
-    docs = {d: sha for d, (sha, _part) in manifest.documents().items()}
-    store.put_atomic(
-        incremental.LEGACY_MANIFEST,
-        json.dumps({"version": 1, "parts": {legacy_part: docs}}).encode(),
-    )
+    lake = Lake(str(data / "lake"))
+    old = data / "parquet"
+    manifests: dict[str, dict] = {}
+    for table in incremental.DOC_TABLES:
+        rows = lake.read(table).with_columns(shard=pl.col("doc_id").str.slice(1, 1))
+        for (shard,), part in rows.group_by("shard"):
+            (old / table).mkdir(parents=True, exist_ok=True)
+            part.drop("shard").write_parquet(old / table / f"part-{shard}-0123abcd.parquet")
+        # what a killed run of that layout left: a part no manifest lists
+        rows.drop("shard").write_parquet(old / table / "part-0-ffffffff.parquet")
+    for doc_id, sha in lake.read("documents").select("doc_id", "content_sha256").iter_rows():
+        shard = incremental.shard_of(doc_id)
+        manifests.setdefault(shard, {}).setdefault(f"part-{shard}-0123abcd", {})[doc_id] = sha
+    for shard, parts in manifests.items():
+        (old / f"_manifest-{shard}.json").write_text(
+            json.dumps({"version": 2, "shard": shard, "parts": parts})
+        )
+    for table in ("source_files", "rejected_files", "entities", "entity_mentions", "claims"):
+        (old / table).mkdir(parents=True, exist_ok=True)
+        lake.read(table).write_parquet(old / table / f"{table}.parquet")
+    shutil.rmtree(data / "lake")
     result = materialize_all(seeds, data, monkeypatch)
     assert figures(result)["documents_parsed"] == 0
-    assert store.get(incremental.LEGACY_MANIFEST) is None
-    assert not list((data / "parquet" / "documents").glob(f"{legacy_part}*"))
-    migrated = incremental.load_manifests(store)
-    assert {d for m in migrated.values() for d in m.documents()} == set(docs)
-    for shard, shard_manifest in migrated.items():
-        assert all(incremental.shard_of(d) == shard for d in shard_manifest.documents())
+    assert not old.exists() and (data / "parquet.moved-to-lake").is_dir()
+    assert incremental.committed_documents(lake) == {doc_id_for(p) for p in ARTICLES}
     assert_same(warehouse_tables(warehouse), before)
-
-
-def test_a_store_from_before_the_corpus_merge_is_moved_without_parsing_again(tmp_path, monkeypatch):
-    """Data written before the corpus-wide entity merge (the parse step's mentions and claims in
-    the `entity_mentions` and `claims` tables as parts, without `label_source`) is moved to the
-    per-document tables on the first run: nothing is parsed again and the warehouse is the same."""
-    seeds, data = tmp_path / "seeds", tmp_path / "data"
-    write(seeds, ARTICLES)
-    materialize_all(seeds, data, monkeypatch)
-    warehouse = data / "warehouse.duckdb"
-    before = warehouse_tables(warehouse)
-    parquet = data / "parquet"
-    for new, old in (("document_mentions", "entity_mentions"), ("document_claims", "claims")):
-        shutil.rmtree(parquet / old)
-        (parquet / old).mkdir()
-        for path in sorted((parquet / new).glob("part-*.parquet")):
-            rows = pl.read_parquet(path)
-            rows.drop("label_source", strict=False).write_parquet(parquet / old / path.name)
-        shutil.rmtree(parquet / new)
-    result = materialize_all(seeds, data, monkeypatch)
-    assert figures(result)["documents_parsed"] == 0
-    assert not list((parquet / "entity_mentions").glob("part-*"))
-    assert not list((parquet / "claims").glob("part-*"))
-    moved = {p.name for p in (parquet / "document_mentions").glob("part-*.parquet")}
-    assert moved == {
-        f"{p}.parquet" for p in incremental.load_manifest(ParquetStore(str(parquet))).parts
-    }
-    after = warehouse_tables(warehouse)
-    for table in ("documents", "sentences", "entities", "claims"):
-        assert after[table].equals(before[table]), table
-    # the only difference: the label source was not recorded then, and counts as evidence
-    columns = [c for c in before["entity_mentions"].columns if c != "label_source"]
-    assert (
-        after["entity_mentions"].select(columns).equals(before["entity_mentions"].select(columns))
-    )
-    assert set(after["entity_mentions"]["label_source"]) == {"evidence"}

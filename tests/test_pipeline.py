@@ -6,12 +6,12 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.core.store import ParquetStore
+from pipelines.core.store import Lake
 from pipelines.core.tables import SCHEMAS
 
 CONTRACT_COLUMNS = {
     "documents": "doc_id source_path content_sha256 title text encoding n_chars n_sentences "
-    "ingested_at",
+    "ingested_at published_at publisher url authors section language story_id duplicate_of",
     "sentences": "sentence_id doc_id paragraph_index sentence_index char_start char_end text "
     "is_boilerplate",
     "entity_mentions": "mention_id doc_id sentence_id entity_id text label model_label "
@@ -19,8 +19,11 @@ CONTRACT_COLUMNS = {
     "entities": "entity_id name label country n_mentions n_documents",
     "claims": "claim_id doc_id sentence_id claim_type text char_start char_end speaker "
     "speaker_text speaker_start speaker_end speaker_entity_id cue cue_start cue_end outlet "
-    "quantity_value quantity_unit",
+    "confidence quote_group_id in_quote_id quantity_value quantity_value_to quantity_unit "
+    "quantity_currency quantity_change quantity_concept quantity_si_value quantity_si_value_to "
+    "quantity_si_unit",
     "rejected_files": "source_path reason detected_at",
+    "file_warnings": "source_path warning detected_at",
 }
 
 
@@ -75,14 +78,17 @@ def test_warehouse_keeps_the_contract(seed_run):
             "select speaker from claims where speaker_text = 'he' and claim_type = 'direct_quote'"
         ).fetchall()
         assert speakers == [("Franz-Stefan Gady",)]
-        convoy = con.execute(
-            "select quantity_value, quantity_unit from claims where text = '40 mile'"
-        ).fetchall()
-        assert convoy == [(40.0, "mile")]
-        men = con.execute(
-            "select quantity_value, quantity_unit from claims where text = '1.5 million men'"
-        ).fetchall()
-        assert men == [(1_500_000.0, "man")]
+        pinned = (
+            "select quantity_value, quantity_value_to, quantity_unit, quantity_change,"
+            " quantity_concept, quantity_si_value, quantity_si_unit, quantity_currency"
+            " from claims where claim_type = 'quantity' and text = ?"
+        )
+        convoy = con.execute(pinned, ["40 mile"]).fetchall()
+        assert convoy == [(40.0, None, "mile", "=", "convoy", 64373.76, "metre", None)]
+        men = con.execute(pinned, ["1.5 million men"]).fetchall()
+        assert men == [(1_500_000.0, None, "man", "=", None, None, None, None)]
+        soldiers = con.execute(pinned, ["16 soldiers"]).fetchall()
+        assert soldiers == [(16.0, None, "soldier", "~", None, None, None, None)]
         assert (
             con.execute(
                 "select count(*) from claims c join sentences s using (sentence_id) "
@@ -101,16 +107,49 @@ def test_warehouse_keeps_the_contract(seed_run):
             "quotes_by_speaker",
             "claims_per_document",
             "entity_cooccurrence",
+            "attributed_quantities",
         } <= views
 
 
-def test_parquet_tables_are_readable_by_the_contract_glob(seed_run):
-    parquet = seed_run["data"] / "parquet"
+def test_lake_tables_are_readable_by_any_delta_reader(seed_run):
+    """The contract's ways into the lake: Polars' Delta reader, and DuckDB over the files the
+    table's log lists (not a glob of the folder)."""
+    lake = Lake(str(seed_run["data"] / "lake"))
     for table in CONTRACT_COLUMNS:
-        n_parquet = duckdb.execute(
-            f"select count(*) from read_parquet('{parquet}/{table}/**/*.parquet')"
-        ).fetchone()[0]
-        n_store = ParquetStore(str(parquet)).read(table).height
-        assert n_parquet == n_store > 0 or table == "rejected_files"
-    frame = pl.read_parquet(f"{parquet}/claims/*.parquet")
+        uri = str(seed_run["data"] / "lake" / table)
+        files = lake.files(table)
+        n_duckdb = (
+            duckdb.execute(f"select count(*) from read_parquet({files!r})").fetchone()[0]
+            if files
+            else 0
+        )
+        n_polars = pl.read_delta(uri).height if lake.exists(table) else 0
+        assert n_duckdb == n_polars == lake.read(table).height
+        assert n_polars > 0 or table in ("rejected_files", "file_warnings")
+    frame = pl.read_delta(str(seed_run["data"] / "lake" / "claims"))
     assert frame.schema["quantity_value"] == pl.Float64
+
+
+def test_columns_carry_the_contracts_descriptions_in_dagster_and_duckdb(seed_run):
+    """One source of column descriptions: the asset's column schema in the UI, and DuckDB's
+    `COMMENT ON COLUMN` (listed by `duckdb_columns()`)."""
+    from pipelines.core.tables import DESCRIPTIONS
+
+    for event in seed_run["result"].get_asset_materialization_events():
+        record = event.materialization
+        schema = record.metadata.get("dagster/column_schema")
+        if schema is None:
+            continue
+        for column in schema.schema.columns:
+            assert column.description, (record.asset_key, column.name)
+    with duckdb.connect(str(seed_run["warehouse"]), read_only=True) as con:
+        comments = {
+            (t, c): d
+            for t, c, d in con.execute(
+                "select table_name, column_name, comment from duckdb_columns() "
+                "where schema_name = 'main' and table_name in ('documents', 'claims')"
+            ).fetchall()
+        }
+    assert comments[("documents", "ingested_at")] == DESCRIPTIONS["documents"]["ingested_at"]
+    assert "quoted words" in comments[("claims", "text")]
+    assert all(comments.values())

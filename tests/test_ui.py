@@ -80,6 +80,7 @@ def ui(tmp_path_factory) -> Iterator[dict]:
         # Empty means "derive from NEWS_DATA_DIR": a value from the caller's shell must not
         # send this run's tables elsewhere, nor may automation start runs under the UI.
         "NEWS_PARQUET_URL": "",
+        "NEWS_LAKE_URL": "",
         "NEWS_WAREHOUSE_PATH": "",
         "NEWS_AUTOMATION": "off",
     }

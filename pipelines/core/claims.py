@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.tokens import Doc
 
+from pipelines.core.attribution import ATTRIBUTED_TYPES, Span, quote_holding
 from pipelines.core.entities import Mention
 from pipelines.core.ids import claim_id_for
 from pipelines.core.nlp import text_of
@@ -98,6 +99,16 @@ def extract_claims(
                 None,
                 quantity.value,
                 quantity.unit,
+                None,
+                None,
+                None,
+                quantity.value_to,
+                quantity.currency,
+                quantity.change,
+                quantity.concept,
+                quantity.si_value,
+                quantity.si_value_to,
+                quantity.si_unit,
             )
         )
     rows.sort(key=lambda r: (r[1], r[2], r[0]))
@@ -116,4 +127,23 @@ def extract_claims(
                 *row[1:],
             )
         )
-    return claims
+    return link_quantities_to_quotes(claims)
+
+
+def link_quantities_to_quotes(claims: list[Claim]) -> list[Claim]:
+    """Set each quantity's `in_quote_id` to the quote of this document that holds it."""
+    quotes = [
+        Span(c.claim_id, c.char_start, c.char_end)
+        for c in claims
+        if c.claim_type in ATTRIBUTED_TYPES
+    ]
+    if not quotes:
+        return claims
+    holding = quote_holding(
+        quotes,
+        [Span(c.claim_id, c.char_start, c.char_end) for c in claims if c.claim_type == "quantity"],
+    )
+    return [
+        replace(c, in_quote_id=holding[c.claim_id]) if holding.get(c.claim_id) else c
+        for c in claims
+    ]

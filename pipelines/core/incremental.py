@@ -2,33 +2,36 @@
 
 The documents are split into 16 shards by the first hex digit of their `doc_id` (which depends on
 the file's path only, so a file stays in its shard for life). A shard is the unit a run can
-select, redo or hand to another machine: it owns its part files and its own manifest, so shards
-never write the same file and can run in parallel anywhere.
+select, redo or hand to another machine.
 
-The Parquet tables `documents`, `sentences`, `document_mentions` and `document_claims`
-(each document's own entity decisions, merged across the corpus by `corpus_entities`) are stored
-in parts `part-<shard>-<hash>`, each holding a batch of one shard's documents. A shard's manifest
-(`_manifest-<shard>.json` beside the tables) lists its committed parts and the
-(doc_id, content_sha256) each holds; it is replaced atomically after each batch, so it is the
-commit point. Part files of a shard that its manifest does not list (left by a killed run) are
-deleted before the shard is touched, and a document is parsed again only when it is new or its
-content changed (or when a run is told to redo its shards). A changed document's old rows leave
-in the same manifest write that commits its new ones, never before: a reader, a killed run or a
-file that turns out unreadable when it is parsed never leaves the document without rows.
+The lake tables `documents`, `sentences`, `document_mentions` and `document_claims` (each
+document's own entity decisions, merged across the corpus by `corpus_entities`) hold every
+document's rows; `committed_documents` says which version (`content_sha256`) of each document
+all four hold. A batch of one shard's documents is committed table by table, each table in one
+Delta commit that deletes the documents' old rows and adds their new ones, in the order that
+keeps every foreign key resolving at every moment (what a child table points to is added before
+it and removed after it):
 
-A deleted file's rows are deleted too: the warehouse mirrors the seeds folder, so that counts,
-entity frequencies and quotes describe the articles that exist; history is the job of whoever
-keeps the files (a backup or version control of the seeds folder), and a "deleted" flag would make
-every analyst's query filter it. A file that was good and is now unreadable keeps its last good
+1. `documents` replaced (new rows for the batch's documents),
+2. `document_claims`, `document_mentions`: the old versions' rows deleted,
+3. `sentences` replaced, then `document_mentions`, `document_claims` replaced,
+4. `committed_documents` replaced: the commit point. A document is done only when this table
+   and `documents` both hold its current content hash, so a run killed anywhere before it
+   leaves the document to be parsed again by the next run (steps 1-3 are idempotent).
+
+A deleted file's rows are deleted (children first, `committed_documents` last): the warehouse
+mirrors the seeds folder, so that counts, entity frequencies and quotes describe the articles that
+exist; history is the lake's time travel (`version=`, within NEWS_LAKE_RETENTION_HOURS) and the
+job of whoever keeps the files. A file that was good and is now unreadable keeps its last good
 rows, with the rejection recorded beside them (a half-written upload should not erase an article).
+
+`update_documents` replaces rows of `documents` alone (metadata columns, say) without touching
+the NLP tables.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,34 +40,43 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from pipelines.core.documents import Document
-from pipelines.core.ids import short_hash
-from pipelines.core.store import ParquetStore
-from pipelines.core.tables import polars_schema
+from pipelines.core.store import Lake, in_predicate
+from pipelines.core.tables import SCHEMAS, polars_schema
 
 if TYPE_CHECKING:
     from pipelines.core.annotate import Batch
 
 SHARDS = tuple("0123456789abcdef")
 NLP_TABLES = ("sentences", "document_mentions", "document_claims")  # from `annotate`
-PART_TABLES = ("documents", *NLP_TABLES)
-LEGACY_MANIFEST = "_manifest.json"  # one manifest for all documents, before shards
-COMPACT_AFTER = 8  # small parts a shard may gather (daily additions) before they are merged
+DOC_TABLES = ("documents", *NLP_TABLES)  # the tables with rows per document
+PART_TABLES = DOC_TABLES  # the old name
+COMMITTED = "committed_documents"  # the commit point: doc_id -> content_sha256
+# The corpus step's tables that point to a document's sentences (written whole by that step).
+CORPUS_CHILDREN = ("claims", "entity_mentions")
+# Children before parents: the order rows are deleted in (and the reverse, the order they are
+# added in).
+DELETE_ORDER = (
+    *CORPUS_CHILDREN,
+    "document_claims",
+    "document_mentions",
+    "sentences",
+    "documents",
+    COMMITTED,
+)
+COMPACT_FILES = 24  # small files a table may gather (daily additions) before they are merged
+SMALL_FILE_BYTES = 4 << 20  # what counts as small
 
 
 @contextlib.contextmanager
-def shard_locks(store: ParquetStore, shards: Iterable[str]) -> Iterator[None]:
-    """Hold the shards' locks (in shard order, so two runs never wait on each other in a
-    circle): one run at a time plans and commits a shard, so no run takes another's parts in
-    flight for a killed run's leftovers. Local stores only: `flock` needs a local file; on object
-    storage one run per shard is Dagster's to ensure (a concurrency limit on the job or tag).
-    Waits NEWS_SHARD_LOCK_TIMEOUT seconds (default 600), then stops, naming the holder."""
-    if not store.is_local:
-        yield
-        return
-    timeout = float(os.environ.get("NEWS_SHARD_LOCK_TIMEOUT") or 600)
+def shard_locks(lake: Lake, shards: Iterable[str], timeout_s: float = 600.0) -> Iterator[None]:
+    """Hold the shards' local locks (in shard order, so two runs never wait on each other in a
+    circle): on one machine one run at a time parses a shard, so no work is done twice. Runs on
+    other machines are not held back; the Delta commits keep the tables whole either way (each
+    step replaces a document's rows, so two runs of the same shard leave what one leaves).
+    Waits `timeout_s` (NEWS_SHARD_LOCK_TIMEOUT), then stops, naming the holder."""
     with contextlib.ExitStack() as stack:
         for shard in sorted(shards):
-            stack.enter_context(store.lock(f"shard-{shard}", timeout, f"parsing shard {shard}"))
+            stack.enter_context(lake.lock(f"shard-{shard}", timeout_s, f"parsing shard {shard}"))
         yield
 
 
@@ -73,148 +85,28 @@ def shard_of(doc_id: str) -> str:
     return doc_id[1]
 
 
-def manifest_name(shard: str) -> str:
-    return f"_manifest-{shard}.json"
+def committed_state(lake: Lake) -> pl.DataFrame:
+    """Every document the lake holds rows for: doc_id, the content its rows were committed for
+    (`committed_sha`, null when a run was killed before its commit point) and the content in
+    `documents` (`document_sha`)."""
+    state = lake.read(COMMITTED, ["doc_id", "content_sha256"]).rename(
+        {"content_sha256": "committed_sha"}
+    )
+    documents = lake.read("documents", ["doc_id", "content_sha256"]).rename(
+        {"content_sha256": "document_sha"}
+    )
+    return state.join(documents, on="doc_id", how="full", coalesce=True)
 
 
-def part_prefix(shard: str) -> str:
-    return f"part-{shard}-"
-
-
-@dataclass
-class Manifest:
-    """Committed parts: part name -> {doc_id: content_sha256}."""
-
-    parts: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def documents(self) -> dict[str, tuple[str, str]]:
-        """doc_id -> (content_sha256, part)."""
-        return {d: (sha, part) for part, docs in self.parts.items() for d, sha in docs.items()}
-
-    def n_documents(self) -> int:
-        return sum(len(docs) for docs in self.parts.values())
-
-
-def load_shard_manifest(store: ParquetStore, shard: str) -> Manifest:
-    data = store.get(manifest_name(shard))
-    return Manifest(json.loads(data)["parts"]) if data else Manifest()
-
-
-def save_shard_manifest(store: ParquetStore, shard: str, manifest: Manifest) -> None:
-    data = json.dumps({"version": 2, "shard": shard, "parts": manifest.parts}, sort_keys=True)
-    store.put_atomic(manifest_name(shard), data.encode())
-
-
-def load_manifests(store: ParquetStore, shards: Iterable[str] = SHARDS) -> dict[str, Manifest]:
-    return {shard: load_shard_manifest(store, shard) for shard in shards}
-
-
-def load_manifest(store: ParquetStore) -> Manifest:
-    """Every shard's committed parts in one (read-only) view."""
-    merged = Manifest()
-    for manifest in load_manifests(store).values():
-        merged.parts.update(manifest.parts)
-    legacy = store.get(LEGACY_MANIFEST)
-    if legacy:
-        merged.parts.update(json.loads(legacy)["parts"])
-    return merged
-
-
-def _table_files(store: ParquetStore) -> dict[str, list[str]]:
-    """The file names in each part table's folder (one listing per table)."""
-    listing = {}
-    for table in PART_TABLES:
-        directory = store.table_dir(table)
-        exists = store.fs.exists(directory)
-        names = store.fs.ls(directory, detail=False) if exists else []
-        listing[table] = [n.rsplit("/", 1)[-1] for n in names]
-    return listing
-
-
-def remove_uncommitted(
-    store: ParquetStore,
-    shard: str | None,
-    manifest: Manifest,
-    listing: dict[str, list[str]],
-) -> int:
-    """Delete the shard's part files (and temporaries) its manifest does not list. With
-    `shard=None`, delete the files of the part tables that belong to no shard at all."""
-
-    def owner(name: str) -> str | None:
-        stem = name.removeprefix(".")
-        if stem.startswith("part-") and stem[6:7] == "-" and stem[5] in SHARDS:
-            return stem[5]
-        return None
-
-    removed = 0
-    for table, names in listing.items():
-        for name in names:
-            if owner(name) != shard:
-                continue
-            if name.startswith(".") and name.endswith(".tmp"):
-                store.fs.rm(f"{store.table_dir(table)}/{name}")
-            elif name.endswith(".parquet") and name[: -len(".parquet")] not in manifest.parts:
-                store.delete(table, name[: -len(".parquet")])
-                removed += 1
-    return removed
-
-
-def migrate_legacy(store: ParquetStore, log: Callable[[str], None]) -> int:
-    """Split the parts of the single pre-shard manifest by shard (rows kept as they are)."""
-    data = store.get(LEGACY_MANIFEST)
-    if data is None:
-        return 0
-    legacy = Manifest(json.loads(data)["parts"])
-    manifests = load_manifests(store)
-    for old_part, docs in legacy.parts.items():
-        tables = {t: store.read_part(t, old_part) for t in PART_TABLES}
-        for shard in sorted({shard_of(d) for d in docs}):
-            keep = {d: sha for d, sha in docs.items() if shard_of(d) == shard}
-            new_part = part_prefix(shard) + short_hash(old_part, *sorted(keep))
-            for table, rows in tables.items():
-                store.write(table, new_part, rows.filter(pl.col("doc_id").str.slice(1, 1) == shard))
-            manifests[shard].parts[new_part] = keep
-    for shard, manifest in manifests.items():
-        save_shard_manifest(store, shard, manifest)
-    store.fs.rm(store.table_dir(LEGACY_MANIFEST))
-    for table, names in _table_files(store).items():
-        for name in names:
-            if name.endswith(".parquet") and not name[5:7].endswith("-"):  # part-<hash>
-                store.delete(table, name[: -len(".parquet")])
-    log(f"split {len(legacy.parts)} parts of the old single manifest into shards")
-    return len(legacy.parts)
-
-
-# Before the corpus-wide entity merge, the parse step wrote its mentions and claims straight into
-# the contract's tables; they are its per-document stage now.
-_STAGED_TABLES = {"entity_mentions": "document_mentions", "claims": "document_claims"}
-
-
-def migrate_document_tables(store: ParquetStore, log: Callable[[str], None]) -> int:
-    """Move parts written before the corpus merge into the per-document tables (rows kept; the
-    label source, not recorded then, stays empty and counts as evidence). Each part is copied
-    and then deleted, so a killed migration resumes where it stopped."""
-    moved = 0
-    for old, new in _STAGED_TABLES.items():
-        for part in store.parts(old):
-            if not part.startswith("part-"):
-                continue
-            if not store.fs.exists(f"{store.table_dir(new)}/{part}.parquet"):
-                with store.fs.open(f"{store.table_dir(old)}/{part}.parquet", "rb") as handle:
-                    rows = pl.read_parquet(handle)  # not read_part: it lacks today's columns
-                missing = [c for c in polars_schema(new).names() if c not in rows.columns]
-                rows = rows.with_columns(pl.lit(None, pl.String).alias(c) for c in missing)
-                store.write(new, part, rows)
-            store.delete(old, part)
-            moved += 1
-    if moved:
-        log(f"moved {moved} parts of entity_mentions and claims to the per-document tables")
-    return moved
+def committed_documents(lake: Lake) -> set[str]:
+    """The doc_ids whose rows are committed (for the inventory: a refused file that has them
+    keeps them)."""
+    return set(lake.read(COMMITTED, ["doc_id"])["doc_id"].to_list())
 
 
 @dataclass(frozen=True)
 class ShardPlan:
-    """What a run must do in one shard, given the files found now and its manifest."""
+    """What a run must do in one shard, given the files found now and the lake."""
 
     shard: str
     to_parse: list[str]  # source paths
@@ -229,102 +121,155 @@ class ShardPlan:
 
 def plan(
     files: pl.DataFrame,
-    manifests: dict[str, Manifest],
+    state: pl.DataFrame,
+    shards: Iterable[str] = SHARDS,
     force: bool = False,
 ) -> dict[str, ShardPlan]:
-    """One plan per shard of `manifests`, from `source_files` (doc_id, source_path,
-    content_sha256, accepted); `force` parses every accepted document of those shards again."""
-    committed = pl.DataFrame(
-        [(d, sha) for m in manifests.values() for d, (sha, _p) in m.documents().items()],
-        schema={"doc_id": pl.String, "committed_sha": pl.String},
-        orient="row",
-    )
-    found = (
-        files.select("doc_id", "source_path", "content_sha256", "accepted")
+    """One plan per shard, from `source_files` (doc_id, source_path, content_sha256, accepted)
+    and `committed_state`; `force` parses every accepted document of those shards again."""
+    shards = list(shards)
+    found = files.select("doc_id", "source_path", "content_sha256", "accepted")
+    both = (
+        found.join(state, on="doc_id", how="full", coalesce=True)
         .with_columns(shard=pl.col("doc_id").str.slice(1, 1))
-        .filter(pl.col("shard").is_in(list(manifests)))
-    )
-    both = found.join(committed, on="doc_id", how="full", coalesce=True).with_columns(
-        shard=pl.col("doc_id").str.slice(1, 1),
-        was=pl.col("committed_sha").is_not_null(),
-        fresh=pl.col("committed_sha").is_null()
-        | (pl.col("committed_sha") != pl.col("content_sha256")),
+        .filter(pl.col("shard").is_in(shards))
+        .with_columns(
+            was=pl.col("committed_sha").is_not_null() | pl.col("document_sha").is_not_null(),
+            fresh=(pl.col("committed_sha") != pl.col("content_sha256")).fill_null(True)
+            | (pl.col("document_sha") != pl.col("content_sha256")).fill_null(True),
+        )
     )
     redo = pl.lit(force) | pl.col("fresh")
+    accepted = pl.col("accepted").fill_null(False)
     flags = both.select(
         "shard",
         "doc_id",
         "source_path",
-        parse=pl.col("accepted").fill_null(False) & redo,
-        drop=pl.col("was")
-        & ((pl.col("accepted").fill_null(False) & redo) | pl.col("accepted").is_null()),
+        parse=accepted & redo,
+        drop=pl.col("was") & ((accepted & redo) | pl.col("accepted").is_null()),
         gone=pl.col("was") & pl.col("accepted").is_null(),
-        unchanged=pl.col("accepted").fill_null(False) & ~redo,
+        unchanged=accepted & ~redo,
     )
+    unchanged = dict(flags.group_by("shard").agg(pl.col("unchanged").sum()).iter_rows())
+    work = flags.filter(pl.col("parse") | pl.col("drop")).partition_by("shard", as_dict=True)
     plans = {}
-    for shard in manifests:
-        rows = flags.filter(pl.col("shard") == shard)
+    for shard in shards:
+        rows = work.get((shard,), flags.clear())
         plans[shard] = ShardPlan(
             shard,
             sorted(rows.filter("parse")["source_path"].to_list()),
             set(rows.filter("drop")["doc_id"].to_list()),
             set(rows.filter("gone")["doc_id"].to_list()),
-            int(rows["unchanged"].sum()),
+            int(unchanged.get(shard) or 0),
         )
     return plans
 
 
-def drop_documents(
-    store: ParquetStore, shard: str, manifest: Manifest, doc_ids: set[str], commit: bool = True
-) -> tuple[dict[str, tuple[str, datetime]], list[str]]:
-    """Rewrite the shard's parts that hold these documents without them, and take them out of
-    `manifest`. With `commit`, save the manifest and delete the old parts' files; without, the
-    caller commits (with more parts of its own) and then deletes the old parts it is given.
-    Returns the dropped documents' (content_sha256, ingested_at), and the old parts."""
-    affected = [p for p, docs in manifest.parts.items() if doc_ids & docs.keys()]
-    dropped: dict[str, tuple[str, datetime]] = {}
-    for part in affected:
-        keep = {d: sha for d, sha in manifest.parts[part].items() if d not in doc_ids}
-        documents = store.read_part("documents", part)
-        gone = documents.filter(~pl.col("doc_id").is_in(list(keep)))
-        dropped.update(
-            (d, (sha, at))
-            for d, sha, at in gone.select("doc_id", "content_sha256", "ingested_at").iter_rows()
-        )
-        if keep:
-            new_part = part_prefix(shard) + short_hash(part, *sorted(keep))
-            for table in PART_TABLES:
-                rows = documents if table == "documents" else store.read_part(table, part)
-                store.write(table, new_part, rows.filter(pl.col("doc_id").is_in(list(keep))))
-            manifest.parts[new_part] = keep
-        del manifest.parts[part]
-    if commit:
-        save_shard_manifest(store, shard, manifest)
-        delete_parts(store, affected)
-    return dropped, affected
+def remove_documents(lake: Lake, doc_ids: set[str], why: str = "removed") -> None:
+    """Delete the documents' rows from every table, children first, the commit point last."""
+    if not doc_ids:
+        return
+    predicate = in_predicate("doc_id", doc_ids)
+    for table in DELETE_ORDER:
+        if lake.exists(table):
+            lake.delete(table, predicate, {"op": why, "documents": str(len(doc_ids))})
 
 
-def delete_parts(store: ParquetStore, parts: list[str]) -> None:
-    for part in parts:
-        for table in PART_TABLES:
-            store.delete(table, part)
+def commit_batch(
+    lake: Lake,
+    documents: pl.DataFrame,
+    tables: dict[str, pl.DataFrame],
+    replaced: set[str],
+    metadata: dict[str, str] | None = None,
+) -> None:
+    """Commit one batch: its `documents` rows and its NLP `tables`, replacing whatever rows its
+    documents had (`replaced`: those that had some), in the order of the module's docstring."""
+    ids = set(documents["doc_id"].to_list())
+    predicate = in_predicate("doc_id", ids)
+    meta = {"op": "commit batch", "documents": str(len(ids)), **(metadata or {})}
+    lake.replace("documents", predicate, documents, meta)
+    if replaced:  # what points to the old sentences goes before them
+        old = in_predicate("doc_id", replaced)
+        for table in (*CORPUS_CHILDREN, "document_claims", "document_mentions"):
+            if lake.exists(table):
+                lake.delete(table, old, meta)
+    for table in NLP_TABLES:
+        lake.replace(table, predicate, tables[table], meta)
+    state = documents.select("doc_id", "content_sha256").with_columns(
+        committed_at=pl.lit(datetime.now(UTC).replace(tzinfo=None))
+    )
+    lake.replace(COMMITTED, predicate, state, meta)
 
 
-def compact(store: ParquetStore, shard: str, manifest: Manifest, batch_size: int) -> int:
-    """Merge a shard's small parts (left by many small runs) into one; rows stay as they are."""
-    small = sorted(p for p, docs in manifest.parts.items() if len(docs) < max(1, batch_size // 4))
-    if len(small) < COMPACT_AFTER:
+def replace_changed_documents(
+    lake: Lake, table: str, rows: pl.DataFrame, metadata: dict | None = None
+) -> int:
+    """Make a table keyed by document hold `rows` by committing only the documents whose rows
+    differ from what it holds (one commit; none when nothing differs), so that a step that
+    recomputes a whole table (the corpus step) costs the lake, and the warehouse load after it,
+    what changed. Returns how many documents were replaced."""
+    if not lake.exists(table):
+        lake.overwrite(table, rows, metadata)
+        return rows["doc_id"].n_unique()
+    old, new = _document_digests(lake.read(table)), _document_digests(rows)
+    differ = old.join(new, on="doc_id", how="full", coalesce=True).filter(
+        pl.col("digest").ne_missing(pl.col("digest_right"))
+    )
+    if differ.is_empty():
         return 0
-    docs = {d: sha for p in small for d, sha in manifest.parts[p].items()}
-    new_part = part_prefix(shard) + short_hash(*(f"{d}:{sha}" for d, sha in sorted(docs.items())))
-    for table in PART_TABLES:
-        store.write(table, new_part, pl.concat([store.read_part(table, p) for p in small]))
-    for part in small:
-        del manifest.parts[part]
-    manifest.parts[new_part] = docs
-    save_shard_manifest(store, shard, manifest)
-    delete_parts(store, small)
-    return len(small)
+    docs = differ["doc_id"].to_list()
+    lake.replace(
+        table,
+        in_predicate("doc_id", docs),
+        rows.filter(pl.col("doc_id").is_in(differ["doc_id"].implode())),
+        metadata,
+    )
+    return len(docs)
+
+
+def _document_digests(rows: pl.DataFrame) -> pl.DataFrame:
+    """One digest per document of all its rows (in any order): equal digests, equal rows."""
+    hashed = rows.select("doc_id", digest=pl.struct(pl.all()).hash())
+    return hashed.group_by("doc_id").agg(pl.col("digest").sort().implode().hash())
+
+
+def commit_corpus_tables(
+    lake: Lake,
+    parent: tuple[str, str, pl.DataFrame],
+    children: list[tuple[str, pl.DataFrame]],
+    metadata: dict | None = None,
+) -> dict[str, int]:
+    """Replace a parent table (whole) and the tables keyed by document that point to it (the
+    changed documents only, see `replace_changed_documents`), keeping every foreign key
+    resolving at every moment: the parent first with its old rows still there, then the
+    children, then the parent without the old rows no child needs any more. `parent` is
+    (table, key column, rows). Returns the documents replaced in each child."""
+    table, key, rows = parent
+    old = lake.read(table)
+    stale = old.filter(~pl.col(key).is_in(rows[key].implode()))
+    if not rows.equals(old):
+        lake.overwrite(table, pl.concat([rows, stale]) if stale.height else rows, metadata)
+    replaced = {
+        child: replace_changed_documents(lake, child, child_rows, metadata)
+        for child, child_rows in children
+    }
+    if stale.height:
+        lake.overwrite(table, rows, metadata)
+    return replaced
+
+
+def update_documents(lake: Lake, rows: pl.DataFrame, metadata: dict | None = None) -> int:
+    """Replace some documents' rows in `documents` only (one commit), e.g. new metadata for
+    articles whose text did not change: the NLP tables are not touched, and a document not in
+    the lake is not added (its rows would have no sentences). Returns the new version."""
+    present = lake.read("documents", ["doc_id"])["doc_id"]
+    rows = rows.filter(pl.col("doc_id").is_in(present.implode()))
+    if rows.is_empty():
+        return lake.version("documents") or 0
+    predicate = in_predicate("doc_id", rows["doc_id"].to_list())
+    return lake.replace(
+        "documents", predicate, rows, {"op": "update documents", **(metadata or {})}
+    )
 
 
 def documents_frame(
@@ -374,8 +319,7 @@ class ShardReport:
     parsed: int = 0
     removed: int = 0
     unchanged: int = 0
-    parts_written: int = 0
-    uncommitted_removed: int = 0
+    batches: int = 0
     compacted: int = 0
     documents: int = 0
 
@@ -384,20 +328,35 @@ class ShardReport:
 class RunReport:
     shards: dict[str, ShardReport] = field(default_factory=dict)
     migrated: int = 0
+    vacuumed: int = 0
 
     def total(self, name: str) -> int:
         return sum(getattr(s, name) for s in self.shards.values())
 
     @property
     def changed(self) -> bool:
-        touched = ("parsed", "removed", "uncommitted_removed", "compacted")
+        touched = ("parsed", "removed", "compacted")
         return bool(self.migrated or any(self.total(n) for n in touched))
 
 
+def upkeep(lake: Lake, tables: Iterable[str] = DOC_TABLES) -> tuple[int, int]:
+    """Compact a table that gathered many small files, and vacuum what the retention no longer
+    needs (the format's optimize and vacuum). Returns (files compacted, files vacuumed)."""
+    compacted = vacuumed = 0
+    for table in tables:
+        dt = lake.table(table)
+        if dt is None:
+            continue
+        sizes = dt.get_add_actions(flatten=True).column("size_bytes").to_pylist()
+        if sum(1 for size in sizes if size < SMALL_FILE_BYTES) >= COMPACT_FILES:
+            compacted += lake.compact(table)
+        vacuumed += lake.vacuum(table)
+    return compacted, vacuumed
+
+
 def process(
-    store: ParquetStore,
+    lake: Lake,
     plans: dict[str, ShardPlan],
-    manifests: dict[str, Manifest],
     load: Callable[[str], Document | None],
     batch_size: int,
     n_workers: int,
@@ -406,33 +365,30 @@ def process(
     migrated: int = 0,
     quote_model: bool = True,
 ) -> RunReport:
-    """Apply the shards' plans (made from `manifests`, which this updates as it commits): drop
-    stale rows, parse what is new, commit each part.
+    """Apply the shards' plans: drop deleted files' rows, parse what is new, commit each batch.
 
     Documents go to the workers in tasks of `task_size` (small, so that both cores stay busy to
-    the end); a part gathers up to `batch_size` documents of one shard and is committed on its
-    own, so a killed run loses at most the parts in flight. (`migrate_legacy` must have run
-    before the plans were made; `migrated` is what it returned, for the report.)
+    the end), shard after shard; a batch gathers up to `batch_size` documents and is committed
+    on its own, so a killed run loses at most the batches in flight.
     """
     report = RunReport(migrated=migrated)
-    listing = _table_files(store)
-    previous: dict[str, tuple[str, datetime]] = {}
-    replaced: dict[str, set[str]] = {}
     for shard, shard_plan in plans.items():
-        manifest = manifests[shard]
-        shard_report = ShardReport(unchanged=shard_plan.unchanged)
-        report.shards[shard] = shard_report
-        shard_report.uncommitted_removed = remove_uncommitted(store, shard, manifest, listing)
-        if shard_plan.removed:  # deleted files: their rows go now
-            drop_documents(store, shard, manifest, shard_plan.removed)
-            shard_report.removed = len(shard_plan.removed)
-        # changed (or redone) files: their old rows go in the commit that brings the new ones,
-        # so a file that cannot be read after all (a half-finished upload) keeps its last rows
-        replaced[shard] = shard_plan.to_drop - shard_plan.removed
-    if set(plans) == set(SHARDS):  # a run over every shard also clears files of none
-        stray = remove_uncommitted(store, None, Manifest(), listing)
-        if stray:
-            report.shards[SHARDS[0]].uncommitted_removed += stray
+        report.shards[shard] = ShardReport(unchanged=shard_plan.unchanged)
+        report.shards[shard].removed = len(shard_plan.removed)
+    # deleted files: their rows go now, every shard's in one commit a table
+    remove_documents(lake, set().union(*(p.removed for p in plans.values())))
+    # changed (or redone) files: their old rows go in the commits that bring the new ones, so
+    # a file that cannot be read after all (a half-finished upload) keeps its last rows
+    replaced = {s: p.to_drop - p.removed for s, p in plans.items()}
+    to_parse = {d for p in plans.values() for d in p.to_parse}
+    previous: dict[str, tuple[str, datetime]] = {}
+    if to_parse and any(replaced.values()):
+        old = lake.read(
+            "documents",
+            ["doc_id", "content_sha256", "ingested_at"],
+            doc_ids=set().union(*replaced.values()),
+        )
+        previous = {d: (sha, at) for d, sha, at in old.iter_rows()}
 
     def tasks() -> Iterator[tuple[tuple[str, list[Document]], Batch]]:
         for shard, shard_plan in plans.items():
@@ -448,56 +404,59 @@ def process(
             if documents:
                 yield (shard, documents), [(d.doc_id, d.text) for d in documents]
 
-    open_shard: str | None = None
     held: list[Document] = []
     frames: list[dict[str, pl.DataFrame]] = []
 
     def commit() -> None:
         if not held:
             return
-        shard = shard_of(held[0].doc_id)
         now = datetime.now(UTC).replace(tzinfo=None)
-        # a new name on every write: the same documents parsed again (with `force`, after an
-        # upgrade) may give other rows, and a part's name must stand for its content
-        inputs = (f"{d.doc_id}:{d.content_sha256}" for d in held)
-        part = part_prefix(shard) + short_hash(*inputs, now.isoformat(), uuid.uuid4().hex)
         tables = {t: pl.concat([f[t] for f in frames]) for t in NLP_TABLES}
-        old_versions = replaced[shard] & {d.doc_id for d in held}
-        old_parts: list[str] = []
-        if old_versions:
-            dropped, old_parts = drop_documents(
-                store, shard, manifests[shard], old_versions, commit=False
-            )
-            previous.update(dropped)
-            replaced[shard] -= old_versions
-        for table in NLP_TABLES:
-            store.write(table, part, tables[table])
-        store.write("documents", part, documents_frame(held, tables["sentences"], now, previous))
-        manifests[shard].parts[part] = {d.doc_id: d.content_sha256 for d in held}
-        save_shard_manifest(store, shard, manifests[shard])  # old and new versions swap here
-        delete_parts(store, old_parts)
-        shard_report = report.shards[shard]
-        shard_report.parsed += len(held)
-        shard_report.parts_written += 1
-        log(f"committed {part}: {len(held)} documents ({report.total('parsed')} so far)")
+        ids = {d.doc_id for d in held}
+        shards = sorted({shard_of(d) for d in ids})
+        commit_batch(
+            lake,
+            documents_frame(held, tables["sentences"], now, previous),
+            tables,
+            {d for s in shards for d in replaced[s] & ids},
+            {"shards": "".join(shards)},
+        )
+        for document in held:
+            shard = shard_of(document.doc_id)
+            replaced[shard].discard(document.doc_id)
+            report.shards[shard].parsed += 1
+        for shard in shards:
+            report.shards[shard].batches += 1
+        log(
+            f"shards {','.join(shards)}: committed {len(held)} documents "
+            f"({report.total('parsed')} so far)"
+        )
         held.clear()
         frames.clear()
 
-    if any(p.to_parse for p in plans.values()):
+    if to_parse:
         from pipelines.core.annotate import annotate_batches  # spaCy: only when there is work
 
-        for (shard, documents), _batch, tables in annotate_batches(
+        # a batch takes documents of any shard (a small run commits once, not once a shard)
+        for (_shard, documents), _batch, tables in annotate_batches(
             tasks(), n_workers, quote_model
         ):
-            if shard != open_shard or len(held) + len(documents) > batch_size:
+            if len(held) + len(documents) > batch_size:
                 commit()
-                open_shard = shard
             held.extend(documents)
             frames.append(tables)
         commit()
-    for shard, manifest in manifests.items():
-        shard_report = report.shards[shard]
-        if plans[shard].has_work:
-            shard_report.compacted = compact(store, shard, manifest, batch_size)
-        shard_report.documents = manifest.n_documents()
+    if any(p.has_work for p in plans.values()):
+        compacted, report.vacuumed = upkeep(lake, [t for t in SCHEMAS if lake.exists(t)])
+        if compacted:
+            first = next(iter(report.shards.values()))
+            first.compacted = compacted
+    counts = (
+        lake.read(COMMITTED, ["doc_id"])
+        .group_by(pl.col("doc_id").str.slice(1, 1).alias("shard"))
+        .len()
+    )
+    per_shard = dict(counts.iter_rows())
+    for shard, shard_report in report.shards.items():
+        shard_report.documents = int(per_shard.get(shard, 0))
     return report

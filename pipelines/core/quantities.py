@@ -1,21 +1,25 @@
-"""Quantities in news text: every number with its normalised value and unit.
+"""Quantities in news text: every number with its normalised value, unit, qualifier and concept.
 
 Numbers are found on the raw text with compiled patterns, because the tokenizer does not split
 glued forms the same way every time ("15kHz" is one token, "45g" two). spaCy's tags, parse and
 entities then decide what the text alone cannot: which noun a bare number counts ("16 soldiers"
--> soldier), and which numbers are not quantities at all (years, dates, times, ordinals,
-identifiers such as "Section 427" or "COVID-19", scores such as "2-1").
+-> soldier), what the quantity measures (its concept: "a 40 mile-long convoy" -> convoy), and
+which numbers are not quantities at all (years, dates, times, ordinals, identifiers such as
+"Section 427" or "COVID-19", scores such as "2-1").
 
-Conventions follow the NewsQuant gold (Almasian et al., CQE 2023) that the product is scored on:
-values are normalised ("1.5 million" -> 1500000, "a dozen" -> 12); units are singular, lower case
-names ("mile", "percent", "dollar", "kilometre per hour"); a number that counts a noun takes the
-noun's lemma, with its adjective and noun modifiers ("seven European countries" -> european
-country); a bare number has no unit. Ranges ("252-287 miles", "between 5 and 10 percent") give
-two quantities that share the unit.
+Conventions follow NewsQuant (Almasian et al., CQE 2023) and the warehouse contract: values are
+normalised ("1.5 million" -> 1500000, "a dozen" -> 12, "dozens" -> 12 to 120); units are
+singular, lower case, British names ("mile", "percent", "kilometre per hour", "pound sterling");
+a number that counts a noun takes the noun's lemma with its modifiers ("seven European
+countries" -> european country); a bare number has no unit. A range ("252-287 miles", "between
+5 and 10 percent") is one quantity with two values. The unit forms, currencies and SI
+conversions are data (data/units.tsv, built from pint and ISO 4217 by scripts/build_units.py);
+the word tables are data/quantity_words.tsv; both are read by pipelines.core.quantity_data.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -25,218 +29,40 @@ from itertools import pairwise
 from spacy.tokens import Doc, Token
 
 from pipelines.core.nlp import text_of
+from pipelines.core.quantity_data import units, word_numbers, word_set, words
 
 
 @dataclass(frozen=True)
 class Quantity:
-    """One quantity: where it is in the text, its normalised value and its unit."""
+    """One quantity: where it is in the text, its normalised value(s), unit and context."""
 
     start: int  # character offset into text_of(doc)
     end: int  # exclusive; text_of(doc)[start:end] is the quantity span, e.g. "1.5 million men"
-    value: float  # normalised: "1.5 million" -> 1500000.0, "a dozen" -> 12
+    value: float  # normalised: "1.5 million" -> 1500000.0, "a dozen" -> 12; a range's first value
     unit: str | None  # singular, lower case: "mile", "man", "percent"; None for a bare count
+    value_to: float | None = None  # a range's second value, as written
+    currency: str | None = None  # ISO 4217 for money
+    change: str = "="  # = ~ > < up down
+    concept: str | None = None  # what is measured or counted, as written
+    si_value: float | None = None
+    si_value_to: float | None = None
+    si_unit: str | None = None
 
 
 # --- Units -----------------------------------------------------------------------------------
 # Kinds: a measure or currency or percent from the table is a unit in its own right; a "count" is
 # a noun the number counts, found in the parse; None is a bare number.
 MEASURE, CURRENCY, PERCENT, COUNT = "measure", "currency", "percent", "count"
-
-# canonical unit -> surface forms matched case-insensitively after a number ("-s" plurals listed).
-_WORD_UNITS: dict[str, tuple[str, ...]] = {
-    "percent": ("per cent", "per-cent", "percent", "pct", "%"),
-    "percentage point": ("percentage points", "percentage point"),
-    "basis point": ("basis points", "basis point", "bps"),
-    "dollar": ("dollars", "dollar", "dlrs", "dlr"),
-    "cent": ("cents", "cent", "cts"),
-    "euro": ("euros", "euro", "€"),
-    "pound": ("pounds sterling", "pounds", "pound", "stg", "sterling", "£"),
-    "yen": ("yen",),
-    "yuan": ("yuan", "renminbi"),
-    "rupee": ("rupees", "rupee"),
-    "shekel": ("shekels", "shekel"),
-    "peso": ("pesos", "peso"),
-    "ruble": ("rubles", "ruble", "roubles", "rouble"),
-    "franc": ("francs", "franc"),
-    "mark": ("marks", "deutsche marks"),
-    "lira": ("lira", "lire"),
-    "crown": ("crowns", "crown", "krone", "kroner", "krona", "kronor"),
-    "ringgit": ("ringgit",),
-    "baht": ("baht",),
-    "guilder": ("guilders", "guilder"),
-    "mile": ("miles", "mile"),
-    "nautical mile": ("nautical miles", "nautical mile"),
-    "yard": ("yards", "yard"),
-    "foot": ("feet", "foot", "ft"),
-    "inch": ("inches", "inch"),
-    "kilometre": ("kilometres", "kilometre", "kilometers", "kilometer", "km", "kms"),
-    "metre": ("metres", "metre", "meters", "meter"),
-    "centimetre": ("centimetres", "centimetre", "centimeters", "centimeter", "cm"),
-    "millimetre": ("millimetres", "millimetre", "millimeters", "millimeter", "mm"),
-    "nanometre": ("nanometres", "nanometre", "nanometers", "nanometer"),
-    "light year": ("light years", "light-years", "light year", "light-year"),
-    "square foot": ("square feet", "square foot", "square-foot", "sq ft", "sq. ft.", "sq. ft"),
-    "square metre": ("square metres", "square meters", "square metre", "square meter", "sq m"),
-    "square mile": ("square miles", "square mile"),
-    "square kilometre": (
-        "square kilometres",
-        "square kilometers",
-        "square kilometre",
-        "square kilometer",
-        "sq km",
-    ),
-    "acre": ("acres", "acre"),
-    "hectare": ("hectares", "hectare"),
-    "mile per hour": ("miles per hour", "miles an hour", "mph"),
-    "kilometre per hour": (
-        "kilometres per hour",
-        "kilometers per hour",
-        "kilometres an hour",
-        "kilometers an hour",
-        "km/h",
-        "km/hr",
-        "kph",
-        "kmh",
-    ),
-    "metre per second": ("metres per second", "meters per second", "m/s"),
-    "mile per gallon": ("miles per gallon", "mpg"),
-    "knot": ("knots", "knot"),
-    "kilogram": ("kilograms", "kilogram", "kilos", "kilo", "kg", "kgs"),
-    "gram": ("grams", "gram"),
-    "milligram": ("milligrams", "milligram", "mg"),
-    "tonne": ("metric tons", "metric ton", "tonnes", "tonne"),
-    "ton": ("tons", "ton"),
-    "gigatonne": ("gigatonnes", "gigatonne", "gigatons", "gigaton"),
-    "megatonne": ("megatonnes", "megatonne", "megatons", "megaton"),
-    "ounce": ("ounces", "ounce", "oz"),
-    "pound-mass": ("lbs", "lb"),
-    "litre": ("litres", "litre", "liters", "liter"),
-    "millilitre": ("millilitres", "millilitre", "milliliters", "milliliter", "ml"),
-    "gallon": ("gallons", "gallon"),
-    "barrel": ("barrels", "barrel"),
-    "barrel per day": ("barrels per day", "bpd"),
-    "cubic foot": ("cubic feet", "cubic foot"),
-    "cubic metre": ("cubic metres", "cubic meters", "cubic metre", "cubic meter"),
-    "millisecond": ("milliseconds", "millisecond"),
-    "second": ("seconds", "second", "secs", "sec"),
-    "minute": ("minutes", "minute", "mins", "min"),
-    "hour": ("hours", "hour", "hrs", "hr"),
-    "day": ("days", "day"),
-    "week": ("weeks", "week", "wks", "wk"),
-    "month": ("months", "month", "mths", "mth"),
-    "year": ("years", "year", "yrs"),
-    "decade": ("decades", "decade"),
-    "century": ("centuries", "century"),
-    "year of age": ("years-old", "year-old", "years old", "year old"),
-    "month of age": ("months-old", "month-old", "months old", "month old"),
-    "celsius": (
-        "degrees celsius",
-        "degree celsius",
-        "degrees centigrade",
-        "degrees c",
-        "°c",
-        "ºc",
-        "° c",
-        "celsius",
-        "centigrade",
-    ),
-    "fahrenheit": (
-        "degrees fahrenheit",
-        "degree fahrenheit",
-        "degrees f",
-        "°f",
-        "ºf",
-        "fahrenheit",
-    ),
-    "degree": ("degrees", "degree", "°", "º"),
-    "horsepower": ("horsepower", "hp"),
-    "brake horsepower": ("brake horsepower", "bhp"),
-    "watt": ("watts", "watt"),
-    "kilowatt": ("kilowatts", "kilowatt", "kw"),
-    "megawatt": ("megawatts", "megawatt"),
-    "gigawatt": ("gigawatts", "gigawatt"),
-    "kilowatt hour": ("kilowatt hours", "kilowatt-hours", "kilowatt hour", "kilowatt-hour", "kwh"),
-    "megawatt hour": ("megawatt hours", "megawatt-hours", "megawatt hour", "mwh"),
-    "gigawatt hour": ("gigawatt hours", "gigawatt-hours", "gigawatt hour", "gwh"),
-    "terawatt hour": ("terawatt hours", "terawatt-hours", "terawatt hour", "twh"),
-    "volt": ("volts", "volt"),
-    "milliampere hour": ("mah",),
-    "revolutions per minute": ("rpm",),
-    "pound-foot": ("pound-feet", "pound-foot", "pound feet"),
-    "foot pound-force": ("lb-ft", "lb ft", "lb.-ft.", "lb.-ft"),
-    "newton metre": ("newton metres", "newton meters", "newton-metres", "newton-meters"),
-    "gigabyte": ("gigabytes", "gigabyte", "gb"),
-    "megabyte": ("megabytes", "megabyte", "mb"),
-    "terabyte": ("terabytes", "terabyte", "tb"),
-    "kilobyte": ("kilobytes", "kilobyte", "kb"),
-    "petabyte": ("petabytes", "petabyte"),
-    "megabit per second": ("megabits per second", "mbps"),
-    "gigabit per second": ("gigabits per second", "gbps"),
-    "kilobit per second": ("kilobits per second", "kbps"),
-    "hertz": ("hertz", "hz"),
-    "kilohertz": ("kilohertz", "khz"),
-    "megahertz": ("megahertz", "mhz"),
-    "gigahertz": ("gigahertz", "ghz"),
-    "megapixel": ("megapixels", "megapixel"),
-    "decibel": ("decibels", "decibel", "db"),
-    "calorie": ("calories", "calorie"),
-    "kilocalorie": ("kilocalories", "kilocalorie", "kcal"),
-}
-# Short abbreviations whose case tells them apart ("MW" megawatt, "mW" would be milliwatt).
-_CASED_UNITS: dict[str, str] = {
-    "MW": "megawatt",
-    "GW": "gigawatt",
-    "PS": "horsepower",
-    "Nm": "newton metre",
-    "nm": "nanometre",
-    "mAh": "milliampere hour",
-}
-# Single letters and other ambiguous forms count only when glued to the number ("45g", "1.0l").
-_GLUED_UNITS: dict[str, str] = {
-    "g": "gram",
-    "l": "litre",
-    "L": "litre",
-    "m": "metre",
-    "W": "watt",
-    "V": "volt",
-    "p": "penny",
-    "pc": "percent",
-    "MP": "megapixel",
-    "ms": "millisecond",
-    "C": "celsius",
-    "F": "fahrenheit",
-    "h": "hour",
-}
-_CURRENCIES = {
-    "dollar",
-    "cent",
-    "euro",
-    "pound",
-    "yen",
-    "yuan",
-    "rupee",
-    "shekel",
-    "peso",
-    "ruble",
-    "franc",
-    "mark",
-    "lira",
-    "crown",
-    "ringgit",
-    "baht",
-    "guilder",
-    "penny",
-}
-_UNIT_OF: dict[str, str] = {
-    form: unit for unit, forms in _WORD_UNITS.items() for form in forms
-}  # lower-cased surface -> canonical
+_UNITS = units()
+_UNIT_OF: dict[str, str] = {form: u.name for form, u in _UNITS.word.items()}  # lower -> name
+_CASED_UNITS: dict[str, str] = {form: u.name for form, u in _UNITS.cased.items()}
+_GLUED_UNITS: dict[str, str] = {form: u.name for form, u in _UNITS.glued.items()}
 
 
 def _unit_kind(unit: str) -> str:
     """A table unit's kind: percent, currency, or measure."""
-    if unit == "percent":
-        return PERCENT
-    return CURRENCY if unit in _CURRENCIES else MEASURE
+    known = _UNITS.by_name.get(unit)
+    return known.kind if known else MEASURE
 
 
 def _alternation(forms: list[str], ignore_case: bool) -> str:
@@ -252,62 +78,14 @@ _UNIT_ALTERNATIVES = "|".join(
     (_alternation(list(_CASED_UNITS), False), _alternation(list(_UNIT_OF), True))
 )
 # A unit after a number: glued ("45g"), after one or two blanks ("13 miles") or a hyphen
-# ("40-mile"); never followed by a letter, so "5 minutes" does not stop at "min".
-_UNIT_SPACED = re.compile(rf"(?:[ \u00a0]{{1,2}}|-)?(?P<unit>{_UNIT_ALTERNATIVES})(?![A-Za-z])")
+# ("40-mile"); a word unit is never followed by a letter, so "5 minutes" does not stop at "min".
+# A unit that ends in a sign may touch the next word ("5%to", "20°c" is still "°c").
+_UNIT_END = r"(?:(?<![A-Za-z])|(?![A-Za-z]))"
+_UNIT_SPACED = re.compile(rf"(?:[ \u00a0]{{1,2}}|-)?(?P<unit>{_UNIT_ALTERNATIVES}){_UNIT_END}")
 _UNIT_GLUED = re.compile(rf"(?P<unit>{_alternation(list(_GLUED_UNITS), False)})(?![A-Za-z])")
 
 # "$14.95 a month", "US$58.24 per barrel", "$10/gram": a rate, not a year-earlier comparison.
-_DENOMINATORS: dict[str, str] = {
-    "second": "second",
-    "sec": "second",
-    "minute": "minute",
-    "min": "minute",
-    "hour": "hour",
-    "hr": "hour",
-    "day": "day",
-    "night": "night",
-    "week": "week",
-    "month": "month",
-    "year": "year",
-    "yr": "year",
-    "annum": "year",
-    "share": "share",
-    "barrel": "barrel",
-    "gallon": "gallon",
-    "litre": "litre",
-    "liter": "litre",
-    "gram": "gram",
-    "g": "gram",
-    "kilogram": "kilogram",
-    "kg": "kilogram",
-    "ounce": "ounce",
-    "oz": "ounce",
-    "ton": "ton",
-    "tonne": "tonne",
-    "pound": "pound",
-    "lb": "pound",
-    "mile": "mile",
-    "kilometre": "kilometre",
-    "kilometer": "kilometre",
-    "km": "kilometre",
-    "metre": "metre",
-    "meter": "metre",
-    "foot": "foot",
-    "feet": "foot",
-    "square foot": "square foot",
-    "square feet": "square foot",
-    "sq ft": "square foot",
-    "square metre": "square metre",
-    "square meter": "square metre",
-    "person": "person",
-    "head": "person",
-    "capita": "person",
-    "kwh": "kilowatt hour",
-    "mmbtu": "mega british thermal unit",
-    "unit": "unit",
-    "seat": "seat",
-    "ticket": "ticket",
-}
+_DENOMINATORS: dict[str, str] = words()["rate_denominator"]
 _PER = re.compile(
     r"(?:[ ]*/[ ]*|[ ]+(?:per|a|an)[ ]+)(?P<den>"
     + _alternation([*_DENOMINATORS, *(d + "s" for d in _DENOMINATORS)], True)
@@ -315,305 +93,108 @@ _PER = re.compile(
 )
 
 # --- Numbers ---------------------------------------------------------------------------------
-_NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)|(?<![\w.,])\.\d+")
-_CURRENCY_PREFIX = re.compile(
-    r"(?:(?P<sym>US[ ]?\$|U\.S\.[ ]?\$|\$[ ]?US|AU?\$|CA?\$|NZ\$|HK\$|S\$|R\$|\$|£|€|¥|₹|₩|₽|₪)"
-    r"[ \u00a0]?|(?<![A-Za-z])(?P<code>USD|EUR|GBP|JPY|CNY|RMB|INR|CHF|CAD|AUD|NIS|Rs\.?)"
-    r"[ \u00a0]?|(?<![A-Za-z])(?P<glued>PS|RM))$"
+# Digits with thousands commas ("80,000", and "80, 000" where a space slipped in after the comma
+# of a zero group), decimals, or a leading point.
+_NUMBER = re.compile(
+    r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:,[ ]000)+(?![\d,])|\d+(?:\.\d+)?)"
+    r"|(?<![\w.,])\.\d+"
 )
+# A mixed number or a vulgar fraction after the whole: "7 3/4", "101 1/4", "2½".
+_MIXED = re.compile(r"(?:[ \u00a0-](?P<n>\d)/(?P<d>\d{1,2})|(?P<v>[½¼¾⅓⅔⅛]))(?![\d/])")
+_VULGAR = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3, "⅛": 0.125}
+
+
+def _prefix_pattern() -> re.Pattern[str]:
+    """Money signs and codes right before a number ("HK$", "$US", "USD ", "Y100", "PS5")."""
+    signs, codes, glued = [], [], []
+    for form in _UNITS.prefix:
+        if not form.isalpha():
+            signs.append(form)  # "$", "HK$", "Rs.": any case ("hk$" in lower-case text)
+        elif len(form) <= 2:
+            glued.append(form)  # "Y", "PS", "RM": only glued, else they read as words
+        else:
+            codes.append(form)
+    return re.compile(
+        rf"(?:(?P<sym>{_alternation(signs, True)})[ \u00a0]?"
+        rf"|(?<![A-Za-z])(?P<code>{_alternation(codes, False)})[ \u00a0]?"
+        rf"|(?<![A-Za-z])(?P<glued>{_alternation(glued, False)}))$"
+    )
+
+
+_CURRENCY_PREFIX = _prefix_pattern()
 _PREFIX_UNITS: dict[str, str] = {
-    "$": "dollar",
-    "us$": "dollar",
-    "u.s.$": "dollar",
-    "$us": "dollar",
-    "a$": "australian dollar",
-    "au$": "australian dollar",
-    "c$": "canadian dollar",
-    "ca$": "canadian dollar",
-    "nz$": "new zealand dollar",
-    "hk$": "hong kong dollar",
-    "s$": "singapore dollar",
-    "r$": "brazilian real",
-    "£": "pound",
-    "€": "euro",
-    "¥": "yen",
-    "₹": "rupee",
-    "₩": "won",
-    "₽": "ruble",
-    "₪": "shekel",
-    "usd": "dollar",
-    "eur": "euro",
-    "gbp": "pound",
-    "jpy": "yen",
-    "cny": "yuan",
-    "rmb": "yuan",
-    "inr": "rupee",
-    "chf": "swiss franc",
-    "cad": "canadian dollar",
-    "aud": "australian dollar",
-    "nis": "shekel",
-    "rs": "rupee",
-    "rs.": "rupee",
-    "ps": "pound",
-    "rm": "malaysian ringgit",
+    re.sub(r"[ \u00a0]", "", form).lower(): u.name for form, u in _UNITS.prefix.items()
 }
-_SCALES: dict[str, int] = {
-    "hundred": 100,
-    "thousand": 1_000,
-    "k": 1_000,
-    "lakh": 100_000,
-    "million": 1_000_000,
-    "mln": 1_000_000,
-    "mn": 1_000_000,
-    "m": 1_000_000,
-    "crore": 10_000_000,
-    "billion": 1_000_000_000,
-    "bln": 1_000_000_000,
-    "bn": 1_000_000_000,
-    "b": 1_000_000_000,
-    "trillion": 10**12,
-    "tln": 10**12,
-    "trn": 10**12,
-    "tn": 10**12,
-}
+_SCALES: dict[str, int] = word_numbers("scale")
 # Standard race distances keep "m" as metres even before a plural ("the 60m hurdles").
-_RACE_DISTANCES = {"50", "60", "100", "110", "200", "400", "800", "1500", "3000", "5000", "10000"}
+_RACE_DISTANCES = word_set("race_distance")
 _SCALE_GLUED = re.compile(r"(?:k|K|mn|mln|bn|b|B|m|M|tn|trn)(?![A-Za-z])")
+_SCALE_NAMES = "hundred|thousand|lakh|million|mln|mn|crore|billion|bln|bn|trillion|tln|trn|tn"
+# One or more scale words after the number ("4 hundred million"), or a spaced capital B ("8 B").
 _SCALE_WORD = re.compile(
-    r"[ \u00a0]+(?P<scale>hundred|thousand|lakh|million|mln|mn|crore|billion|bln|bn|trillion|tln"
-    r"|trn|tn)(?![A-Za-z])",
-    re.IGNORECASE,
+    rf"(?P<scale>(?:[ \u00a0]+(?i:{_SCALE_NAMES})(?![A-Za-z]))+|[ \u00a0]B(?![A-Za-z]))"
 )
-_SMALL_WORDS: dict[str, int] = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+_SMALL_WORDS: dict[str, int] = word_numbers("small_number")
 _BIG_WORDS = "hundred|thousand|million|billion|trillion|dozen"
-_SMALL_ALT = "|".join(_SMALL_WORDS)
+_SMALL_ALT = "|".join(w for w in _SMALL_WORDS if w not in ("zero", "nought"))
 _WORD_NUMBER = re.compile(
     rf"\b(?:(?:half[ \u00a0-])?an?[ \u00a0]+(?:{_BIG_WORDS})|{_SMALL_ALT}|dozen)"
-    rf"(?:[ \u00a0-]+(?:{_SMALL_ALT}|{_BIG_WORDS}))*\b",
+    rf"(?:(?:[ \u00a0-]+|(?:(?<=hundred)|(?<=thousand)|(?<=million)|(?<=billion))"
+    rf"[ \u00a0]+and[ \u00a0]+(?=(?:{_SMALL_ALT})\b))"
+    rf"(?:{_SMALL_ALT}|{_BIG_WORDS}))*\b",
     re.IGNORECASE,
 )
+_DENOMINATOR_VALUES = word_numbers("fraction_denominator")
+_DENOMINATOR_FORMS = "|".join(
+    sorted(
+        {
+            f
+            for d in _DENOMINATOR_VALUES
+            for f in (d, d + "s", d[:-1] + "ves" if d == "half" else d)
+        },
+        key=len,
+        reverse=True,
+    )
+)
+# "half of", "a third of", "two-thirds of"; "one fourth", "three quarters" with a numerator;
+# "half the condos": half before a determiner.
 _FRACTION = re.compile(
     r"\b(?:(?P<num>an?|one|two|three|four|five|six|seven|eight|nine)[\s-]+)?"
-    r"(?P<den>halves|half|thirds?|quarters?|fifths?|tenths?)(?=\s+of\b)",
+    rf"(?P<den>{_DENOMINATOR_FORMS})\b"
+    r"(?P<of>(?=\s+of\b)|(?=\s+(?:the|its|their|his|her|our|all|a|an)\b))?",
     re.IGNORECASE,
 )
-_DENOMINATOR_VALUES = {"half": 2, "halve": 2, "third": 3, "quarter": 4, "fifth": 5, "tenth": 10}
 _NUMERATOR_VALUES = {"a": 1, "an": 1, **_SMALL_WORDS}
+# "one out of three", "2 out of 5": a share, read as one value.
+_OUT_OF = re.compile(
+    rf"\b(?P<num>\d{{1,9}}|{_SMALL_ALT})[ \u00a0]+out[ \u00a0]+of[ \u00a0]+"
+    rf"(?P<den>\d{{1,9}}|{_SMALL_ALT})\b",
+    re.IGNORECASE,
+)
+# "dozens of", "tens of millions of dollars": vague amounts, ranges as NewsQuant writes them.
+_VAGUE: dict[str, tuple[float, float]] = {
+    phrase: (float(v.split("-")[0]), float(v.split("-")[1]))
+    for phrase, v in words()["vague_amount"].items()
+}
+_VAGUE_AMOUNT = re.compile(
+    rf"\b(?P<phrase>{_alternation(list(_VAGUE), True)})(?=[ \u00a0]+of[ \u00a0]+[A-Za-z])",
+)
 
 # --- Context ---------------------------------------------------------------------------------
 _TIME_AFTER = re.compile(
     r"[ \u00a0]?(?:(?i:[ap]\.[ ]?m\b\.?|[ap]m\b|o'clock)|(?:GMT|UTC|BST|CET|[ECMP][SD]T)\b)"
 )
 _RANGE_LINK = re.compile(r"[ \u00a0]*(?:-|–|—|to|or|and|,)[ \u00a0]*", re.IGNORECASE)
-_MONTHS = {
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-}
-_AMBIGUOUS_MONTHS = {"may", "march", "mar", "jan", "sep", "dec"}
-_WEEKDAYS = {
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "mon",
-    "tue",
-    "tues",
-    "wed",
-    "thu",
-    "thur",
-    "thurs",
-    "fri",
-    "sat",
-    "sun",
-}
-_YEAR_PREPOSITIONS = {
-    "in",
-    "since",
-    "between",
-    "from",
-    "until",
-    "till",
-    "by",
-    "circa",
-    "c.",
-    "a.d.",
-    "ad",
-    "bc",
-    "bce",
-    "ce",
-    "before",
-    "after",
-    "during",
-}
+# The links that make two numbers one range (not a list): "5-10", "1 to 1.5", "between 5 and 10".
+_RANGE_ONE = re.compile(r"[ \u00a0]*(?:-|–|—|to)[ \u00a0]*", re.IGNORECASE)
+_MONTHS = word_set("month")
+_AMBIGUOUS_MONTHS = word_set("ambiguous_month")
+_WEEKDAYS = word_set("weekday")
+_YEAR_PREPOSITIONS = word_set("year_preposition")
 # Words after which a number names something: "Section 427", "No. 1", "Row 21".
-_IDENTIFIER_WORDS = {
-    "no",
-    "no.",
-    "nos",
-    "nos.",
-    "number",
-    "#",
-    "section",
-    "sec.",
-    "row",
-    "page",
-    "chapter",
-    "article",
-    "part",
-    "rule",
-    "model",
-    "version",
-    "route",
-    "flight",
-    "room",
-    "gate",
-    "level",
-    "phase",
-    "stage",
-    "game",
-    "grade",
-    "class",
-    "category",
-    "tier",
-    "round",
-    "channel",
-    "series",
-    "season",
-    "episode",
-    "volume",
-    "vol.",
-    "issue",
-    "apartment",
-    "suite",
-    "highway",
-    "interstate",
-    "district",
-    "ward",
-    "precinct",
-    "platform",
-    "terminal",
-    "exhibit",
-    "figure",
-    "fig.",
-    "table",
-    "appendix",
-    "item",
-    "lot",
-    "track",
-    "bus",
-    "type",
-    "covid",
-    "windows",
-    "ios",
-    "android",
-    "iphone",
-    "galaxy",
-    "pixel",
-    "ps",
-    "xbox",
-    "formula",
-    "s&p",
-    "ftse",
-    "dax",
-    "nikkei",
-    "cac",
-    "sp",
-    "stoxx",
-    "russell",
-    "fortune",
-    "amendment",
-    "act",
-    "bill",
-    "resolution",
-    "proposition",
-    "prop",
-    "code",
-    "zone",
-    "pier",
-    "lane",
-    "building",
-    "block",
-    "unit",
-    "floor",
-}
+_IDENTIFIER_WORDS = word_set("identifier_word")
 # Words that stop "one" being a count: "each one", "the same one", "no one".
-_PRONOUN_ONE_BEFORE = {
-    "each",
-    "no",
-    "any",
-    "every",
-    "the",
-    "this",
-    "that",
-    "which",
-    "same",
-    "another",
-    "only",
-    "little",
-    "big",
-    "new",
-    "old",
-    "right",
-    "wrong",
-    "last",
-    "next",
-    "other",
-    "number",
-    "on",
-}
+_PRONOUN_ONE_BEFORE = word_set("pronoun_one_before")
 _IDENTIFIER_ENTITIES = {
     "ORG",
     "PRODUCT",
@@ -628,45 +209,21 @@ _IDENTIFIER_ENTITIES = {
     "LANGUAGE",
 }
 # Modifiers that do not belong in a counted unit: "eight more picks" counts picks.
-_LOOSE_MODIFIERS = {
-    "more",
-    "fewer",
-    "less",
-    "other",
-    "previous",
-    "additional",
-    "extra",
-    "further",
-    "such",
-    "same",
-    "own",
-    "only",
-    "last",
-    "next",
-    "several",
-    "many",
-    "few",
-    "various",
-    "consecutive",
-    "total",
-    "whole",
-    "entire",
-    "approximately",
-    "about",
-    "roughly",
-    "nearly",
-    "some",
-    "least",
-    "most",
-    "much",
-    "mere",
-    "estimated",
-    "just",
-}
-_RANK_WORDS = {"top", "bottom", "first", "last", "next", "final"}
-_US_MARKERS = {"us", "u.s.", "american", "usd"}
+_LOOSE_MODIFIERS = word_set("loose_modifier")
+_RANK_WORDS = word_set("rank_word")
+_US_MARKERS = word_set("us_marker")
 _NOUN_TAGS = {"NN", "NNS", "NNP", "NNPS"}
 _MODIFIER_TAGS = {"JJ", "NN", "NNS", "NNP", "NNPS", "VBN", "VBG", "JJR", "JJS", "HYPH", "RBS"}
+# Qualifiers: "about 5" ~, "more than 5" >, "up to 5" <, "rose 5%" up, "-1.3%" down.
+_CHANGE_BEFORE: dict[str, str] = words()["change_before"]
+_CHANGE_AFTER: dict[str, str] = words()["change_after"]
+_CHANGE_BEFORE_RE = re.compile(
+    rf"(?<![A-Za-z])(?P<q>{_alternation(list(_CHANGE_BEFORE), True)})"
+    r"(?:[ \u00a0]+(?i:by|from))?(?:[ \u00a0]+|(?<=~))$"
+)
+_CHANGE_AFTER_RE = re.compile(
+    rf"[ \u00a0-]+(?P<q>{_alternation(list(_CHANGE_AFTER), True)})(?![A-Za-z])"
+)
 
 
 @dataclass
@@ -689,6 +246,8 @@ class _Candidate:
     pair_right: bool = False  # glued to a number after it (this is 252)
     rejected: bool = False
     is_year: bool = False
+    value_to: float | None = None  # a range's second value
+    vague: bool = False  # "dozens", "tens of millions": a range from words
 
 
 class _Text:
@@ -719,7 +278,12 @@ def find_quantities(doc: Doc) -> list[Quantity]:
     if not text_of(doc).strip():
         return []
     ctx = _Text(doc)
-    candidates = _digit_candidates(ctx) + _word_candidates(ctx) + _fraction_candidates(ctx)
+    candidates = (
+        _digit_candidates(ctx)
+        + _word_candidates(ctx)
+        + _fraction_candidates(ctx)
+        + _vague_candidates(ctx)
+    )
     candidates = _without_overlaps(candidates)
     for cand in candidates:
         if cand.kind is None and not cand.rejected:
@@ -731,36 +295,113 @@ def find_quantities(doc: Doc) -> list[Quantity]:
         previous = cand
     kept = [c for c in candidates if not c.rejected]
     _resolve_ranges(ctx, kept)
+    kept = _join_ranges(ctx, [c for c in kept if not c.rejected])
+    kept = [c for c in kept if _finite(c.value) and _finite(c.value_to or 0.0)]
+    changes = _restatements(ctx, kept, [_change(ctx, c) for c in kept])
+    concepts = _shared_concepts(ctx, kept, [_concept(ctx, c) for c in kept])
     return [
-        Quantity(c.start, c.end, c.value, c.unit)
-        for c in kept
-        if not c.rejected and c.value == c.value and abs(c.value) != float("inf")
+        _quantity(ctx, c, change, concept)
+        for c, change, concept in zip(kept, changes, concepts, strict=True)
     ]
+
+
+def _finite(value: float) -> bool:
+    return not (math.isnan(value) or math.isinf(value))
+
+
+def _quantity(ctx: _Text, cand: _Candidate, change: str, concept: str | None) -> Quantity:
+    """The public record of a candidate: value(s), unit, currency, change, concept, SI."""
+    known = _UNITS.by_name.get(cand.unit or "")
+    si_value = si_value_to = si_unit = None
+    if known is not None and known.si_unit and cand.kind == MEASURE:
+        # A change of a temperature ("dropped by 1.8 degrees") is a difference: no offset.
+        offset = 0.0 if change in ("up", "down") or _after_by(ctx, cand) else known.si_offset
+        si_unit = known.si_unit
+        si_value = _si(cand.value, known.si_factor, offset)
+        if cand.value_to is not None:
+            si_value_to = _si(cand.value_to, known.si_factor, offset)
+    currency = None
+    if known is not None and cand.kind == CURRENCY:
+        currency = known.currency
+    elif cand.kind == CURRENCY and cand.unit and " per " in cand.unit:
+        base = _UNITS.by_name.get(cand.unit.split(" per ")[0])
+        currency = base.currency if base else None
+    return Quantity(
+        cand.start,
+        cand.end,
+        cand.value,
+        cand.unit,
+        cand.value_to,
+        currency,
+        change,
+        concept,
+        si_value,
+        si_value_to,
+        si_unit,
+    )
+
+
+def _si(value: float, factor: float, offset: float) -> float | None:
+    """value in SI, rounded to 12 significant digits (64373.76 m, not 64373.760000000002)."""
+    converted = value * factor + offset
+    return float(f"{converted:.12g}") if _finite(converted) else None
 
 
 # --- Candidates ------------------------------------------------------------------------------
 def _digit_candidates(ctx: _Text) -> list[_Candidate]:
-    """Numbers written in digits, with currency, scale ("1.5 million", "25k") and unit."""
+    """Numbers written in digits, with sign, currency, scale ("1.5 million", "25k") and unit."""
     text = ctx.text
     found = []
     for match in _NUMBER.finditer(text):
         s, e = match.span()
         digits = match.group()
+        if len(digits) > 330:
+            continue  # past any float (1.8e308): a run of digits, not a number to read
         try:
-            raw = Decimal(digits.replace(",", ""))
+            raw = Decimal(digits.replace(",", "").replace(" ", ""))
         except InvalidOperation:
-            continue
+            continue  # a number the grammar cannot read is skipped
         cand = _Candidate(s, e, s, e, 0.0, raw, 1, digits=digits)
-        prefix = _CURRENCY_PREFIX.search(text, max(0, s - 8), s)
+        sign = _sign_before(ctx, s)
+        negative = sign < s
+        prefix = _CURRENCY_PREFIX.search(text, max(0, sign - 8), sign)
+        if prefix and prefix.group("glued") and len(prefix.group()) == 1 and ctx.char(e).isalpha():
+            prefix = None  # "Y2K" is a name; "Y100 bln" is yen
         if prefix:
             key = re.sub(r"[ \u00a0]", "", prefix.group()).lower()
             cand.unit, cand.kind = _PREFIX_UNITS.get(key, "dollar"), CURRENCY
             cand.start, cand.prefixed = prefix.start(), True
+            if not negative:
+                sign = _sign_before(ctx, prefix.start(), words=False)  # "-$5", not "minus $5"
+                negative, cand.start = sign < prefix.start(), sign
+        else:
+            cand.start = sign
+        if negative:
+            cand.raw = -cand.raw
         cand.rejected = _glued_to_other_text(ctx, cand)
         if not cand.rejected:
             _read_suffixes(ctx, cand)
         found.append(cand)
     return found
+
+
+_MINUS_WORD = re.compile(r"(?<![A-Za-z])(?i:minus|negative)[ \u00a0]+$")
+
+
+def _sign_before(ctx: _Text, s: int, words: bool = True) -> int:
+    """Where a minus sign before position s starts ("-1.3%", "$-50.8bn", "minus 5"), else s.
+
+    A hyphen is a minus only after a blank, a bracket or a sign and not after a number ("5 - 10"
+    is a range, "COVID-19" a name)."""
+    if ctx.char(s - 1) in "-−" and (s < 2 or ctx.char(s - 2) in " \t\n\u00a0([{$£€¥:;="):
+        before = ctx.text[max(0, s - 12) : s - 1].rstrip()
+        if not before or not before[-1].isdigit():
+            return s - 1
+    if words:
+        minus = _MINUS_WORD.search(ctx.text, max(0, s - 12), s)
+        if minus:
+            return minus.start()
+    return s
 
 
 def _glued_to_other_text(ctx: _Text, cand: _Candidate) -> bool:
@@ -800,15 +441,37 @@ def _read_suffixes(ctx: _Text, cand: _Candidate) -> None:
         metre = word in ("m", "b") and not cand.prefixed and not _counts_millions(ctx, cand, glued)
         if not (small_k or metre):
             cand.scale, pos = _SCALES[word.lower()], glued.end()
+    mixed = _MIXED.match(text, pos) if cand.scale == 1 else None
+    if mixed and "." not in cand.digits:
+        part = _mixed_part(mixed)
+        if part is not None:
+            cand.raw += Decimal(part) if cand.raw >= 0 else -Decimal(part)
+            pos = mixed.end()
     if cand.scale == 1:
         spaced = _SCALE_WORD.match(text, pos)
         if spaced:
-            cand.scale, pos = _SCALES[spaced.group("scale").lower()], spaced.end()
+            cand.scale, pos = _scale_of(spaced.group("scale")), spaced.end()
     cand.num_end = cand.end = pos
     cand.value = _to_float(cand.raw * cand.scale)
     _read_unit(ctx, cand)
     if ctx.char(cand.end).isalpha() and ctx.char(cand.end - 1).isalnum():
         cand.rejected = True  # "10th", "1990s", "9AB8", "5am"
+
+
+def _mixed_part(match: re.Match[str]) -> float | None:
+    """The fraction of a mixed number ("3/4" of "7 3/4"), when it is a proper fraction."""
+    if match.group("v"):
+        return _VULGAR[match.group("v")]
+    num, den = int(match.group("n")), int(match.group("d"))
+    return num / den if 0 < num < den else None
+
+
+def _scale_of(words: str) -> int:
+    """The product of spaced scale words: "hundred million" -> 10**8, "B" -> 10**9."""
+    scale = 1
+    for word in words.split():
+        scale *= _SCALES[word.lower()]
+    return scale
 
 
 def _counts_millions(ctx: _Text, cand: _Candidate, glued: re.Match[str]) -> bool:
@@ -865,7 +528,7 @@ def _word_candidates(ctx: _Text) -> list[_Candidate]:
             cand.rejected = True  # "one-on-one", "Under-Twenty"
         scale = _SCALE_WORD.match(text, e)
         if scale and not any(w in _SCALES for w in words):
-            cand.scale = _SCALES[scale.group("scale").lower()]  # Reuters: "five mln dlrs"
+            cand.scale = _scale_of(scale.group("scale"))  # Reuters: "five mln dlrs"
             cand.value *= cand.scale
             cand.end = cand.num_end = scale.end()
         _read_unit(ctx, cand)
@@ -883,6 +546,8 @@ def _words_value(words: list[str]) -> float | None:
     total = current = 0
     previous_small = False
     for word in words:
+        if word == "and":
+            continue  # "one hundred and twenty"
         if word in ("a", "an"):
             current = 1
             continue
@@ -904,41 +569,54 @@ def _words_value(words: list[str]) -> float | None:
     return total + current
 
 
+_AFTER_WHOLE = word_set("before_whole_half")  # "the first half of the year"
+
+
 def _fraction_candidates(ctx: _Text) -> list[_Candidate]:
-    """Fractions of a whole: "half of", "a third of", "two-thirds of"."""
+    """Fractions: "half of", "half the", "a third of", "one fourth", "one out of three"."""
     found = []
     for match in _FRACTION.finditer(ctx.text):
         num = (match.group("num") or "").lower()
-        den = match.group("den").lower().rstrip("s")
+        den = match.group("den").lower()
+        den = "half" if den in ("halves", "half") else den.rstrip("s")
+        if den not in _DENOMINATOR_VALUES:
+            continue
+        if (not num or num in ("a", "an")) and match.group("of") is None:
+            continue  # "the final third", "a quarter past": only "a third of", "half the"
         if not num and den != "half":
             continue  # "the final third of the pitch"
         previous = ctx.text[max(0, match.start() - 12) : match.start()].split()
-        if (
-            not num
-            and previous
-            and previous[-1].lower()
-            in {
-                "the",
-                "first",
-                "second",
-                "other",
-                "latter",
-                "former",
-                "this",
-                "that",
-                "each",
-                "every",
-                "top",
-                "bottom",
-                "back",
-                "front",
-            }
-        ):
+        if not num and previous and previous[-1].lower() in _AFTER_WHOLE:
             continue  # "the first half of the year"
         value = _NUMERATOR_VALUES.get(num, 1) / _DENOMINATOR_VALUES[den]
+        if value >= 1:
+            continue  # "five quarters in a row" are periods, not a share
         s, e = match.span()
         cand = _Candidate(s, e, s, e, value, Decimal(value), 1, is_word=True)
         cand.digits = match.group()
+        found.append(cand)
+    for match in _OUT_OF.finditer(ctx.text):
+        num, den = (_SMALL_WORDS.get(g.lower()) or int(g) for g in match.group("num", "den"))
+        if not den or num > den:
+            continue
+        s, e = match.span()
+        cand = _Candidate(s, e, s, e, num / den, Decimal(num) / Decimal(den), 1, is_word=True)
+        cand.digits = match.group()
+        found.append(cand)
+    return found
+
+
+def _vague_candidates(ctx: _Text) -> list[_Candidate]:
+    """Plural scale words: "dozens of people" is 12 to 120, "tens of millions" 10**7 to 10**8."""
+    found = []
+    for match in _VAGUE_AMOUNT.finditer(ctx.text):
+        low, high = _VAGUE[_squash(match.group("phrase")).lower()]
+        s, e = match.span()
+        cand = _Candidate(s, e, s, e, low, Decimal(low), 1, is_word=True, vague=True)
+        cand.value_to = high
+        cand.digits = match.group()
+        if ctx.char(s - 1) == "-" or (s > 0 and ctx.text[max(0, s - 7) : s].lower() == "in the "):
+            continue  # "in the hundreds" is a level, not an amount
         found.append(cand)
     return found
 
@@ -1269,6 +947,228 @@ def _share_unit(a: _Candidate, b: _Candidate) -> None:
     if a.scale == 1 and b.scale > 1 and a.raw <= b.raw:
         a.scale = b.scale
         a.value = _to_float(a.raw * b.scale)
+
+
+_BETWEEN = re.compile(r"(?i:between)[ \u00a0]+$")
+_FROM = re.compile(r"(?<![A-Za-z])(?i:from)[ \u00a0]+$")
+_AND = re.compile(r"[ \u00a0]+(?i:and)[ \u00a0]+")
+_SUBUNITS = word_numbers("subunit")  # "3 dollars 50 cents": cents per dollar
+_COMPOUND_LINK = re.compile(r"[ \u00a0,]*(?:(?i:and)[ \u00a0]+)?")
+
+
+def _join_ranges(ctx: _Text, kept: list[_Candidate]) -> list[_Candidate]:
+    """One candidate per range ("252-287 miles", "1 to 1.5", "between 5 and 10") and per
+    compound amount of money ("3 dollars 50 cents", "thirteen dollars and forty-five cents")."""
+    joined: list[_Candidate] = []
+    for cand in kept:
+        a = joined[-1] if joined else None
+        if a is not None and a.value_to is None and not (a.vague or cand.vague):
+            between = ctx.text[a.end : cand.start]
+            if _is_range(ctx, a, cand, between):
+                a.value_to, a.end = cand.value, cand.end
+                if a.kind is None:
+                    a.unit, a.kind = cand.unit, cand.kind
+                continue
+            if (
+                a.kind == CURRENCY
+                and cand.unit in _SUBUNITS
+                and not a.unit.endswith(cand.unit)
+                and _COMPOUND_LINK.fullmatch(between)
+                and 0 <= cand.value < _SUBUNITS[cand.unit]
+                and a.value == int(a.value)
+            ):
+                a.value += cand.value / _SUBUNITS[cand.unit]
+                a.end = cand.end
+                continue
+        joined.append(cand)
+    return joined
+
+
+def _is_range(ctx: _Text, a: _Candidate, b: _Candidate, between: str) -> bool:
+    """Two numbers that are one range: glued or joined by "to", or "between A and B"."""
+    if a.unit != b.unit and a.unit is not None and b.unit is not None:
+        return False  # "rose 5% to $10": a change and a level, not a range
+    if a.unit is not None and b.unit is None and between.strip() not in ("-", "–"):
+        return False  # "fell 0.4 per cent to 13176": a change, then the level it reached
+    # "increased by $43.6 billion to $419.2 billion" is a change and a level; "fell from $2,415
+    # to $2,315" and "dropped by 1 to 1.5 degrees" are ranges
+    written = a.prefixed or a.end > a.num_end
+    level = _FROM.search(ctx.text, max(0, a.start - 8), a.start) is None
+    if _RANGE_ONE.fullmatch(between) and not (written and level and _change(ctx, a) in _MOVES):
+        return True
+    return bool(
+        _AND.fullmatch(between)
+        and _BETWEEN.search(ctx.text, max(0, a.start - 12), a.start) is not None
+    )
+
+
+# --- Change and concept ----------------------------------------------------------------------
+_BY = re.compile(r"(?<![A-Za-z])(?i:by)[ \u00a0]+(?:[A-Za-z]+[ \u00a0]+)?$")
+_MOVES = ("up", "down")
+
+
+def _change(ctx: _Text, cand: _Candidate) -> str:
+    """The qualifier of a quantity: "about" ~, "more than" >, "up to" <, "rose" up, "-3%" down.
+
+    A movement named before a qualifier wins ("up nearly 57%" is up, "rose under 4%" up)."""
+    window = ctx.text[max(0, cand.start - 60) : cand.start]
+    before = _CHANGE_BEFORE_RE.search(window)
+    change = "="
+    if before:
+        change = _CHANGE_BEFORE[_squash(before.group("q")).lower()]
+        if change not in _MOVES:
+            move = _CHANGE_BEFORE_RE.search(window, 0, before.start())
+            if move and _CHANGE_BEFORE[_squash(move.group("q")).lower()] in _MOVES:
+                change = _CHANGE_BEFORE[_squash(move.group("q")).lower()]
+    if change == "=":
+        after = _CHANGE_AFTER_RE.match(ctx.text, cand.end)
+        if after:
+            change = _CHANGE_AFTER[_squash(after.group("q")).lower()]
+    if change == "=" and cand.value < 0 and cand.kind == PERCENT:
+        change = "down"  # "-1.3%"
+    return change
+
+
+_RESTATED = re.compile(r"[ \u00a0]*(?:\(|/|\bor\b)[ \u00a0]*")
+
+
+def _restatements(ctx: _Text, kept: list[_Candidate], changes: list[str]) -> list[str]:
+    """A quantity restated in brackets or after a slash takes the change of the one it restates:
+    "dropped by 1 to 1.5 degrees Celsius (1.8 to 2.7 Fahrenheit)", "under 296 hp (224 kW)"."""
+    for i in range(1, len(kept)):
+        between = ctx.text[kept[i - 1].end : kept[i].start]
+        if (
+            changes[i] == "="
+            and _RESTATED.fullmatch(between)
+            and ("(" in between or "/" in between)
+        ):
+            changes[i] = changes[i - 1]
+    return changes
+
+
+def _shared_concepts(ctx: _Text, kept: list[_Candidate], concepts: list[str | None]) -> list:
+    """A restatement ("1.5 degrees Celsius (2.7 Fahrenheit)") and the level a change reached
+    ("Blackmores up 9.4 per cent to $84") measure what the quantity before them measures."""
+    for i in range(1, len(kept)):
+        between = ctx.text[kept[i - 1].end : kept[i].start]
+        restated = _RESTATED.fullmatch(between) and ("(" in between or "/" in between)
+        if concepts[i] is None and (restated or _TO.fullmatch(between)):
+            concepts[i] = concepts[i - 1]
+    return concepts
+
+
+_TO = re.compile(r"[ \u00a0]+(?i:to)[ \u00a0]+")
+_MOVE_AFTER_NAME = re.compile(r"(?<![A-Za-z])(?i:up|down)[ \u00a0]+$")
+
+
+def _after_by(ctx: _Text, cand: _Candidate) -> bool:
+    """ "by 1.8 degrees": the size of a change, converted as a difference."""
+    return _BY.search(ctx.text, max(0, cand.start - 24), cand.start) is not None
+
+
+_CONCEPT_TAGS = {"NN", "NNS", "NNP", "NNPS"}
+
+
+def _concept(ctx: _Text, cand: _Candidate) -> str | None:
+    """What the quantity measures or counts, as written: "a dividend yield of 4.1 per cent" ->
+    dividend yield; "a 40 mile-long convoy" -> convoy; "Sales rose 5%" -> Sales."""
+    first = ctx.token_at(cand.start)
+    if first is None:
+        return None
+    doc = ctx.doc
+    inside = range(cand.start, cand.end)
+    # "20 percent of personal spending", "$1 billion in gains": the share's whole, the money's use
+    after = ctx.token_from(cand.end)
+    if (
+        after is not None
+        and after.idx - cand.end <= 1
+        and (
+            (after.lower_ == "of" and cand.kind in (PERCENT, None) and cand.is_word is False)
+            or (after.lower_ == "of" and cand.kind is None and cand.value < 1)
+            or (after.lower_ == "in" and cand.kind == CURRENCY)
+        )
+    ):
+        whole = _object_of(after)
+        if whole is not None:
+            return _noun_phrase(ctx, whole)
+    # "Blackmores up 9.4 per cent": a market report names what moved right before "up"/"down"
+    moved = _MOVE_AFTER_NAME.search(ctx.text, max(0, cand.start - 6), cand.start)
+    if moved and first.i >= 2 and doc[first.i - 1].lower_ in ("up", "down"):
+        name = doc[first.i - 2]
+        if name.tag_ in _CONCEPT_TAGS and name.pos_ in ("PROPN", "NOUN"):
+            return _noun_phrase(ctx, name)
+    # "a dividend yield of 4.1 per cent": the noun the quantity is "of"
+    if first.i >= 2 and doc[first.i - 1].lower_ == "of" and first.idx >= cand.start:
+        noun = doc[first.i - 2]
+        if noun.tag_ in _CONCEPT_TAGS and not noun.like_num and noun.lower_ not in _AMOUNT_NOUNS:
+            return _noun_phrase(ctx, noun)
+    # "a 40 mile-long convoy": up the heads, out of the span, to the noun it describes
+    token, steps = first, 0
+    while steps < 6 and token.head is not token:
+        token, steps = token.head, steps + 1
+        if token.pos_ in ("VERB", "AUX") or token.idx < cand.start:
+            break
+        if token.idx in inside:
+            continue
+        if token.tag_ in _CONCEPT_TAGS and token.pos_ != "PRON":
+            if token.idx > cand.end or token.dep_ != "ROOT":
+                return token.text  # the noun alone: "a 40 mile-long Russian military convoy"
+            break
+        if token.pos_ not in ("ADJ", "NUM", "ADV", "PUNCT", "ADP"):
+            break
+    # "Sales rose 5%": the subject of the verb the quantity belongs to, or of the verbs that
+    # verb hangs from ("Ford said it would cut 13000 workers" -> Ford)
+    verb = first
+    for _ in range(12):
+        if verb.pos_ in ("VERB", "AUX"):
+            subject = _subject(ctx, verb, inside)
+            if subject is not None:
+                return subject
+        if verb.head is verb:
+            break
+        verb = verb.head
+    return None
+
+
+def _object_of(preposition: Token) -> Token | None:
+    """The common noun a preposition governs ("of personal spending"), not a place or a date."""
+    for child in preposition.children:
+        if child.dep_ == "pobj" and child.tag_ in ("NN", "NNS") and not child.ent_type_:
+            return child
+    return None
+
+
+def _subject(ctx: _Text, verb: Token, inside: range) -> str | None:
+    """The noun subject of a verb, outside the quantity; None for pronouns and numbers."""
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "nsubjpass") and child.idx not in inside:
+            if child.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
+                child = verb.head  # "a country that is 90 miles wide": the country
+            if child.tag_ not in _CONCEPT_TAGS or child.like_num or child.pos_ == "PRON":
+                return None
+            if child.lower_ in _INDEFINITE:
+                return None
+            return _noun_phrase(ctx, child)
+    return None
+
+
+_INDEFINITE = word_set("indefinite_subject")  # "everyone", "someone": no concept
+_AMOUNT_NOUNS = word_set("amount_noun")  # "a total of 200 million": the total names no concept
+
+
+def _noun_phrase(ctx: _Text, head: Token) -> str | None:
+    """A noun with the words that classify it before it: "Toronto Stock Exchange", "dividend
+    yield", "US trade deficit", "personal spending"."""
+    begin = head.i
+    doc = head.doc
+    while (
+        begin > 0 and doc[begin - 1].dep_ in ("compound", "amod") and doc[begin - 1].head.i >= begin
+    ):
+        if doc[begin - 1].like_num or doc[begin - 1].lower_ in _LOOSE_MODIFIERS:
+            break
+        begin -= 1
+    text = ctx.text[doc[begin].idx : head.idx + len(head)]
+    return text if any(ch.isalpha() for ch in text) else None
 
 
 # --- Helpers ---------------------------------------------------------------------------------

@@ -1,13 +1,17 @@
-"""The Parquet tables: one folder per table, written atomically, on a local disk or through fsspec.
+"""The lake: every table a Delta Lake table under `<root>/<table>/`, local or on object storage.
 
-A table is every `*.parquet` file under `<root>/<table>/`. Files are written under a name that
-does not end in `.parquet` (`.<name>.<pid>-<random>.tmp`), flushed to disk, and then renamed, so
-a reader (or a crashed run) never sees half a file. A killed writer's temporary file is removed
-by a later run once its process is gone. On object storage, where a put is already atomic, the
-object is written in one put.
+A table is what its `_delta_log` says, never a glob of its folder: a writer adds Parquet files
+and then commits one log entry naming the files it added and removed, so a reader (or a run
+killed at any moment) sees the last committed version, whole, and a file a killed run wrote
+but never committed is simply not part of the table (vacuum removes it later). Concurrent
+writers are resolved by the format's optimistic concurrency: a commit that conflicts is
+retried or refused by delta-rs, never half-applied. Every version stays readable for the
+retention (NEWS_LAKE_RETENTION_HOURS, default 168): vacuum keeps every file a version of that
+age still needs, so time travel (`version=`) works that far back.
 
-`file_lock` is the one locking primitive: an exclusive `flock` on a local file that the kernel
-releases when its holder exits, even by `kill -9`, so a crash never leaves a stale lock.
+Storage knows the tables' schemas (`pipelines.core.tables`) and nothing of NLP. `file_lock` is
+the one local locking primitive: an exclusive `flock` that the kernel releases when its holder
+exits, even by `kill -9`, so a crash never leaves a stale lock.
 """
 
 from __future__ import annotations
@@ -15,25 +19,25 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import os
-import re
 import tempfile
 import time
-import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import fsspec
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
 from pipelines.core.tables import SCHEMAS, polars_schema, to_arrow
 
-_TMP = re.compile(r"\.(?P<pid>\d+)-[0-9a-f]{32}\.tmp$")
+DEFAULT_RETENTION_HOURS = 168
+# Compacted files stay this small, so that replacing one document's rows (which rewrites the
+# file that holds them) stays cheap however large the table grows.
+COMPACT_TARGET_BYTES = 16 << 20
+COMMIT_RETRIES = 20  # conflicting commits (two writers at once) are tried again this often
 
 
 class LockTimeout(RuntimeError):
@@ -76,12 +80,6 @@ def file_lock(path: Path, timeout_s: float, purpose: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _tmp_path(final: str) -> str:
-    """A temporary name beside `final` that no reader takes for a table file."""
-    directory, _, name = final.rpartition("/")
-    return f"{directory}/.{name}.{os.getpid()}-{uuid.uuid4().hex}.tmp"
-
-
 def fsync_path(path: str | os.PathLike[str]) -> None:
     """Flush a file or a folder (a rename is durable once its folder is flushed)."""
     fd = os.open(path, os.O_RDONLY)
@@ -91,170 +89,239 @@ def fsync_path(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
-def _replace_durably(tmp: str, final: str) -> None:
-    """Rename a written temporary file over `final`, with the file and the rename on disk."""
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
-    fsync_path(os.path.dirname(final) or ".")
+def sql_strings(values: Iterable[str]) -> str:
+    """Values as a SQL list of string literals, for a predicate (`doc_id IN (...)`)."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
 
 
-def _writer_gone(name: str) -> bool:
-    """Whether the process that wrote this temporary file has exited (so it is garbage)."""
-    match = _TMP.search(name)
-    if match is None:
-        return name.endswith(".tmp")  # an older naming: no owner to wait for
-    pid = int(match["pid"])
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+def in_predicate(column: str, values: Iterable[str]) -> str:
+    values = list(values)
+    return f"{column} IN ({sql_strings(values)})" if values else "false"
+
+
+class LakeConflict(RuntimeError):
+    """A commit kept conflicting with other writers' commits; nothing of it was committed."""
 
 
 @dataclass
-class ParquetStore:
-    """Read and write the tables under `root` (a path or an fsspec URL such as s3://bucket/x)."""
+class Lake:
+    """The Delta tables under `root` (a local path or an object-store URL such as s3://b/x).
+
+    Every write is one commit (one new version of one table). `storage_options` go to
+    delta-rs as they are (endpoint, credentials, `conditional_put`, ...); left empty, delta-rs
+    reads the usual `AWS_*` variables.
+    """
 
     root: str
+    storage_options: dict[str, str] = field(default_factory=dict)
+    retention_hours: int = DEFAULT_RETENTION_HOURS
+    lock_dir: Path | None = None  # for an object-store lake: where this machine's locks are
 
     def __post_init__(self) -> None:
-        self.fs, self._base = fsspec.core.url_to_fs(self.root)
-        protocols = self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
-        self.is_local = "file" in protocols or "local" in protocols
+        self.is_local = "://" not in self.root or self.root.startswith("file://")
+        if self.is_local:
+            self.root = str(Path(self.root.removeprefix("file://")).absolute())
+
+    # -- where -------------------------------------------------------------------------------
+
+    def uri(self, table: str) -> str:
+        return f"{self.root.rstrip('/')}/{table}"
 
     def lock(self, name: str, timeout_s: float, purpose: str) -> contextlib.AbstractContextManager:
-        """An exclusive lock named `name` on these tables (see `file_lock`), e.g. one per shard
-        for the runs that write it. For a local store the lock file is `<root>/.locks/<name>`;
-        for object storage it is a file on this machine (NEWS_LOCK_DIR, default the temporary
-        folder), so it serialises the runs of one machine only: runs on several machines must
-        not write the same shard at once (give each machine its own shards)."""
+        """An exclusive local lock named `name` (see `file_lock`), e.g. one per shard for the
+        runs of this machine. For a local lake the lock file is `<root>/.locks/<name>`; for
+        object storage a file on this machine (`lock_dir`, default the temporary folder).
+        Runs on other machines are not held back by it: there, the Delta log's own conflict
+        detection keeps the tables whole (see `Lake.replace`)."""
         if self.is_local:
-            folder = Path(self._base) / ".locks"
+            folder = Path(self.root) / ".locks"
         else:
             key = hashlib.sha256(self.root.encode()).hexdigest()[:16]
-            folder = Path(os.environ.get("NEWS_LOCK_DIR") or tempfile.gettempdir()) / (
-                f"news-locks-{key}"
-            )
+            folder = (self.lock_dir or Path(tempfile.gettempdir())) / f"news-locks-{key}"
         return file_lock(folder / f"{name}.lock", timeout_s, purpose)
 
-    def table_dir(self, table: str) -> str:
-        return f"{self._base.rstrip('/')}/{table}"
+    # -- reading -----------------------------------------------------------------------------
 
-    def url(self, table: str, part: str | None = None) -> str:
-        """The table's (or one part's) address as given to `root`'s protocol."""
-        path = self.table_dir(table) if part is None else f"{self.table_dir(table)}/{part}.parquet"
-        return self.fs.unstrip_protocol(path) if not self.is_local else path
+    def table(self, table: str, version: int | str | datetime | None = None) -> DeltaTable | None:
+        """The table's Delta handle at its latest version (or `version`: a number, an ISO time
+        or a datetime: the version current then); None when it was never created."""
+        try:
+            dt = DeltaTable(self.uri(table), storage_options=self.storage_options or None)
+        except TableNotFoundError:
+            return None
+        if version is not None:
+            dt.load_as_version(version)
+        return dt
 
-    def parts(self, table: str) -> list[str]:
-        """The names (without `.parquet`) of the table's part files."""
-        directory = self.table_dir(table)
-        if not self.fs.exists(directory):
-            return []
-        names = [p.rsplit("/", 1)[-1] for p in self.fs.ls(directory, detail=False)]
-        return sorted(n[: -len(".parquet")] for n in names if n.endswith(".parquet"))
+    def exists(self, table: str) -> bool:
+        return self.table(table) is not None
 
-    def write(self, table: str, part: str, df: pl.DataFrame) -> None:
-        """Write one part atomically (temporary name, flushed to disk, then renamed)."""
-        data = to_arrow(table, df)
-        directory = self.table_dir(table)
-        final = f"{directory}/{part}.parquet"
-        if self.is_local:
-            os.makedirs(directory, exist_ok=True)
-            tmp = _tmp_path(final)
-            try:
-                pq.write_table(data, tmp, compression="zstd")
-                _replace_durably(tmp, final)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        else:
-            buffer = io.BytesIO()
-            pq.write_table(data, buffer, compression="zstd")
-            self.fs.pipe_file(final, buffer.getvalue())
+    def version(self, table: str) -> int | None:
+        dt = self.table(table)
+        return None if dt is None else dt.version()
 
-    def put_atomic(self, name: str, data: bytes) -> None:
-        """Replace the file `<root>/<name>` in one step (a reader sees the old or the new one)."""
-        path = f"{self._base.rstrip('/')}/{name}"
-        if self.is_local:
-            os.makedirs(self._base, exist_ok=True)
-            tmp = _tmp_path(path)
-            try:
-                with open(tmp, "wb") as handle:
-                    handle.write(data)
-                _replace_durably(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        else:
-            self.fs.pipe_file(path, data)
+    def versions(self, tables: Iterable[str]) -> dict[str, int | None]:
+        """Each table's latest version: together, "the lake as of now"."""
+        return {t: self.version(t) for t in tables}
 
-    def get(self, name: str) -> bytes | None:
-        """The file `<root>/<name>`, or None when there is none."""
-        path = f"{self._base.rstrip('/')}/{name}"
-        return self.fs.cat_file(path) if self.fs.exists(path) else None
+    def files(self, table: str, version: int | str | datetime | None = None) -> list[str]:
+        """The Parquet files (absolute URIs) that make the table at its latest (or `version`):
+        what a reader without a Delta reader (DuckDB here) must read, and nothing else."""
+        dt = self.table(table, version)
+        return [] if dt is None else sorted(dt.file_uris())
 
-    def delete(self, table: str, part: str) -> None:
-        path = f"{self.table_dir(table)}/{part}.parquet"
-        if self.fs.exists(path):
-            self.fs.rm(path)
+    def read(
+        self,
+        table: str,
+        columns: list[str] | None = None,
+        version: int | str | datetime | None = None,
+        doc_ids: Iterable[str] | None = None,
+    ) -> pl.DataFrame:
+        """The table (or some columns, or the rows of some documents) in its schema's types;
+        empty, with its schema, when it was never written."""
+        schema = polars_schema(table)
+        names = columns or schema.names()
+        dt = self.table(table, version)
+        if dt is None or not dt.file_uris():
+            return pl.DataFrame(schema=schema).select(names)
+        frame = self._scan(dt).select(names)
+        if doc_ids is not None:
+            frame = frame.filter(pl.col("doc_id").is_in(sorted(doc_ids)))
+        return frame.collect().cast({name: schema[name] for name in names})
 
-    def clean_temporaries(self, table: str | None = None) -> int:
-        """Remove what killed writers left behind in a table's folder (or, with no table, beside
-        the tables); returns how many. Never read anyway, since they do not end in `.parquet`;
-        a temporary file whose writer is still running is left alone."""
-        if not self.is_local:
-            return 0  # one put per object: nothing temporary is ever written
-        directory = self.table_dir(table) if table else self._base
-        removed = 0
-        if os.path.isdir(directory):
-            for entry in os.scandir(directory):
-                if entry.is_file() and _writer_gone(entry.name):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(entry.path)
-                        removed += 1
-        return removed
-
-    def clean_all_temporaries(self) -> int:
-        """`clean_temporaries` for every table folder and the root."""
-        removed = self.clean_temporaries()
-        if self.is_local and os.path.isdir(self._base):
-            for entry in os.scandir(self._base):
-                if entry.is_dir():
-                    removed += self.clean_temporaries(entry.name)
-        return removed
-
-    def read_part(self, table: str, part: str) -> pl.DataFrame:
-        with self.fs.open(f"{self.table_dir(table)}/{part}.parquet", "rb") as f:
-            return pl.from_arrow(pq.read_table(f).cast(SCHEMAS[table]))  # type: ignore[return-value]
-
-    def read(self, table: str, columns: list[str] | None = None) -> pl.DataFrame:
-        """The whole table (empty, with its schema, when it has no part)."""
-        frames = []
-        for part in self.parts(table):
-            with self.fs.open(f"{self.table_dir(table)}/{part}.parquet", "rb") as f:
-                frames.append(pq.read_table(f, columns=columns))
-        if not frames:
-            empty = pl.DataFrame(schema=polars_schema(table))
-            return empty.select(columns) if columns else empty
-        data = pa.concat_tables(frames)
-        schema = SCHEMAS[table]
-        if columns:
-            schema = pa.schema([schema.field(c) for c in columns])
-        return pl.from_arrow(data.cast(schema))  # type: ignore[return-value]
-
-    def scan(self, table: str, parts: Iterable[str] | None = None) -> pl.LazyFrame:
-        """A lazy frame over the table (or the given parts), for aggregations that need not
-        hold it in memory."""
-        names = self.parts(table) if parts is None else list(parts)
-        if not names:
+    def scan(self, table: str, version: int | str | datetime | None = None) -> pl.LazyFrame:
+        """A lazy frame over the table, for aggregations that need not hold it in memory."""
+        dt = self.table(table, version)
+        if dt is None or not dt.file_uris():
             return pl.DataFrame(schema=polars_schema(table)).lazy()
-        if self.is_local and parts is None:
-            return pl.scan_parquet(f"{self.table_dir(table)}/*.parquet")
-        if self.is_local:
-            return pl.scan_parquet([f"{self.table_dir(table)}/{p}.parquet" for p in names])
-        return pl.concat([self.read_part(table, p).lazy() for p in names])
+        schema = polars_schema(table)
+        return self._scan(dt).select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+
+    def _scan(self, dt: DeltaTable) -> pl.LazyFrame:
+        """Polars' own Delta reader at the handle's version (given the address, not the handle:
+        that is several times faster on a large table)."""
+        return pl.scan_delta(
+            self.uri_of(dt), version=dt.version(), storage_options=self.storage_options or None
+        )
+
+    def uri_of(self, dt: DeltaTable) -> str:
+        return dt.table_uri.removeprefix("file://") if self.is_local else dt.table_uri
+
+    # -- writing: one commit each --------------------------------------------------------------
+
+    def create(self, table: str) -> DeltaTable:
+        """The table, created empty with its schema if it is not there yet."""
+        dt = self.table(table)
+        if dt is not None:
+            return dt
+        hours = f"interval {self.retention_hours} hours"
+        try:
+            return DeltaTable.create(
+                self.uri(table),
+                schema=SCHEMAS[table],
+                mode="ignore",
+                configuration={
+                    "delta.deletedFileRetentionDuration": hours,
+                    "delta.logRetentionDuration": hours,
+                },
+                storage_options=self.storage_options or None,
+            )
+        except CommitFailedError:  # another writer created it first
+            return self.table(table)  # type: ignore[return-value]
+
+    def _commit(self, table: str, write: Callable[[DeltaTable], object]) -> int:
+        """Run one write on the table's latest version, trying it again on a fresh version when
+        another writer committed a conflicting version first; returns the version it made."""
+        for attempt in range(COMMIT_RETRIES):
+            dt = self.create(table)
+            try:
+                write(dt)
+            except CommitFailedError as exc:
+                if attempt == COMMIT_RETRIES - 1:
+                    raise LakeConflict(
+                        f"{table}: {COMMIT_RETRIES} commits in a row conflicted with other "
+                        f"writers' ({exc}); nothing of this one was committed"
+                    ) from exc
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            dt.update_incremental()
+            return dt.version()
+        raise AssertionError("unreachable")
+
+    def _properties(self, metadata: dict[str, str] | None) -> CommitProperties:
+        return CommitProperties(custom_metadata=metadata or None, max_commit_retries=5)
+
+    def overwrite(self, table: str, df: pl.DataFrame, metadata: dict | None = None) -> int:
+        """Replace the whole table (one commit)."""
+        data = to_arrow(table, df)
+        return self._commit(
+            table,
+            lambda dt: write_deltalake(
+                dt,
+                data,
+                mode="overwrite",
+                commit_properties=self._properties(metadata),
+            ),
+        )
+
+    def replace(
+        self, table: str, predicate: str, df: pl.DataFrame, metadata: dict | None = None
+    ) -> int:
+        """Delete the rows matching `predicate` and add `df` (which must match it too), in one
+        commit: a reader sees the old rows or the new ones, never neither."""
+        data = to_arrow(table, df)
+        if df.is_empty():
+            return self.delete(table, predicate, metadata)
+        return self._commit(
+            table,
+            lambda dt: write_deltalake(
+                dt,
+                data,
+                mode="overwrite",
+                predicate=predicate,
+                commit_properties=self._properties(metadata),
+            ),
+        )
+
+    def append(self, table: str, df: pl.DataFrame, metadata: dict | None = None) -> int:
+        data = to_arrow(table, df)
+        return self._commit(
+            table,
+            lambda dt: write_deltalake(
+                dt, data, mode="append", commit_properties=self._properties(metadata)
+            ),
+        )
+
+    def delete(self, table: str, predicate: str, metadata: dict | None = None) -> int:
+        """Delete the rows matching `predicate` (one commit; none when no row matches)."""
+        return self._commit(
+            table,
+            lambda dt: dt.delete(predicate, commit_properties=self._properties(metadata)),
+        )
+
+    # -- upkeep --------------------------------------------------------------------------------
+
+    def compact(self, table: str) -> int:
+        """Merge small files into larger ones (Delta's optimize; rows unchanged, one commit);
+        returns how many files it replaced."""
+        dt = self.table(table)
+        if dt is None or len(dt.file_uris()) < 2:
+            return 0
+        metrics = dt.optimize.compact(
+            target_size=COMPACT_TARGET_BYTES,
+            commit_properties=self._properties({"op": "compact"}),
+        )
+        return int(metrics.get("numFilesRemoved", 0))
+
+    def vacuum(self, table: str) -> int:
+        """Delete the files no version younger than the retention needs (the format's vacuum);
+        returns how many."""
+        dt = self.table(table)
+        if dt is None:
+            return 0
+        removed = dt.vacuum(
+            retention_hours=self.retention_hours,
+            dry_run=False,
+            enforce_retention_duration=False,
+        )
+        return len(removed)

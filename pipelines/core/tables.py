@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -135,6 +136,12 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
+# The lake's commit point (see `pipelines.core.incremental`): which content every document's rows
+# in the per-document tables were committed for.
+SCHEMAS["committed_documents"] = pa.schema(
+    [("doc_id", pa.string()), ("content_sha256", pa.string()), ("committed_at", TIMESTAMP)]
+)
+
 # The per-document stage the corpus step reads: the same columns, with each document's own
 # entity decisions (ids, labels, names) before the corpus-wide merge.
 SCHEMAS["document_mentions"] = SCHEMAS["entity_mentions"]
@@ -165,6 +172,22 @@ SPAN_COLUMNS = {
     "entity_mentions": ("char_start", "char_end", "text"),
     "claims": ("char_start", "char_end", "text"),
 }
+
+
+def _load_descriptions() -> dict[str, dict[str, str]]:
+    """Each column's description (data/columns.tsv, the contract's wording): shown in the
+    Dagster UI's column schema and in DuckDB (`COMMENT ON COLUMN`)."""
+    found: dict[str, dict[str, str]] = {}
+    for line in (Path(__file__).parent / "data" / "columns.tsv").read_text().splitlines():
+        if line and not line.startswith("#"):
+            table, column, text = line.split("\t")
+            found.setdefault(table, {})[column] = text
+    found["document_mentions"] = found["entity_mentions"]  # the per-document stage
+    found["document_claims"] = found["claims"]
+    return found
+
+
+DESCRIPTIONS = _load_descriptions()
 
 
 def polars_schema(table: str) -> pl.Schema:

@@ -1,0 +1,233 @@
+"""The storage layer at scale, without parsing: synthetic rows for a large corpus (`make scale`).
+
+python scripts/scale_sim.py [--articles 1000000] [--add 10] [--keep DIR]
+
+Writes a lake of N synthetic articles (documents with short texts, 4 sentences, 3 mentions and
+1 claim each; the corpus tables; `committed_documents`) in files of 5,000 articles, the way
+compacted daily runs leave it, and builds the warehouse from it. Then times what the pipeline's
+storage does in:
+
+  (u) an unchanged run: read the lake's state, plan every shard, find the warehouse current;
+  (+) a run adding `--add` articles: plan, commit one batch (the real `commit_batch`, every
+      table in its order), commit the corpus tables as the corpus step does (the real
+      `commit_corpus_tables`: entities whole, the mentions and claims of the documents whose
+      rows differ), load the warehouse (incrementally).
+
+Not simulated: scanning the seeds folder (one `stat` per file, done by the inventory), spaCy on
+the added articles, the corpus step's own entity merge (its Polars work over every mention) and
+Dagster's per-step overhead. Those are measured by `make bench` on the real corpora.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.core import incremental, warehouse
+from pipelines.core.ids import short_hash
+from pipelines.core.store import Lake
+from pipelines.core.tables import polars_schema
+
+FILE_DOCS = 5_000
+TEXT = "The central bank raised its main interest rate to 40 percent on Tuesday. " * 4
+
+
+def doc_ids(start: int, n: int) -> pl.Series:
+    return pl.Series(
+        "doc_id", ["d" + short_hash("doc", f"sim/{i}.txt") for i in range(start, start + n)]
+    )
+
+
+def synthetic(ids: pl.Series, now: datetime) -> dict[str, pl.DataFrame]:
+    """Rows of every per-document table for these documents (offsets valid for TEXT)."""
+    docs = pl.DataFrame({"doc_id": ids}).with_columns(
+        source_path=pl.lit("sim/") + pl.col("doc_id") + ".txt",
+        content_sha256=pl.col("doc_id").hash().cast(pl.String),
+        title=pl.lit("Rates"),
+        text=pl.lit(TEXT),
+        encoding=pl.lit("utf-8"),
+        n_chars=pl.lit(len(TEXT), pl.Int32),
+        n_sentences=pl.lit(4, pl.Int32),
+        ingested_at=pl.lit(now),
+        published_at=pl.lit(None, pl.Datetime("us")),
+        publisher=pl.lit(None, pl.String),
+        url=pl.lit(None, pl.String),
+        authors=pl.lit([], pl.List(pl.String)),
+        section=pl.lit(None, pl.String),
+        language=pl.lit("en"),
+        story_id=pl.col("doc_id"),
+        duplicate_of=pl.lit(None, pl.String),
+    )
+    step = len(TEXT) // 4
+    sentences = (
+        pl.DataFrame({"doc_id": ids})
+        .join(pl.DataFrame({"sentence_index": pl.Series(range(4), dtype=pl.Int32)}), how="cross")
+        .with_columns(
+            sentence_id=pl.col("doc_id") + "-s" + pl.col("sentence_index").cast(pl.String),
+            paragraph_index=pl.lit(0, pl.Int32),
+            char_start=(pl.col("sentence_index") * step).cast(pl.Int32),
+            char_end=(pl.col("sentence_index") * step + step - 1).cast(pl.Int32),
+            text=pl.lit(TEXT[: step - 1]),
+            is_boilerplate=pl.lit(False),
+        )
+    )
+    mentions = sentences.filter(pl.col("sentence_index") < 3).select(
+        mention_id=pl.col("sentence_id").str.replace("-s", "-m"),
+        doc_id="doc_id",
+        sentence_id="sentence_id",
+        entity_id=pl.lit("e") + (pl.col("doc_id").hash() % 50_000).cast(pl.String),
+        text=pl.lit("bank"),
+        label=pl.lit("ORG"),
+        model_label=pl.lit("ORG"),
+        char_start=(pl.col("char_start") + 12).cast(pl.Int32),
+        char_end=(pl.col("char_start") + 16).cast(pl.Int32),
+        entity_name=pl.lit("bank"),
+        country=pl.lit(None, pl.String),
+        label_source=pl.lit("model"),
+    )
+    claim_columns = polars_schema("claims")
+    claims = sentences.filter(pl.col("sentence_index") == 0).select(
+        claim_id=pl.col("doc_id") + "-c0000",
+        doc_id="doc_id",
+        sentence_id="sentence_id",
+        claim_type=pl.lit("quantity"),
+        text=pl.lit("40 percent"),
+        char_start=pl.lit(TEXT.index("40"), pl.Int32),
+        char_end=pl.lit(TEXT.index("40") + 10, pl.Int32),
+    )
+    claims = claims.with_columns(
+        pl.lit(None, dtype).alias(c)
+        for c, dtype in claim_columns.items()
+        if c not in claims.columns
+    ).with_columns(quantity_value=pl.lit(40.0), quantity_unit=pl.lit("percent"))
+    return {
+        "documents": docs.select(polars_schema("documents").names()),
+        "sentences": sentences.select(polars_schema("sentences").names()),
+        "document_mentions": mentions.select(polars_schema("document_mentions").names()),
+        "document_claims": claims.select(claim_columns.names()),
+    }
+
+
+def entities_for(mentions: pl.DataFrame) -> pl.DataFrame:
+    return (
+        mentions.group_by("entity_id")
+        .agg(n_mentions=pl.len(), n_documents=pl.col("doc_id").n_unique())
+        .with_columns(
+            name=pl.col("entity_id"), label=pl.lit("ORG"), country=pl.lit(None, pl.String)
+        )
+        .select(polars_schema("entities").names())
+        .with_columns(pl.col("n_mentions").cast(pl.Int64), pl.col("n_documents").cast(pl.Int64))
+    )
+
+
+def timed(label: str, figures: dict[str, float], action):
+    started = time.perf_counter()
+    result = action()
+    figures[label] = time.perf_counter() - started
+    print(f"  {label}: {figures[label]:.2f} s", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=1_000_000)
+    parser.add_argument("--add", type=int, default=10)
+    parser.add_argument("--keep", type=Path)
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="news-scale-"))
+    if args.keep and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    lake, wh = Lake(str(work / "lake")), work / "warehouse.duckdb"
+    now = datetime.now(UTC).replace(tzinfo=None)
+    print(f"{args.articles:,} synthetic articles in {work}")
+    setup: dict[str, float] = {}
+
+    def write_lake() -> None:
+        all_mentions, all_claims = [], []
+        for start in range(0, args.articles, FILE_DOCS):
+            rows = synthetic(doc_ids(start, min(FILE_DOCS, args.articles - start)), now)
+            for table in incremental.DOC_TABLES:
+                lake.append(table, rows[table])
+            state = rows["documents"].select("doc_id", "content_sha256", committed_at=pl.lit(now))
+            lake.append(incremental.COMMITTED, state)
+            all_mentions.append(rows["document_mentions"])
+            all_claims.append(rows["document_claims"])
+        mentions, claims = pl.concat(all_mentions), pl.concat(all_claims)
+        lake.overwrite("entities", entities_for(mentions))
+        lake.overwrite("entity_mentions", mentions)
+        lake.overwrite("claims", claims)
+        lake.overwrite("rejected_files", pl.DataFrame(schema=polars_schema("rejected_files")))
+
+    timed("write the synthetic lake", setup, write_lake)
+    timed("full warehouse load", setup, lambda: warehouse.build(lake, wh))
+    files = lake.read("documents", ["doc_id", "source_path", "content_sha256"]).with_columns(
+        accepted=pl.lit(True)
+    )
+    unchanged: dict[str, float] = {}
+    print("(u) unchanged run")
+    state = timed("read the lake's state", unchanged, lambda: incremental.committed_state(lake))
+    plans = timed("plan 16 shards", unchanged, lambda: incremental.plan(files, state))
+    assert not any(p.has_work for p in plans.values())
+    timed(
+        "warehouse current?",
+        unchanged,
+        lambda: warehouse.current_fingerprint(wh) == warehouse.fingerprint(lake),
+    )
+
+    added: dict[str, float] = {}
+    print(f"(+) a run adding {args.add} articles")
+    new = synthetic(doc_ids(args.articles, args.add), now)
+    files = pl.concat(
+        [
+            files,
+            new["documents"]
+            .select("doc_id", "source_path", "content_sha256")
+            .with_columns(accepted=pl.lit(True)),
+        ]
+    )
+    state = timed("read the lake's state", added, lambda: incremental.committed_state(lake))
+    plans = timed("plan 16 shards", added, lambda: incremental.plan(files, state))
+    assert sum(len(p.to_parse) for p in plans.values()) == args.add
+
+    def commit() -> None:  # one batch, as a run adding a few files commits them
+        incremental.commit_batch(
+            lake, new["documents"], {t: new[t] for t in incremental.NLP_TABLES}, set()
+        )
+
+    timed("commit the batch (every table, in order)", added, commit)
+
+    def corpus_tables() -> None:
+        mentions = lake.read("document_mentions")
+        incremental.commit_corpus_tables(
+            lake,
+            ("entities", "entity_id", entities_for(mentions)),
+            [("entity_mentions", mentions), ("claims", lake.read("document_claims"))],
+        )
+
+    timed(
+        "corpus tables: entities whole, mentions and claims of changed documents",
+        added,
+        corpus_tables,
+    )
+    report = timed("warehouse load", added, lambda: warehouse.build(lake, wh))
+    print(f"  warehouse load: {report.mode}, {report.changed_documents} documents changed")
+    print()
+    print(f"| {args.articles:,} simulated articles | seconds |")
+    print("| --- | ---: |")
+    for label, figures in (("(u) unchanged run", unchanged), (f"(+) +{args.add} files", added)):
+        for step, seconds in figures.items():
+            print(f"| {label}: {step} | {seconds:.2f} |")
+        print(f"| **{label}: storage total** | **{sum(figures.values()):.2f}** |")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
