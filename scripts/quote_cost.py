@@ -35,13 +35,13 @@ def main() -> None:
     started = time.process_time()
     docs = [doc for doc, _n in parse_texts(nlp, ((t, n) for n, t in texts))]
     parse = time.process_time() - started
-    spent = {}
-    for on in (False, True):
+    spent: dict[bool, float] = {}
+    for on in (False, True, False, True):  # the first pass also loads the gazetteers: min of two
         started = time.process_time()
         for (name, _t), doc in zip(texts, docs, strict=True):
             index = SentenceIndex(split_sentences(name, doc))
             extract_claims(name, doc, index, extract_mentions(name, doc, index), on)
-        spent[on] = time.process_time() - started
+        spent[on] = min(spent.get(on, float("inf")), time.process_time() - started)
     n = len(texts)
     print(
         f"{n} articles, CPU s per article: parse {parse / n:.4f}, extraction rules alone "
