@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # The Dagster UI and runs record into the same instance.
 DAGSTER_YAML := $(DAGSTER_HOME)/dagster.yaml
 
-.PHONY: run test ui lint bench scale eval-quotes train-quotes eval-quantities eval-entities clean system-packages
+.PHONY: run test ui lint bench scale eval-quotes train-quotes eval-quantities eval-entities units clean system-packages
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ train-quotes: $(STAMP)
 
 eval-quantities: $(STAMP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/eval_quantities.py
+
+## make units: rebuild pipelines/core/data/units.tsv from pint, ISO 4217 and scripts/data/
+units: $(STAMP)
+	$(BIN)/python scripts/build_units.py
 
 eval-entities: $(STAMP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/eval_entities.py $(EVAL_ARGS)

@@ -27,8 +27,8 @@ import polars as pl
 from pydantic import Field
 
 from assets.metadata import table_metadata
-from pipelines.core import incremental, warehouse
-from pipelines.core.documents import Document, RawFile, RejectedFile, read_document
+from pipelines.core import incremental, metadata, warehouse
+from pipelines.core.documents import ArticleReader, Document, RejectedFile
 from pipelines.resources import DuckDBWarehouse, NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -40,6 +40,7 @@ _FIGURES = {
     "documents_unchanged": "unchanged",
     "batches_committed": "batches",
     "files_compacted": "compacted",
+    "documents_metadata_updated": "metadata_updated",
 }
 
 
@@ -126,9 +127,11 @@ def annotate_documents(
     shards = sorted(context.partition_keys) if partitioned else list(incremental.SHARDS)
     # one run at a time per shard, per machine
     with incremental.shard_locks(lake, shards, settings.shard_lock_timeout_s):
-        files = lake.read("source_files", ["doc_id", "source_path", "content_sha256", "accepted"])
+        files = lake.read("source_files")
         state = incremental.committed_state(lake)
         plans = incremental.plan(files, state, shards, config.force)
+        # metadata changed, text not: the documents rows are rewritten, nothing parsed
+        refreshed = {} if config.force else incremental.refresh_metadata(lake, files, shards)
         to_parse = sum(len(p.to_parse) for p in plans.values())
         context.log.info(
             f"shards {shards[0]}-{shards[-1]}: {to_parse} documents to parse, "
@@ -136,13 +139,22 @@ def annotate_documents(
             f"{sum(p.unchanged for p in plans.values())} unchanged"
         )
 
+        wanted = [path for p in plans.values() for path in p.to_parse]
+        reader = ArticleReader(
+            settings.seeds_dir, settings.max_file_bytes, settings.max_jsonl_bytes, wanted
+        )
+        found = {
+            row["source_path"]: metadata.from_source_row(row)
+            for row in files.filter(pl.col("source_path").is_in(wanted)).iter_rows(named=True)
+        }
+
         def load(source_path: str) -> Document | None:
-            raw_file = RawFile(source_path, settings.seeds_dir / source_path)
             try:
-                return read_document(raw_file, settings.max_file_bytes)
+                document = reader.load(source_path)
             except (RejectedFile, OSError) as exc:
                 context.log.warning(f"{source_path} changed or vanished during the run: {exc}")
                 return None
+            return metadata.with_metadata(document, found[source_path], document.title)
 
         workers = storage.workers() if to_parse >= storage.parallel_threshold() else 1
         report = incremental.process(
@@ -155,8 +167,10 @@ def annotate_documents(
             log=context.log.info,
             quote_model=settings.quote_model,
         )
+    for shard, n in refreshed.items():
+        report.shards[shard].metadata_updated = n
     for shard, done in report.shards.items():
-        if plans[shard].has_work or done.compacted:
+        if plans[shard].has_work or done.compacted or done.metadata_updated:
             context.log_event(
                 dg.AssetObservation(
                     asset_key="documents",
@@ -202,9 +216,20 @@ def _warehouse_is_current(lake, duckdb: DuckDBWarehouse) -> bool:
 
 
 def _materialisations(store, run_figures: dict):  # store: the `Lake`
+    documents = store.scan("documents")
+    dated = documents.select(
+        with_published_at=pl.col("published_at").is_not_null().sum(),
+        with_publisher=pl.col("publisher").is_not_null().sum(),
+    ).collect()
     yield dg.MaterializeResult(
         asset_key="documents",
-        metadata={**table_metadata("documents", store.scan("documents")), **run_figures},
+        metadata={
+            **table_metadata("documents", documents),
+            **run_figures,
+            # how much of the corpus can be put on a time line and by outlet
+            "documents_with_published_at": int(dated["with_published_at"][0]),
+            "documents_with_publisher": int(dated["with_publisher"][0]),
+        },
     )
     sentences = store.scan("sentences")
     yield dg.MaterializeResult(

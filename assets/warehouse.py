@@ -13,8 +13,18 @@ VIEWS = {
     "entity_cooccurrence": "Pairs of entities named in the same sentence.",
     "quotes": "Every quote with speaker, cue, outlet, document and sentence.",
     "quantities": "Every quantity with value, unit and sentence.",
+    "entity_mentions_daily": "Mentions, documents and stories per entity per publication day.",
+    "quotes_by_publisher": "Who each outlet quotes, how often, first and last time.",
 }
-TABLES = ("documents", "rejected_files", "sentences", "entity_mentions", "entities", "claims")
+TABLES = (
+    "documents",
+    "rejected_files",
+    "file_warnings",
+    "sentences",
+    "entity_mentions",
+    "entities",
+    "claims",
+)
 
 
 @dg.multi_asset(

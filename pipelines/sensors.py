@@ -12,16 +12,22 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.core.documents import ARTICLE_SUFFIXES
+from pipelines.core.metadata import MANIFEST_NAMES
 from pipelines.core.settings import Settings
 from pipelines.jobs import news_etl_job
 from pipelines.schedules import default_status
 
 
 def folder_fingerprint(seeds_dir: Path) -> tuple[str, int]:
-    """A hash of every `*.txt` file's path, size and mtime, and how many there are."""
+    """A hash of every article file's and manifest's path, size and mtime, and how many there
+    are."""
     digest = hashlib.sha256()
     n = 0
-    for path in sorted(seeds_dir.rglob("*.txt")):
+    inputs = (
+        p for p in seeds_dir.rglob("*") if p.suffix in ARTICLE_SUFFIXES or p.name in MANIFEST_NAMES
+    )
+    for path in sorted(inputs):
         try:
             stat = path.stat()
         except OSError:

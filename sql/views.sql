@@ -84,3 +84,30 @@ JOIN entities ea ON ea.entity_id = p.entity_a
 JOIN entities eb ON eb.entity_id = p.entity_b
 GROUP BY ALL
 ORDER BY n_sentences DESC, name_a, name_b;
+
+-- Each entity's coverage per publication day (UTC), for articles with a date: mentions,
+-- articles, and stories (copies of one story count once).
+CREATE VIEW entity_mentions_daily AS
+SELECT CAST(d.published_at AS DATE) AS day, m.entity_id, e.name, e.label,
+       count(*) AS n_mentions,
+       count(DISTINCT m.doc_id) AS n_documents,
+       count(DISTINCT coalesce(d.story_id, d.doc_id)) AS n_stories
+FROM entity_mentions m
+JOIN documents d USING (doc_id)
+JOIN entities e USING (entity_id)
+WHERE d.published_at IS NOT NULL
+GROUP BY ALL
+ORDER BY day, n_mentions DESC, e.name;
+
+-- Who each outlet quotes (direct, indirect and partial quotes), how often, first and last time
+-- (publisher NULL: articles whose outlet is unknown).
+CREATE VIEW quotes_by_publisher AS
+SELECT d.publisher, c.speaker, any_value(c.speaker_entity_id) AS speaker_entity_id,
+       count(*) AS n_quotes,
+       min(d.published_at) AS first_published_at,
+       max(d.published_at) AS last_published_at
+FROM claims c
+JOIN documents d USING (doc_id)
+WHERE c.claim_type IN ('direct_quote', 'indirect_quote', 'partial_quote')
+GROUP BY d.publisher, c.speaker
+ORDER BY d.publisher NULLS LAST, n_quotes DESC, c.speaker NULLS LAST;

@@ -62,7 +62,7 @@ def run(selection, shard=None):
 
 what = sys.argv[1]
 if what == "scan":
-    run(keys("source_files", "rejected_files"))
+    run(keys("source_files", "rejected_files", "file_warnings"))
 elif what == "all":
     run(None)
 else:

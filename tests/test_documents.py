@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from pipelines.core.documents import (
     read_documents,
     title_of,
 )
+from pipelines.core.ids import doc_id_for, record_doc_id
 
 LIMIT = 5_000_000
 
@@ -90,3 +94,123 @@ def test_valid_utf8_with_double_encoded_characters_is_kept():
     raw = "President FranÃ\x83Â§ois Hollande said.".encode()
     text, encoding = decode(raw, LIMIT)
     assert encoding == "utf-8" and "\x83" in text
+
+
+# --- JSON article files ------------------------------------------------------------------------
+
+
+def _news_please(n: int, **fields) -> dict:
+    record = {
+        "authors": ["Jane Doe"],
+        "date_publish": f"2022-03-{n:02d} 10:00:00",
+        "source_domain": "bbc.co.uk",
+        "title": f"Story {n}",
+        "maintext": f"Story {n} happened.\r\nIt was in London.",
+        "url": f"https://www.bbc.co.uk/news/{n}",
+        "language": "en",
+    }
+    return {**record, **fields}
+
+
+def _read(seeds: Path, limit: int = LIMIT, jsonl_limit: int = 1 << 30) -> dict:
+    items = read_documents(seeds, limit, max_jsonl_bytes=jsonl_limit)
+    return {item.source_path: item for item in items}
+
+
+def test_jsonl_lines_are_articles_and_bad_lines_are_refused_one_by_one(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    deep = "[" * 10_000 + "]" * 10_000
+    lines = [
+        json.dumps(_news_please(1)),
+        "{not json",
+        json.dumps({"title": "no text", "url": "u"}),
+        json.dumps([1, 2]),
+        '{"id": 1, "text": ' + deep + "}",
+        json.dumps({"text": "x" * 10_000_000}),  # a line of 10 MB
+        "",
+        json.dumps(_news_please(2)),
+        json.dumps({"text": "   "}),
+        json.dumps({"text": "bad \u0001 control"}),
+        json.dumps({"text": "lone \ud800 surrogate"}),
+        "NOT-UTF-8",
+        json.dumps(_news_please(3, url="https://www.bbc.co.uk/news/1")),  # line 1's url again
+        json.dumps({"text": "No id, no url."}),
+    ]
+    raw = "\n".join(lines).encode().replace(b"NOT-UTF-8", b'{"text": "caf\xe9"}')
+    (seeds / "feed.jsonl").write_bytes(b"\xef\xbb\xbf" + raw + b"\n")  # a byte-order mark first
+    found = _read(seeds)
+    first = found["feed.jsonl#1"]
+    assert isinstance(first, Document)
+    assert first.text == "Story 1 happened.\r\nIt was in London."  # the field exactly
+    assert first.title == "Story 1" and first.publisher == "bbc.co.uk"
+    assert first.published_at == datetime(2022, 3, 1, 10) and first.authors == ("Jane Doe",)
+    assert first.content_sha256 == hashlib.sha256(first.text.encode()).hexdigest()
+    assert isinstance(found["feed.jsonl#8"], Document) and isinstance(
+        found["feed.jsonl#14"], Document
+    )
+    reasons = {p: r.reason for p, r in found.items() if isinstance(r, Rejection)}
+    assert reasons.keys() == {f"feed.jsonl#{n}" for n in (2, 3, 4, 5, 6, 9, 10, 11, 12, 13)}
+    assert reasons["feed.jsonl#2"].startswith("the line is not JSON")
+    assert reasons["feed.jsonl#3"].startswith("the record has no text (none of text, maintext")
+    assert "holds an array, not a JSON object" in reasons["feed.jsonl#4"]
+    assert "nested too deeply" in reasons["feed.jsonl#5"]
+    assert "NEWS_MAX_FILE_BYTES" in reasons["feed.jsonl#6"]  # a 10 MB line, 5 MB limit
+    assert "only white space" in reasons["feed.jsonl#9"]
+    assert "control character" in reasons["feed.jsonl#10"]
+    assert "lone UTF-16 surrogate" in reasons["feed.jsonl#11"]
+    assert "not valid UTF-8" in reasons["feed.jsonl#12"]
+    assert "already line 1's" in reasons["feed.jsonl#13"]
+
+
+def test_a_line_far_over_the_limit_is_skipped_without_being_held(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    big = json.dumps({"text": "y" * 300_000})
+    (seeds / "f.jsonl").write_text(big + "\n" + json.dumps(_news_please(1)) + "\n")
+    found = _read(seeds, limit=100_000)
+    assert "over 200,000 bytes (twice NEWS_MAX_FILE_BYTES" in found["f.jsonl#1"].reason
+    assert isinstance(found["f.jsonl#2"], Document)
+
+
+def test_a_jsonl_file_over_its_own_limit_is_refused_whole_and_others_load(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "big.jsonl").write_text("\n".join(json.dumps(_news_please(n)) for n in range(1, 9)))
+    (seeds / "small.jsonl").write_text(json.dumps(_news_please(1)))
+    (seeds / "a.txt").write_text("Plain article.\n")
+    size = (seeds / "big.jsonl").stat().st_size
+    found = _read(seeds, jsonl_limit=size - 1)
+    assert f"file is {size:,} bytes, over the {size - 1:,}-byte limit (NEWS_MAX_JSONL_BYTES)" == (
+        found["big.jsonl"].reason
+    )
+    assert isinstance(found["small.jsonl#1"], Document) and isinstance(found["a.txt"], Document)
+
+
+def test_a_json_file_is_one_article_and_manifests_are_never_articles(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "one.json").write_text(json.dumps(_news_please(4, id="abc")))
+    (seeds / "list.json").write_text(json.dumps([_news_please(5)]))
+    (seeds / "empty.json").write_text("")
+    (seeds / "metadata.jsonl").write_text(json.dumps({"path": "a.txt", "text": "not an article"}))
+    (seeds / "metadata.csv").write_text("file,date\n")
+    found = _read(seeds)
+    assert found["one.json"].text == "Story 4 happened.\r\nIt was in London."
+    assert found["one.json"].doc_id == record_doc_id("one.json", "id:abc")
+    assert "holds an array" in found["list.json"].reason
+    assert found["empty.json"].reason == "file is empty"
+    assert "metadata.jsonl" not in found and "metadata.csv" not in found
+
+
+def test_record_ids_follow_the_record_not_its_line(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    keyed, bare = json.dumps(_news_please(1)), json.dumps({"text": "No key."})
+    (seeds / "f.jsonl").write_text(keyed + "\n" + bare + "\n")
+    before = _read(seeds)
+    (seeds / "f.jsonl").write_text(json.dumps({"text": "Inserted."}) + "\n" + keyed + "\n" + bare)
+    after = _read(seeds)
+    assert after["f.jsonl#2"].doc_id == before["f.jsonl#1"].doc_id  # keyed by its url
+    assert after["f.jsonl#3"].doc_id != before["f.jsonl#2"].doc_id  # keyed by its line
+    assert after["f.jsonl#3"].doc_id == doc_id_for("f.jsonl#3")

@@ -107,8 +107,20 @@ def test_warehouse_keeps_the_contract(seed_run):
             "quotes_by_speaker",
             "claims_per_document",
             "entity_cooccurrence",
+            "entity_mentions_daily",
+            "quotes_by_publisher",
             "attributed_quantities",
         } <= views
+        daily = [r[0] for r in con.execute("describe entity_mentions_daily").fetchall()]
+        assert daily == [
+            *("day", "entity_id", "name", "label"),
+            *("n_mentions", "n_documents", "n_stories"),
+        ]
+        by_publisher = [r[0] for r in con.execute("describe quotes_by_publisher").fetchall()]
+        assert by_publisher == [
+            *("publisher", "speaker", "speaker_entity_id", "n_quotes"),
+            *("first_published_at", "last_published_at"),
+        ]
 
 
 def test_lake_tables_are_readable_by_any_delta_reader(seed_run):

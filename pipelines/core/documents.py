@@ -3,10 +3,16 @@
 A file is accepted or refused on its own: one bad file never stops the others. Decoding follows
 the warehouse contract: UTF-8 (a leading byte-order mark dropped), else cp1252 when that gives
 clean text, else a refusal with a reason a person understands.
+
+A `.json` file is one article and a `.jsonl` file one article per line, in the field names news
+scrapers write (`pipelines.core.metadata`); a `.jsonl` file is read as a stream, line by line,
+so a bad line is refused as `<path>#<line>` while the others load, and no line is held in memory
+beyond twice the text limit. `metadata.csv` and `metadata.jsonl` are manifests, never articles.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -17,8 +23,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
-from pipelines.core.ids import doc_id_for
+from pipelines.core import metadata
+from pipelines.core.ids import doc_id_for, record_doc_id
+
+ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl")
+DEFAULT_MAX_JSONL_BYTES = 1 << 30
+# a `.jsonl` line's own source path: `<path>#<line>`
+_RECORD_PATH = re.compile(r"^(?P<file>.+\.jsonl)#(?P<line>[1-9][0-9]*)$")
 
 BOM = "\ufeff"
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -65,6 +78,7 @@ class Document:
     authors: tuple[str, ...] = ()
     section: str | None = None
     language: str | None = None
+    warnings: tuple[str, ...] = ()  # what could not be read in its metadata (`file_warnings`)
 
     @property
     def n_chars(self) -> int:
@@ -75,6 +89,18 @@ class Document:
 class Rejection:
     source_path: str
     reason: str
+    doc_id: str | None = None  # a JSON record's, when known
+    signature: str | None = None  # of a `.jsonl` file whose line this is
+
+
+def file_of(source_path: str) -> str:
+    """The file a source path is in: `a.jsonl` for the line `a.jsonl#3`."""
+    found = _RECORD_PATH.match(source_path)
+    return found["file"] if found else source_path
+
+
+def is_manifest(source_path: str) -> bool:
+    return PurePosixPath(source_path).name in metadata.MANIFEST_NAMES
 
 
 class RejectedFile(Exception):
@@ -115,7 +141,8 @@ def _printable(name: str) -> str:
 
 
 def find_raw_files(seeds_dir: Path) -> tuple[list[RawFile], list[Rejection]]:
-    """Every `*.txt` below the folder, in path order, and the entries that cannot be read.
+    """Every article (`*.txt`, `*.json`, `*.jsonl`) and manifest below the folder, in path order,
+    and the entries that cannot be read.
 
     A symbolic link (or a path through a linked folder) that leads outside the folder is refused
     and never opened; so are link loops, dangling links, named pipes, sockets and devices. A
@@ -124,7 +151,12 @@ def find_raw_files(seeds_dir: Path) -> tuple[list[RawFile], list[Rejection]]:
     root = seeds_dir.resolve()
     found: list[RawFile] = []
     refused: list[Rejection] = []
-    for path in sorted(seeds_dir.rglob("*.txt")):
+    candidates = (
+        p
+        for p in seeds_dir.rglob("*")
+        if p.suffix in ARTICLE_SUFFIXES or p.name in metadata.MANIFEST_NAMES
+    )
+    for path in sorted(candidates):
         relative = path.relative_to(seeds_dir).as_posix()
         printable = _printable(relative)
         if printable != relative:
@@ -156,8 +188,8 @@ def _outside_reason(target: str) -> str:
     return f"symbolic link to {target}, outside the seeds folder: not read"
 
 
-def _too_large(size: int, max_bytes: int) -> str:
-    return f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (NEWS_MAX_FILE_BYTES)"
+def _too_large(size: int, max_bytes: int, setting: str = "NEWS_MAX_FILE_BYTES") -> str:
+    return f"file is {size:,} bytes, over the {max_bytes:,}-byte limit ({setting})"
 
 
 def _signature(status: os.stat_result, link: os.stat_result) -> str:
@@ -265,6 +297,15 @@ def read_bytes(raw_file: RawFile, max_bytes: int) -> bytes:
     the folder was listed: where it leads is checked before it is opened (without blocking on a
     pipe) and again on what was opened, and at most `max_bytes + 1` bytes are ever read.
     """
+    with open_checked(raw_file, max_bytes) as handle:
+        return handle.read(max_bytes + 1)
+
+
+@contextlib.contextmanager
+def open_checked(
+    raw_file: RawFile, max_bytes: int, setting: str = "NEWS_MAX_FILE_BYTES"
+) -> Iterator[IO[bytes]]:
+    """The file opened for reading, after the checks `read_bytes` describes."""
     root = _seeds_root(raw_file)
     target = os.path.realpath(raw_file.path)
     if _outside(target, root):  # checked before opening too: a device is never even opened
@@ -285,8 +326,8 @@ def read_bytes(raw_file: RawFile, max_bytes: int) -> bytes:
         if not stat.S_ISREG(mode):
             raise RejectedFile(_not_regular(mode))
         if size > max_bytes:
-            raise RejectedFile(_too_large(size, max_bytes))
-        return handle.read(max_bytes + 1)
+            raise RejectedFile(_too_large(size, max_bytes, setting))
+        yield handle
 
 
 def read_document(raw_file: RawFile, max_bytes: int) -> Document:
@@ -305,8 +346,189 @@ def read_document(raw_file: RawFile, max_bytes: int) -> Document:
     )
 
 
+def _record_key(record: dict[str, Any]) -> str | None:
+    """What names a JSON article in its file: its `id`, else its `url` (None: its line)."""
+    for name in ("id", "url"):
+        _key, value = metadata.pick(record, name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            return f"{name}:{str(value).strip()}"
+    return None
+
+
+def record_document(
+    value: Any,
+    duplicates: list[str],
+    file_path: str,
+    line: int | None,
+    raw_file: RawFile,
+    max_bytes: int,
+) -> Document:
+    """One JSON article (raises `RejectedFile`): its text is the text field exactly, its title
+    the title field; `content_sha256` is taken over the text."""
+    where = "line" if line is not None else "file"
+    if not isinstance(value, dict):
+        kind = {list: "an array", str: "a string"}.get(type(value), f"a {type(value).__name__}")
+        raise RejectedFile(f"the {where} holds {kind}, not a JSON object: not an article")
+    name, text = metadata.pick(value, "text")
+    if name is None:
+        fields = ", ".join(metadata.field_names()["text"][:4])
+        raise RejectedFile(f"the record has no text (none of {fields}): not an article")
+    if not isinstance(text, str):
+        raise RejectedFile(f"the record's '{name}' is {type(text).__name__}, not text")
+    if not text.strip():
+        raise RejectedFile(f"the record's '{name}' holds only white space")
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RejectedFile(
+            f"the record's '{name}' holds a lone UTF-16 surrogate (character {exc.start:,}), "
+            "which is not text"
+        ) from None
+    if len(raw) > max_bytes:
+        raise RejectedFile(
+            f"the record's text is {len(raw):,} bytes, over the {max_bytes:,}-byte limit "
+            "(NEWS_MAX_FILE_BYTES)"
+        )
+    control = _control_reason(text, f"the record's '{name}'", _C0_CONTROL)
+    if control:
+        raise RejectedFile(control)
+    source_path = file_path if line is None else f"{file_path}#{line}"
+    key = _record_key(value)
+    found = metadata.from_record(value)
+    repeated = tuple(
+        f"key '{k}' appears twice in the record: the first is used" for k in duplicates
+    )
+    document = Document(
+        doc_id=record_doc_id(file_path if key else source_path, key),
+        source_path=source_path,
+        content_sha256=hashlib.sha256(raw).hexdigest(),
+        title=None,
+        text=text,
+        encoding="utf-8",
+        n_bytes=len(raw),
+        signature=raw_file.signature,
+        warnings=repeated + found.warnings,
+    )
+    return metadata.with_metadata(document, found, None)
+
+
+def _parse_json(raw: bytes, where: str) -> tuple[Any, list[str]]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"the {where} is not valid UTF-8 (bad byte at offset {exc.start:,})"
+        raise RejectedFile(reason) from None
+    try:
+        return metadata.loads_object(text.removeprefix(BOM))
+    except RecursionError:
+        raise RejectedFile(f"the {where}'s JSON is nested too deeply to read") from None
+    except ValueError as exc:
+        raise RejectedFile(f"the {where} is not JSON ({exc})") from None
+
+
+def _line_cap(max_bytes: int) -> int:
+    """The most a `.json` file or a `.jsonl` line may hold: its text's limit, twice over (for
+    the fields and the escapes around the text)."""
+    return 2 * max_bytes
+
+
+def _skip_line(handle: IO[bytes], chunk: int) -> int:
+    """Read past the rest of an overlong line without keeping it; returns the bytes skipped."""
+    skipped = 0
+    while True:
+        part = handle.readline(chunk)
+        skipped += len(part)
+        if not part or part.endswith(b"\n"):
+            return skipped
+
+
+def read_json_records(
+    raw_file: RawFile, max_bytes: int, max_jsonl_bytes: int = DEFAULT_MAX_JSONL_BYTES
+) -> Iterator[Document | Rejection]:
+    """The articles of a `.json` or `.jsonl` file, and a refusal for each line that is not one
+    (raises `RejectedFile` when the file as a whole cannot be read)."""
+    path = raw_file.source_path
+    cap = _line_cap(max_bytes)
+    if not path.endswith(".jsonl"):
+        with open_checked(raw_file, cap, "twice NEWS_MAX_FILE_BYTES, for a .json article") as f:
+            raw = f.read(cap + 1)
+        if not raw.strip():
+            raise RejectedFile("file is empty")
+        value, duplicates = _parse_json(raw, "file")
+        yield record_document(value, duplicates, path, None, raw_file, max_bytes)
+        return
+    seen: dict[str, int] = {}
+    total = 0
+    with open_checked(raw_file, max_jsonl_bytes, "NEWS_MAX_JSONL_BYTES") as handle:
+        for number in range(1, 1 << 62):
+            raw = handle.readline(cap + 1)
+            if not raw:
+                return
+            total += len(raw)
+            where = f"{path}#{number}"
+            if len(raw) > cap and not raw.endswith(b"\n"):
+                total += _skip_line(handle, 1 << 20)
+                reason = (
+                    f"line is over {cap:,} bytes (twice NEWS_MAX_FILE_BYTES, the limit for an "
+                    "article's text): not read"
+                )
+                yield Rejection(where, reason, signature=raw_file.signature)
+            elif total > max_jsonl_bytes:  # the file grew while it was read
+                reason = _too_large(total, max_jsonl_bytes, "NEWS_MAX_JSONL_BYTES")
+                yield Rejection(where, f"{reason}: the rest is not read")
+                return
+            elif raw.strip():
+                try:
+                    value, duplicates = _parse_json(raw.removeprefix(UTF8_BOM), "line")
+                    document = record_document(value, duplicates, path, number, raw_file, max_bytes)
+                except RejectedFile as exc:
+                    yield Rejection(where, str(exc), signature=raw_file.signature)
+                    continue
+                key = _record_key(value)
+                if key is not None and key in seen:
+                    reason = (
+                        f"the record's {key.split(':')[0]} '{key.split(':', 1)[1][:80]}' is "
+                        f"already line {seen[key]}'s: not loaded twice"
+                    )
+                    yield Rejection(where, reason, signature=raw_file.signature)
+                    continue
+                if key is not None:
+                    seen[key] = number
+                yield document
+    return
+
+
+def read_found(
+    raw_files: list[RawFile],
+    max_bytes: int,
+    unchanged: Callable[[RawFile], bool] = lambda _f: False,
+    max_jsonl_bytes: int = DEFAULT_MAX_JSONL_BYTES,
+) -> Iterator[Document | Rejection | RawFile]:
+    """Each found article file as documents or refusals, never an exception (manifests are
+    skipped: `pipelines.core.inventory` reads them); a file that `unchanged` says was read
+    before as it is now comes back unread, as its `RawFile`."""
+    for raw_file in raw_files:
+        if is_manifest(raw_file.source_path):
+            continue
+        if unchanged(raw_file):
+            yield raw_file
+            continue
+        try:
+            if raw_file.source_path.endswith(".txt"):
+                yield read_document(raw_file, max_bytes)
+            else:
+                yield from read_json_records(raw_file, max_bytes, max_jsonl_bytes)
+        except RejectedFile as exc:
+            yield Rejection(raw_file.source_path, str(exc))
+        except OSError as exc:
+            yield Rejection(raw_file.source_path, _os_reason(exc, is_link=False))
+
+
 def read_documents(
-    seeds_dir: Path, max_bytes: int, unchanged: Callable[[RawFile], bool] = lambda _f: False
+    seeds_dir: Path,
+    max_bytes: int,
+    unchanged: Callable[[RawFile], bool] = lambda _f: False,
+    max_jsonl_bytes: int = DEFAULT_MAX_JSONL_BYTES,
 ) -> Iterator[Document | Rejection | RawFile]:
     """Each file in the folder as a document or a refusal, never an exception; a file that
     `unchanged` says was read before as it is now comes back unread, as its `RawFile`."""
@@ -314,13 +536,40 @@ def read_documents(
         raise FileNotFoundError(f"seeds folder {seeds_dir} does not exist (NEWS_SEEDS_DIR)")
     raw_files, refused = find_raw_files(seeds_dir)
     yield from refused
-    for raw_file in raw_files:
-        if unchanged(raw_file):
-            yield raw_file
-            continue
-        try:
-            yield read_document(raw_file, max_bytes)
-        except RejectedFile as exc:
-            yield Rejection(raw_file.source_path, str(exc))
-        except OSError as exc:
-            yield Rejection(raw_file.source_path, _os_reason(exc, is_link=False))
+    yield from read_found(raw_files, max_bytes, unchanged, max_jsonl_bytes)
+
+
+class ArticleReader:
+    """Reads the articles a run parses, by source path: a `.jsonl` file is streamed once for
+    all its lines the run wants (kept until asked for), not once per line."""
+
+    def __init__(
+        self, seeds_dir: Path, max_bytes: int, max_jsonl_bytes: int, wanted: list[str]
+    ) -> None:
+        self.seeds_dir = seeds_dir
+        self.max_bytes = max_bytes
+        self.max_jsonl_bytes = max_jsonl_bytes
+        self._wanted: dict[str, set[str]] = {}
+        for source_path in wanted:
+            self._wanted.setdefault(file_of(source_path), set()).add(source_path)
+        self._held: dict[str, Document | Rejection] = {}
+        self._streamed: set[str] = set()
+
+    def load(self, source_path: str) -> Document:
+        """The article (raises `RejectedFile` or `OSError`)."""
+        path = file_of(source_path)
+        raw_file = RawFile(path, self.seeds_dir / path)
+        if path.endswith(".txt"):
+            return read_document(raw_file, self.max_bytes)
+        if path not in self._streamed:
+            self._streamed.add(path)
+            wanted = self._wanted.get(path, {source_path})
+            for item in read_json_records(raw_file, self.max_bytes, self.max_jsonl_bytes):
+                if item.source_path in wanted:
+                    self._held[item.source_path] = item
+        item = self._held.pop(source_path, None)
+        if item is None:
+            raise RejectedFile("the line no longer holds an article")
+        if isinstance(item, Rejection):
+            raise RejectedFile(item.reason)
+        return item

@@ -15,6 +15,13 @@ def doc_id_for(source_path: str) -> str:
     return "d" + short_hash("doc", source_path)
 
 
+def record_doc_id(path: str, key: str | None) -> str:
+    """A JSON article's id: from its file's path and its own `id` or `url` (`key`, as
+    `id:<id>` or `url:<url>`), so it keeps its id when lines move; without one, `path` is the
+    line's own source path (`<file>#<line>`), and a line inserted above it re-keys it."""
+    return doc_id_for(path) if key is None else "d" + short_hash("doc", path, key)
+
+
 # Legal forms after a company's name, which name the same company with or without them.
 LEGAL_FORMS = frozenset(
     ["inc", "corp", "corporation", "co", "cos", "ltd", "limited", "plc", "llc", "lp", "ag",

@@ -322,6 +322,7 @@ class ShardReport:
     batches: int = 0
     compacted: int = 0
     documents: int = 0
+    metadata_updated: int = 0  # rows given new metadata without parsing (`refresh_metadata`)
 
 
 @dataclass
@@ -335,7 +336,7 @@ class RunReport:
 
     @property
     def changed(self) -> bool:
-        touched = ("parsed", "removed", "compacted")
+        touched = ("parsed", "removed", "compacted", "metadata_updated")
         return bool(self.migrated or any(self.total(n) for n in touched))
 
 
@@ -460,3 +461,29 @@ def process(
     for shard, shard_report in report.shards.items():
         shard_report.documents = int(per_shard.get(shard, 0))
     return report
+
+
+# --- metadata without a text change ---------------------------------------------------------
+# A manifest row or a JSON record's fields may change while the text stays as it was: the
+# article's documents row is rewritten with the new values (`update_documents`), its sentences,
+# mentions and claims are kept as they are, and nothing is parsed.
+
+
+def refresh_metadata(lake: Lake, files: pl.DataFrame, shards: Iterable[str]) -> dict[str, int]:
+    """Give the shards' committed documents whose text is unchanged but whose metadata (or
+    source path, for a JSON line that moved) differs from the scan's (`files`, `source_files`)
+    their new values, in one commit of `documents`; returns how many per shard."""
+    from pipelines.core.metadata import METADATA_COLUMNS, apply_changes, committed_changes
+
+    columns = ["doc_id", "content_sha256", "source_path", *METADATA_COLUMNS]
+    wanted = list(shards)
+    committed = lake.read("documents", columns).filter(
+        pl.col("doc_id").str.slice(1, 1).is_in(wanted)
+    )
+    changes = committed_changes(committed, files)
+    if changes.is_empty():
+        return {}
+    rows = lake.read("documents", doc_ids=changes["doc_id"].to_list())
+    update_documents(lake, apply_changes(rows, changes), {"op": "metadata"})
+    counts = changes.group_by(shard=pl.col("doc_id").str.slice(1, 1)).len()
+    return dict(counts.iter_rows())

@@ -51,7 +51,8 @@ def units() -> UnitTable:
     """The unit table, read once."""
     table = UnitTable({}, {}, {}, {}, {})
     header, *rows = _rows("units.tsv")
-    assert header[:3] == ["form", "match", "unit"], header
+    if header[:3] != ["form", "match", "unit"]:
+        raise ValueError(f"data/units.tsv: unexpected header {header}; rebuild with make units")
     for form, match, name, kind, code, si_unit, factor, offset in rows:
         unit = table.by_name.get(name) or Unit(
             name,

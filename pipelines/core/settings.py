@@ -12,6 +12,7 @@ from pathlib import Path
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 DEFAULT_RETENTION_HOURS = 168
+DEFAULT_MAX_JSONL_BYTES = 1 << 30  # a `.jsonl` file of articles, read line by line
 
 
 class SettingsError(ValueError):
@@ -33,6 +34,7 @@ class Settings:
     lock_dir: Path | None = None  # an object-store lake's local locks (default: the temp folder)
     shard_lock_timeout_s: float = 600.0
     warehouse_lock_timeout_s: float = 600.0
+    max_jsonl_bytes: int = DEFAULT_MAX_JSONL_BYTES
 
     @property
     def old_parquet_dir(self) -> Path:
@@ -63,6 +65,7 @@ class Settings:
             lock_dir=Path(os.environ["NEWS_LOCK_DIR"]) if os.environ.get("NEWS_LOCK_DIR") else None,
             shard_lock_timeout_s=float(os.environ.get("NEWS_SHARD_LOCK_TIMEOUT") or 600),
             warehouse_lock_timeout_s=float(os.environ.get("NEWS_WAREHOUSE_LOCK_TIMEOUT") or 600),
+            max_jsonl_bytes=int(os.environ.get("NEWS_MAX_JSONL_BYTES") or DEFAULT_MAX_JSONL_BYTES),
         )
 
 

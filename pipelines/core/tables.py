@@ -45,6 +45,18 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("accepted", pa.bool_()),
             ("reason", pa.string()),
             ("file_signature", pa.string()),  # size, times, inode: unchanged files are not read
+            # the article's metadata as its documents row must hold it (`pipelines.core.metadata`),
+            # a digest of it (an unchanged file with the same metadata is not read again) and what
+            # could not be read (`file_warnings`; for a manifest, its own rows' problems)
+            ("title", pa.string()),
+            ("published_at", TIMESTAMP),
+            ("publisher", pa.string()),
+            ("url", pa.string()),
+            ("authors", pa.list_(pa.string())),
+            ("section", pa.string()),
+            ("language", pa.string()),
+            ("metadata_sha256", pa.string()),
+            ("warnings", pa.list_(pa.string())),
         ]
     ),
     "rejected_files": pa.schema(
