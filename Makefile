@@ -7,7 +7,8 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # The Dagster UI and runs record into the same instance.
 DAGSTER_YAML := $(DAGSTER_HOME)/dagster.yaml
 
-.PHONY: run test test-fast ui lint bench scale eval-quotes eval-quantities eval-entities units clean system-packages
+.PHONY: run test test-fast ui lint bench scale eval-quotes train-quotes eval-quantities \
+	eval-entities units clean system-packages
 
 $(STAMP): pyproject.toml setup.py requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +66,10 @@ scale: $(STAMP)
 
 eval-quotes: $(STAMP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/eval_quotes.py
+
+## make train-quotes: the quote model from PolNeAR train (parses cached under $TMPDIR), chosen on dev
+train-quotes: $(STAMP)
+	$(BIN)/python scripts/train_quotes.py
 
 eval-quantities: $(STAMP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/eval_quantities.py

@@ -175,6 +175,7 @@ def annotate_documents(
                 task_size=storage.task_docs(),
                 log=context.log.info,
                 progress=log_progress,
+                quote_model=settings.quote_model,
             )
     for shard, n in refreshed.items():
         report.shards[shard].metadata_updated = n

@@ -60,6 +60,7 @@ class NewsStorage(dg.ConfigurableResource):
             lake_url=self.lake_url or env.lake_url,
             warehouse_path=env.warehouse_path,
             max_file_bytes=self.max_file_bytes or env.max_file_bytes,
+            quote_model=env.quote_model,
             max_jsonl_bytes=env.max_jsonl_bytes,
             retention_hours=env.retention_hours,
             lock_dir=env.lock_dir,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pipelines.core.quotes import find_quote_spans
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, SHARED
 
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
 
@@ -307,3 +309,151 @@ def test_an_unnamed_many_can_frame_a_phrase(parse):
         "remember",
         "the senator as “a true believer.”",
     )
+
+
+# --- the lexicon as data, the quote model and its setting ---------------------------------------
+
+
+def test_every_word_list_is_read_from_its_data_file():
+    from pipelines.core import lexicon
+
+    for path in sorted(lexicon.LEXICON_DIR.glob("*.txt")):
+        words = lexicon.words(path.stem)
+        assert words, path.name
+        assert all(w == w.strip() and not w.startswith("#") for w in words), path.name
+    assert "say" in lexicon.REPORTING_VERBS
+    assert lexicon.PERSON_NOUNS < lexicon.SPEAKER_NOUNS  # the union is the loader's
+    assert lexicon.PRONOUNS["she"] == "female"
+    assert "spokeswoman" in lexicon.FEMALE_NOUNS and "spokeswoman" not in lexicon.MALE_NOUNS
+
+
+def test_the_quote_model_setting_is_read_once_and_refuses_nonsense(monkeypatch):
+    from pipelines.core.settings import Settings
+
+    monkeypatch.setenv("NEWS_QUOTE_MODEL", "off")
+    assert Settings.from_env().quote_model is False
+    monkeypatch.setenv("NEWS_QUOTE_MODEL", "on")
+    assert Settings.from_env().quote_model is True
+    monkeypatch.delenv("NEWS_QUOTE_MODEL")
+    assert Settings.from_env().quote_model is True
+    monkeypatch.setenv("NEWS_QUOTE_MODEL", "sometimes")
+    with pytest.raises(ValueError, match="NEWS_QUOTE_MODEL"):
+        Settings.from_env()
+
+
+def _extract(nlp, text: str, model):
+    from pipelines.core.entities import extract_mentions
+    from pipelines.core.quotes import extract_quotes
+    from pipelines.core.sentences import SentenceIndex, split_sentences
+
+    doc = nlp(text)
+    index = SentenceIndex(split_sentences("dq", doc))
+    return extract_quotes(doc, index, extract_mentions("dq", doc, index), model)
+
+
+def test_quote_claims_carry_a_confidence_and_pieces_of_one_attribution_share_it(parse):
+    text = (
+        "“We will rebuild the station,” said Mayor Ellen Hartley, “and we will do it by May.”\n"
+        "The council said that the budget would be ready next week.\n"
+        "Critics called the plan a “fantasy” on Tuesday."
+    )
+    claims = [c for c in quotes(parse, text) if c.claim_type != "partial_quote"]
+    assert claims
+    for c in claims:
+        assert c.confidence is not None and 0.0 <= c.confidence <= 1.0
+    pieces = [c for c in claims if c.claim_type == "direct_quote"]
+    assert len(pieces) == 2 and pieces[0].cue_start == pieces[1].cue_start
+    assert pieces[0].confidence == pieces[1].confidence
+    for c in quotes(parse, text, ("partial_quote",)):
+        assert c.confidence is None  # scare quotes are not attributions
+
+
+def test_the_rule_only_path_gives_the_rules_quotes_without_confidence(nlp):
+    from pipelines.core.quotes import load_model
+
+    text = (
+        "The senator said that the vote would come on Friday.\n"
+        "“It is a bad deal,” she said.\n"
+        "The governor championed a plan to widen the highway near the river."
+    )
+    rules = _extract(nlp, text, None)
+    assert [q.origin for q in rules] == ["reported", "marks"]
+    assert all(q.confidence is None for q in rules)
+    combined = _extract(nlp, text, load_model())
+    assert all(q.confidence is not None for q in combined)
+    # the model keeps the rules' clear cases
+    assert {(q.start, q.end) for q in rules} <= {(q.start, q.end) for q in combined}
+
+
+def test_verbs_outside_the_lexicon_are_proposals_for_the_model_alone(nlp):
+    from pipelines.core.entities import extract_mentions
+    from pipelines.core.quotes import propose_quotes
+    from pipelines.core.sentences import SentenceIndex, split_sentences
+
+    text = "The governor championed a plan to widen the highway near the river."
+    doc = nlp(text)
+    index = SentenceIndex(split_sentences("dq", doc))
+    mentions = extract_mentions("dq", doc, index)
+    assert propose_quotes(doc, index, mentions) == []
+    [proposal] = propose_quotes(doc, index, mentions, open_verbs=True)
+    assert proposal.origin == "open_dobj"
+    assert text[proposal.start : proposal.end] == "a plan to widen the highway near the river"
+    assert text[proposal.cue_start : proposal.cue_end] == "championed"
+    # a verb whose subject cannot speak proposes nothing
+    doc = nlp("The storm damaged a bridge over the river.")
+    index = SentenceIndex(split_sentences("dq", doc))
+    assert propose_quotes(doc, index, extract_mentions("dq", doc, index), True) == []
+
+
+def test_model_probability_is_a_logistic_of_the_weights():
+    from pipelines.core.quotes import QuoteModel
+
+    model = QuoteModel(0.0, {"a": 2.0, "b": -1.0}, 0.3, 0.6)
+    assert model.probability([]) == 0.5
+    assert model.probability(["a", "a"]) == pytest.approx(1 / (1 + 2.718281828459045**-2.0))
+    assert model.probability(["a", "b", "unknown"]) == pytest.approx(
+        1 / (1 + 2.718281828459045**-1)
+    )
+
+
+def test_the_shipped_model_names_its_data_and_command_and_is_small():
+    import json
+
+    from pipelines.core.quotes.model import MODEL_PATH
+
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert "PolNeAR train" in data["trained_on"] and data["command"] == "make train-quotes"
+    assert 0.0 <= data["threshold"] < data["threshold_open"] <= 1.0
+    assert MODEL_PATH.stat().st_size < 300_000
+    # no feature names anything of the gold: every feature is one group_features makes
+    prefixes = {f.split("=", 1)[0] for f in data["weights"]}
+    assert prefixes <= {
+        "kind", "origin", "pieces", "family", "inside_ruled", "holds_ruled", "crosses_ruled",
+        "words", "origin_words", "first_char", "ends", "indirect_has_marks", "crosses_paragraph",
+        "opener", "speaker", "speaker_class", "origin_speaker", "speaker_linked", "outlet",
+        "cue", "kind_nocue", "cue_kind", "cue_origin", "cue_family", "cue_tag", "cue_dep",
+        "cue_pos", "cue_negated", "cue_modal", "cue_passive", "cue_position",
+        "cue_position_kind", "cue_gap", "speaker_side", "speaker_side_position",
+        "content_leaves_cue_sentence",
+    }  # fmt: skip
+
+
+def test_training_is_deterministic(tmp_path, monkeypatch):
+    """Two trainings on the same few PolNeAR articles, each parsing afresh into its own cache,
+    write the same file, byte for byte."""
+    assert (SHARED / "eval" / "polnear" / "train").is_dir()
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("NEWS_QUOTE_PROCESSES", "1")
+    outs = [tmp_path / "a.json", tmp_path / "b.json"]
+    for out in outs:
+        monkeypatch.setenv("NEWS_QUOTE_CACHE", str(tmp_path / f"cache-{out.stem}"))
+        subprocess.run(
+            [sys.executable, "scripts/train_quotes.py", "--limit", "5", "--out", str(out)],
+            check=True,
+            cwd=SEEDS.parent,
+            capture_output=True,
+        )
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    assert json.loads(outs[0].read_text())["weights"]

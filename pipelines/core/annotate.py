@@ -42,24 +42,25 @@ class Annotation:
     claims: list[Claim]
 
 
-def annotate(nlp: Language, batch: Batch) -> Iterator[Annotation]:
+def annotate(nlp: Language, batch: Batch, quote_model: bool = True) -> Iterator[Annotation]:
     """Each document of a batch of (doc_id, text) parsed, split into sentences, with its
     mentions and claims (its own entity decisions; the corpus step merges them across
-    documents). The `Doc`s live only as long as the caller's memory zone, if any."""
+    documents; with `quote_model` off, quotes come from the rules alone, NEWS_QUOTE_MODEL=off).
+    The `Doc`s live only as long as the caller's memory zone, if any."""
     for doc, doc_id in parse_texts(nlp, ((text, doc_id) for doc_id, text in batch)):
         sentences = split_sentences(doc_id, doc)
         index = SentenceIndex(sentences)
         mentions = extract_mentions(doc_id, doc, index)
-        claims = extract_claims(doc_id, doc, index, mentions)
+        claims = extract_claims(doc_id, doc, index, mentions, quote_model)
         yield Annotation(doc_id, doc, sentences, mentions, claims)
 
 
-def annotate_batch(batch: Batch) -> dict[str, pl.DataFrame]:
+def annotate_batch(batch: Batch, quote_model: bool = True) -> dict[str, pl.DataFrame]:
     """The table rows of a batch of (doc_id, text): `annotate` inside a spaCy memory zone."""
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
     with nlp.memory_zone():
-        for annotation in annotate(nlp, batch):
+        for annotation in annotate(nlp, batch, quote_model):
             sentences.extend(annotation.sentences)
             mentions.extend(annotation.mentions)
             claims.extend(annotation.claims)
@@ -75,7 +76,7 @@ def _warm_up() -> None:
 
 
 def annotate_batches(
-    batches: Iterable[tuple[T, Batch]], n_workers: int
+    batches: Iterable[tuple[T, Batch]], n_workers: int, quote_model: bool = True
 ) -> Iterator[tuple[T, Batch, dict[str, pl.DataFrame]]]:
     """Annotate (tag, batch) pairs in order, on `n_workers` processes (in this process when 1).
 
@@ -85,7 +86,7 @@ def annotate_batches(
     """
     if n_workers <= 1:
         for tag, batch in batches:
-            yield tag, batch, annotate_batch(batch)
+            yield tag, batch, annotate_batch(batch, quote_model)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_warm_up) as pool:
@@ -93,7 +94,7 @@ def annotate_batches(
             pool.submit(_warm_up)
         pending: deque[tuple[T, Batch, Future[dict[str, pl.DataFrame]]]] = deque()
         for tag, batch in batches:
-            pending.append((tag, batch, pool.submit(annotate_batch, batch)))
+            pending.append((tag, batch, pool.submit(annotate_batch, batch, quote_model)))
             if len(pending) > 2 * n_workers:
                 done_tag, done, future = pending.popleft()
                 yield done_tag, done, future.result()

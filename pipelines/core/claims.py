@@ -11,7 +11,7 @@ from pipelines.core.entities import Mention
 from pipelines.core.ids import claim_id_for
 from pipelines.core.nlp import text_of
 from pipelines.core.quantities import find_quantities
-from pipelines.core.quotes import extract_quotes
+from pipelines.core.quotes import extract_quotes, load_model
 from pipelines.core.sentences import SentenceIndex
 
 
@@ -48,12 +48,18 @@ class Claim:
 
 
 def extract_claims(
-    doc_id: str, doc: Doc, sentences: SentenceIndex, mentions: list[Mention]
+    doc_id: str,
+    doc: Doc,
+    sentences: SentenceIndex,
+    mentions: list[Mention],
+    quote_model: bool = True,
 ) -> list[Claim]:
-    """Every quote and quantity of a document outside boilerplate, in text order."""
+    """Every quote and quantity of a document outside boilerplate, in text order; with
+    `quote_model`, quotes carry the quote model's confidence (rules alone when off)."""
     text = text_of(doc)
     rows: list[tuple] = []
-    for q in extract_quotes(doc, sentences, mentions):
+    model = load_model() if quote_model else None
+    for q in extract_quotes(doc, sentences, mentions, model):
         s = q.speaker
         rows.append(
             (
@@ -71,6 +77,7 @@ def extract_claims(
                 q.outlet,
                 None,
                 None,
+                q.confidence,  # quote rows alone carry it (Claim.confidence)
             )
         )
     for quantity in find_quantities(doc):

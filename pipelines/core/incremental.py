@@ -364,6 +364,7 @@ def process(
     log: Callable[[str], None] = lambda _m: None,
     migrated: int = 0,
     progress: Callable[[int, bool], None] = lambda _done, _committed: None,
+    quote_model: bool = True,
 ) -> RunReport:
     """Apply the shards' plans: drop deleted files' rows, parse what is new, commit each batch.
 
@@ -441,7 +442,9 @@ def process(
         from pipelines.core.annotate import annotate_batches  # spaCy: only when there is work
 
         # a batch takes documents of any shard (a small run commits once, not once a shard)
-        for (_shard, documents), _batch, tables in annotate_batches(tasks(), n_workers):
+        for (_shard, documents), _batch, tables in annotate_batches(
+            tasks(), n_workers, quote_model
+        ):
             if len(held) + len(documents) > batch_size:
                 commit()
             held.extend(documents)

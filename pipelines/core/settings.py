@@ -28,6 +28,8 @@ class Settings:
     lake_url: str
     warehouse_path: Path
     max_file_bytes: int
+    # the learned quote scorer on top of the rules; NEWS_QUOTE_MODEL=off keeps the rules alone
+    quote_model: bool = True
     retention_hours: int = DEFAULT_RETENTION_HOURS
     lock_dir: Path | None = None  # an object-store lake's local locks (default: the temp folder)
     shard_lock_timeout_s: float = 600.0
@@ -56,6 +58,7 @@ class Settings:
                 os.environ.get("NEWS_WAREHOUSE_PATH") or data_dir / "warehouse.duckdb"
             ),
             max_file_bytes=int(os.environ.get("NEWS_MAX_FILE_BYTES") or DEFAULT_MAX_FILE_BYTES),
+            quote_model=quote_model_on(os.environ.get("NEWS_QUOTE_MODEL")),
             retention_hours=int(
                 os.environ.get("NEWS_LAKE_RETENTION_HOURS") or DEFAULT_RETENTION_HOURS
             ),
@@ -64,3 +67,13 @@ class Settings:
             warehouse_lock_timeout_s=float(os.environ.get("NEWS_WAREHOUSE_LOCK_TIMEOUT") or 600),
             max_jsonl_bytes=int(os.environ.get("NEWS_MAX_JSONL_BYTES") or DEFAULT_MAX_JSONL_BYTES),
         )
+
+
+def quote_model_on(value: str | None) -> bool:
+    """NEWS_QUOTE_MODEL: on unless "off" (or "0", "false", "no"); anything else is an error."""
+    word = (value or "on").strip().lower()
+    if word in ("on", "1", "true", "yes"):
+        return True
+    if word in ("off", "0", "false", "no"):
+        return False
+    raise SettingsError(f"NEWS_QUOTE_MODEL must be on or off, not {value!r}")
