@@ -18,7 +18,10 @@ OWNERS = ["team:news-data"]
 LOCK_TIMEOUT_S = 600.0
 
 
-def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
+def corpus_spec(
+    key: str, deps: list[str], description: str, skippable: bool = False
+) -> dg.AssetSpec:
+    """A lake table decided across the whole corpus (entities, stories, quote groups)."""
     return dg.AssetSpec(
         key,
         deps=deps,
@@ -26,24 +29,25 @@ def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
         group_name="extract",
         kinds={"polars", "deltalake"},
         owners=OWNERS,
+        skippable=skippable,
     )
 
 
 @dg.multi_asset(
     specs=[
-        _spec(
+        corpus_spec(
             "entities",
             ["document_mentions"],
             "One row per real-world entity across the corpus: canonical name, label, country, "
             "and how many mentions and documents name it.",
         ),
-        _spec(
+        corpus_spec(
             "entity_mentions",
             ["document_mentions", "entities"],
             "Named-entity mentions (people, places, organisations, groups, ...), each linked to "
             "its corpus-wide entity, with that entity's label and canonical name.",
         ),
-        _spec(
+        corpus_spec(
             "claims",
             ["document_claims", "entities"],
             "Direct, partial and reported quotes with cue, resolved speaker (linked to its "

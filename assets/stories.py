@@ -12,25 +12,13 @@ entity step and is skipped with it when nothing changed.
 import dagster as dg
 import polars as pl
 
+from assets.extract import corpus_spec
 from assets.metadata import markdown_table, table_metadata
 from pipelines.core import quote_groups, stories
 from pipelines.resources import NewsStorage
 
-OWNERS = ["team:news-data"]
 LOCK_TIMEOUT_S = 600.0
 STATE_TABLES = ("story_signatures", "story_pairs")
-
-
-def _spec(key: str, deps: list[str], description: str) -> dg.AssetSpec:
-    return dg.AssetSpec(
-        key,
-        deps=deps,
-        description=description,
-        group_name="extract",
-        kinds={"polars", "parquet"},
-        owners=OWNERS,
-        skippable=True,
-    )
 
 
 def _write_if_changed(lake, table: str, df: pl.DataFrame) -> bool:
@@ -44,18 +32,20 @@ def _write_if_changed(lake, table: str, df: pl.DataFrame) -> bool:
 
 @dg.multi_asset(
     specs=[
-        _spec(
+        corpus_spec(
             "document_stories",
             ["documents"],
             "Each article's story (the doc_id of its canonical article: earliest published, "
             "then first by source_path) and, for a copy, the canonical article. Exact copies "
             "and near-duplicates (word 5-shingle Jaccard >= 0.5, MinHash LSH candidates).",
+            skippable=True,
         ),
-        _spec(
+        corpus_spec(
             "quote_groups",
             ["claims", "document_stories"],
             "Direct and indirect quotes with the same words across articles (marks, case, "
             "punctuation ignored; an excerpt of >= 8 words joins the longer quote's group).",
+            skippable=True,
         ),
     ],
     can_subset=False,

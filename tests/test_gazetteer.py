@@ -467,5 +467,7 @@ def test_lookups_are_fast_once_loaded() -> None:
 
 
 def test_data_files_are_small() -> None:
-    for path in gz.DATA_DIR.iterdir():
-        assert path.stat().st_size < 200_000, path
+    # the shipped quote model is the one artefact allowed past the tables' size (a few MB at most)
+    for path in gz.DATA_DIR.rglob("*"):
+        limit = 1_000_000 if path.name == "quote_model.json" else 200_000
+        assert path.stat().st_size < limit, path
