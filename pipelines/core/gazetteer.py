@@ -27,10 +27,10 @@ import unicodedata
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
-DATA_DIR = Path(str(resources.files("pipelines.core") / "data"))  # package data
+from pipelines.core.datafiles import DATA_DIR
+
 KINDS = ("country", "admin", "city", "region", "demonym")
 # A city whose name is an ordinary English word ("Bath", "Split", "Mobile", "Nice") is kept only
 # when it is at least this big: the small ones ("March", "Best", "Deal") are far more often words.

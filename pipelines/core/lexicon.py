@@ -7,9 +7,10 @@ list is for), read once by `words`; this module names them and makes the few uni
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
-LEXICON_DIR = Path(__file__).with_name("data") / "lexicon"
+from pipelines.core.datafiles import DATA_DIR
+
+LEXICON_DIR = DATA_DIR / "lexicon"
 
 
 @cache

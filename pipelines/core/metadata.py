@@ -20,13 +20,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import polars as pl
 from dateutil import parser as date_parser
 
-DATA_DIR = Path(__file__).with_name("data")
+from pipelines.core.datafiles import DATA_DIR
+
 MANIFEST_NAMES = frozenset({"metadata.csv", "metadata.jsonl"})
 METADATA_COLUMNS = ("title", "published_at", "publisher", "url", "authors", "section", "language")
 EARLIEST_YEAR = 1900  # before the news archives anyone loads: a wrong date, not an old article

@@ -12,9 +12,8 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-DATA_DIR = Path(__file__).with_name("data")
+from pipelines.core.datafiles import DATA_DIR
 
 
 @dataclass(frozen=True)

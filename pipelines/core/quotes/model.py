@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-MODEL_PATH = Path(__file__).parents[1] / "data" / "quote_model.json"
+from pipelines.core.datafiles import DATA_DIR
+
+MODEL_PATH = DATA_DIR / "quote_model.json"
 
 
 @dataclass(frozen=True)
