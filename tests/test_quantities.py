@@ -469,3 +469,14 @@ def test_the_unit_table_converts_as_pint_does():
     assert table["fahrenheit"].si_offset == pytest.approx(255.372222222)
     assert (table["hong kong dollar"].currency, table["hong kong dollar"].si_unit) == ("HKD", None)
     assert table["pound sterling"].currency == "GBP"
+
+
+def test_a_number_at_the_very_start_of_a_document_has_no_sign_from_its_end(quantities):
+    # the character before offset 0 is no character: neither a minus sign (the text ending in
+    # "-" must not make "$1m" negative, nor its span start at -1) nor a glued letter
+    assert quantities("$1m payoff for the former chief -") == [("$1m", 1_000_000.0, "dollar")]
+    assert quantities("15 soldiers were hurt, officials said -")[0] == (
+        "15 soldiers",
+        15.0,
+        "soldier",
+    )

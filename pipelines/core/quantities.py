@@ -269,8 +269,10 @@ class _Text:
         return self.doc[i] if i < len(self.doc) else None
 
     def char(self, i: int) -> str:
-        """The character at i, or '' outside the text."""
-        return self.text[i] if 0 <= i < len(self.text) else ""
+        """The character at i, or NUL outside the text: a character no accepted text holds, so
+        `char(i) in "-−"` is False there (the empty string is in every string, and a number at
+        the start of a document would take the document's last character for its sign)."""
+        return self.text[i] if 0 <= i < len(self.text) else "\x00"
 
 
 def find_quantities(doc: Doc) -> list[Quantity]:
