@@ -62,7 +62,7 @@ def make_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         "claim_type varchar, speaker varchar)"
     )
     con.executemany("insert into claims values (?, ?, ?, ?, ?)", CLAIMS)
-    search.build_index(con)
+    search.update_index(con)
 
 
 @pytest.fixture(scope="module")
