@@ -12,8 +12,9 @@ the Snowball English stemmer, run once per new word of the corpus and stored as
 The index is maintained, not rebuilt: a load compares each indexed row's text hash with the
 index's, and only the documents whose rows changed, appeared or went lose their postings and get
 new ones; the document frequencies of the stems they touched are counted again, and words and
-stems no row uses any more are dropped. A clean build is the same update from empty tables, and
-every id is a hash of what it names, so an incremental load leaves the tables a clean one leaves.
+stems no row uses any more are dropped. A clean build is the same update from empty tables, word
+and stem ids are hashes of what they name, and no weight is stored (BM25 is computed from the
+counts at query time), so an incremental load leaves exactly the tables a clean one leaves.
 """
 
 from __future__ import annotations
@@ -197,7 +198,8 @@ def _update(con: duckdb.DuckDBPyConnection, index: Index) -> int:
         ) u
         FULL JOIN {rows} r ON u.{key} = r.{key}
         WHERE u.{key} IS NULL OR r.{key} IS NULL
-           OR u.doc_id IS DISTINCT FROM r.doc_id OR u.text_hash <> r.text_hash
+           OR u.doc_id IS DISTINCT FROM r.doc_id
+           OR u.text_hash IS DISTINCT FROM r.text_hash
         """
     )
     con.execute("DELETE FROM _search_docs WHERE doc_id IS NULL")
