@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.core import incremental
+from pipelines.core import incremental, search, warehouse
 from pipelines.core.ids import doc_id_for
 from pipelines.core.store import Lake
 from pipelines.core.tables import PRIMARY_KEYS
@@ -232,6 +232,31 @@ def test_a_changed_file_replaces_its_rows_everywhere(corpus, added, changed):
     assert "120 jobs" in set(old_claims["text"]) and "120 jobs" not in set(claims["text"])
     # nothing of any other document moved
     assert_same_tables(without(after, {doc_id}), without(before, {doc_id}))
+
+
+def test_the_search_index_after_incremental_loads_equals_a_clean_build(corpus, changed, tmp_path):
+    """Added and changed files were loaded incrementally, each load re-indexing only its
+    documents: the index is the one a full load of the same lake builds."""
+    with duckdb.connect(str(corpus["warehouse"]), read_only=True) as con:
+        assert con.execute("select value from load_info where key = 'load'").fetchone() == (
+            "incremental",
+        )
+    clean = tmp_path / "clean.duckdb"
+    assert warehouse.build(Lake(str(corpus["data"] / "lake")), clean, full=True).mode == "full"
+
+    def index(path: Path) -> dict[str, list[tuple]]:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return {
+                t: con.execute(f"select * from {t} order by all").fetchall()
+                for t in search.INDEX_TABLES
+            }
+
+    got, want = index(corpus["warehouse"]), index(clean)
+    assert want["search_sentence_postings"] and want["search_claim_postings"]
+    assert got == want
+    edited = doc_id_for("business/ferries.txt")  # its new words are in, its old ones out
+    assert {"fishguard", "eamon"} & {r[0] for r in got["search_vocabulary"]} == {"eamon"}
+    assert any(r[1] == edited for r in got["search_sentence_rows"])
 
 
 @pytest.fixture(scope="module")

@@ -62,7 +62,7 @@ def make_warehouse(con: duckdb.DuckDBPyConnection) -> None:
         "claim_type varchar, speaker varchar)"
     )
     con.executemany("insert into claims values (?, ?, ?, ?, ?)", CLAIMS)
-    search.build_index(con)
+    search.update_index(con)
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +220,64 @@ def test_highlighting_splits_words_as_the_index_does(con):
     in_sql = [w for w in con.execute("select search_words(?)", [text]).fetchone()[0] if w]
     assert in_sql == [w for _, _, w in search.tokens(text)]
     assert in_sql[:5] == ["cafe", "owners", "in", "kyiv", "blairs"]
+
+
+def index_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Every index table, rows sorted: what two builds must agree on."""
+    return {
+        t: con.execute(f"select * from {t} order by all").fetchall() for t in search.INDEX_TABLES
+    }
+
+
+def change_the_corpus(con: duckdb.DuckDBPyConnection) -> None:
+    """A load's worth of changes: a sentence edited, a document gone, one added, a sentence
+    turned boilerplate, a claim edited."""
+    con.execute(
+        "update sentences set text = 'Kyiv residents queue for bread and water in the cold.' "
+        "where sentence_id = 's4'"
+    )
+    con.execute("delete from sentences where doc_id = 'd3' and sentence_id <> 's6'")
+    con.execute("update sentences set is_boilerplate = true where sentence_id = 's2'")
+    con.execute(
+        "insert into sentences values ('s10', 'd5', 'Negotiators from Kyiv reached Istanbul "
+        "for talks about the grain corridor.', false)"
+    )
+    con.execute("update claims set text = 'the city will be defended' where claim_id = 'c2'")
+
+
+def test_an_incremental_update_leaves_the_index_a_clean_build_leaves():
+    incremental = duckdb.connect()
+    make_warehouse(incremental)
+    assert search.update_index(incremental).changed_documents == {"sentence": 0, "claim": 0}
+    change_the_corpus(incremental)
+    update = search.update_index(incremental)
+    # d1 (s2 turned boilerplate), d2 (s4 edited), d3 (gone), d5 (new); d4 untouched
+    assert update.changed_documents == {"sentence": 4, "claim": 1}
+    clean = duckdb.connect()
+    make_warehouse(clean)
+    change_the_corpus(clean)
+    for table in search.INDEX_TABLES:
+        clean.execute(f"drop table {table}")
+    search.update_index(clean)
+    assert index_tables(incremental) == index_tables(clean)
+    for query in ("noose kyiv", "negotiate", "bread", "istanbul", "football", "defend"):
+        for macro in ("search_sentences", "search_claims"):
+            sql = f"select * from {macro}(?)"
+            got = incremental.execute(sql, [query]).fetchall()
+            assert got == clean.execute(sql, [query]).fetchall(), (macro, query)
+    # the words of the gone document left with it; the new ones came
+    assert ranked(incremental, "football") == []
+    assert ranked(incremental, "istanbul") == ["s10"]  # s7 (d3) is gone
+    assert "s2" not in ranked(incremental, "noose")  # boilerplate now
+
+
+def test_an_old_layout_of_the_index_is_replaced():
+    con = duckdb.connect()
+    make_warehouse(con)
+    con.execute("drop table search_sentence_postings")
+    con.execute("create table search_sentence_postings (stem varchar, sentence_id varchar)")
+    con.execute("create table search_sentence_terms (stem varchar, sentence_id varchar)")
+    search.update_index(con)
+    assert ranked(con, "noose kyiv")[:2] == ["s1", "s9"]
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert "search_sentence_terms" not in tables

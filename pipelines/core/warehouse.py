@@ -103,7 +103,8 @@ DEFAULT_LOCK_TIMEOUT_S = 600.0
 
 def _decide(con: duckdb.DuckDBPyConnection) -> None:
     """Set the decided columns from their decision tables (the default where none is there)
-    on the rows where they differ, then rebuild the search index (`pipelines.core.search`)."""
+    on the rows where they differ, then bring the search index up to date with the rows loaded
+    (`pipelines.core.search`: only the documents whose indexed text changed)."""
     for table, key, decision, columns, default in DECISIONS:
         values = [
             f"coalesce(d.{c}, t.{default}) AS {c}" if i == 0 and default else f"d.{c} AS {c}"
@@ -116,7 +117,7 @@ def _decide(con: duckdb.DuckDBPyConnection) -> None:
             f"FROM {table} t LEFT JOIN {decision} d USING ({key})) n "
             f"WHERE {table}.{key} = n.{key} AND ({differs})"
         )
-    search.build_index(con)
+    search.update_index(con)
 
 
 class WarehouseBusy(LockTimeout):
