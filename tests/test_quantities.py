@@ -480,3 +480,31 @@ def test_a_number_at_the_very_start_of_a_document_has_no_sign_from_its_end(quant
         15.0,
         "soldier",
     )
+
+
+def _concept_of(full, text: str, value: float) -> str | None:
+    """The concept of the one quantity of `text` with `value` (the first value of a range)."""
+    [q] = [q for q in full(text) if q.value == value]
+    return q.concept
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "concept"),
+    [
+        # A measure before a noun phrase names the whole phrase: compounds and adjectives
+        ("The van has a 7kW electric heater.", 7.0, "electric heater"),
+        ("Buyers get a 15.6 inch laptop touch screen.", 15.6, "laptop touch screen"),
+        ("It packs a 3kWh sodium ion cell.", 3.0, "sodium ion cell"),
+        # ... but not the unit of another number before it
+        ("It has a 300bhp 2.0 litre V6 engine.", 300.0, "V6 engine"),
+        # A noun completed by a prepositional phrase keeps it ("X of Y", "X on Y", "X in Y")
+        ("The rate of wage growth slowed to 2.1%.", 2.1, "rate of wage growth"),
+        ("Ministers set a 12% levy on imported steel.", 12.0, "levy on imported steel"),
+        ("Deposits in Swiss francs reached about $90 billion.", 90e9, "Deposits in Swiss francs"),
+        # ... but not a phrase that holds the quantity itself or another number
+        ("The club ended a run of nine games without a win.", 9.0, "run"),
+        ("Users get a 40GB data allowance for RM50 a month.", 40.0, "data allowance"),
+    ],
+)
+def test_concept_classes(full, text, value, concept):
+    assert _concept_of(full, text, value) == concept

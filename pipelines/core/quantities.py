@@ -1114,7 +1114,14 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
             continue
         if token.tag_ in _CONCEPT_TAGS and token.pos_ != "PRON":
             if token.idx > cand.end or token.dep_ != "ROOT":
-                return token.text  # the noun alone: "a 40 mile-long Russian military convoy"
+                while token.dep_ == "compound" and token.head.i > token.i:
+                    token = token.head  # "a dual 12.3 inch display screen": the screen
+                # "a 40 mile-long Russian military convoy": a measure made an adjective names
+                # the thing measured by its noun alone, not by the noun's other attributes
+                described = ctx.char(cand.end) == "-" or (
+                    ctx.char(cand.end - 1).isalpha() and ctx.text[cand.end : cand.end + 1] == "-"
+                )
+                return _noun_phrase(ctx, token, after=cand.end, adjectives=not described)
             break
         if token.pos_ not in ("ADJ", "NUM", "ADV", "PUNCT", "ADP"):
             break
@@ -1158,19 +1165,63 @@ _INDEFINITE = word_set("indefinite_subject")  # "everyone", "someone": no concep
 _AMOUNT_NOUNS = word_set("amount_noun")  # "a total of 200 million": the total names no concept
 
 
-def _noun_phrase(ctx: _Text, head: Token) -> str | None:
-    """A noun with the words that classify it before it: "Toronto Stock Exchange", "dividend
-    yield", "US trade deficit", "personal spending"."""
+def _noun_phrase(ctx: _Text, head: Token, after: int = 0, adjectives: bool = True) -> str | None:
+    """A noun with the words that classify it before it ("Toronto Stock Exchange", "dividend
+    yield", "US trade deficit") and the phrase that completes it after it ("the pace of price
+    increases", "a tax on imported vehicles", "reserves in Canadian dollars"): NewsQuant's
+    concepts are whole noun phrases. `after` bounds it on the left (the quantity's own end)."""
+    begin = _modifiers_start(head, after, ("compound", "amod")) if adjectives else head.i
+    end = head.idx + len(head)
+    complement = _complement(head) if head.idx >= after else None
+    if complement is not None:
+        end = complement.idx + len(complement)
+    text = ctx.text[head.doc[begin].idx : end]
+    return text if any(ch.isalpha() for ch in text) else None
+
+
+def _modifiers_start(head: Token, after: int, deps: tuple[str, ...]) -> int:
+    """Where the compounds and adjectives before a noun begin (not a number, not before `after`)."""
     begin = head.i
     doc = head.doc
     while (
-        begin > 0 and doc[begin - 1].dep_ in ("compound", "amod") and doc[begin - 1].head.i >= begin
+        begin > 0
+        and doc[begin - 1].dep_ in deps
+        and doc[begin - 1].head.i >= begin
+        and doc[begin - 1].idx >= after
     ):
         if doc[begin - 1].like_num or doc[begin - 1].lower_ in _LOOSE_MODIFIERS:
             break
+        if begin >= 2 and doc[begin - 1].lower_ in _UNIT_OF and _has_digit(doc[begin - 2]):
+            break  # "640bhp 5.2 litre V10 engine": "litre" is the unit of another number
         begin -= 1
-    text = ctx.text[doc[begin].idx : head.idx + len(head)]
-    return text if any(ch.isalpha() for ch in text) else None
+    return begin
+
+
+def _has_digit(token: Token) -> bool:
+    """A token with a digit in it ("RM79", "5G", "2018"): a number, not a word of a concept."""
+    return token.like_num or any(ch.isdigit() for ch in token.text)
+
+
+def _complement(head: Token) -> Token | None:
+    """The last noun of the prepositional phrase that completes a noun ("pace of price
+    increases" -> increases), one level deep; not a date, a place list or a number."""
+    for child in head.rights:
+        if child.dep_ != "prep" or child.lower_ not in _COMPLEMENT_PREPOSITIONS:
+            continue
+        if child.i != head.i + 1:
+            return None  # only right after the noun: "the tax on ...", not "the tax, ... on"
+        noun = next((c for c in child.children if c.dep_ == "pobj"), None)
+        if noun is None or noun.pos_ not in ("NOUN", "PROPN") or noun.like_num:
+            return None
+        if noun.ent_type_ in ("DATE", "TIME", "CARDINAL", "MONEY", "PERCENT", "QUANTITY"):
+            return None
+        if any(t.like_num or _has_digit(t) for t in head.doc[child.i : noun.i + 1]):
+            return None  # "a run of seven games": the quantity itself, not what it completes
+        return noun
+    return None
+
+
+_COMPLEMENT_PREPOSITIONS = {"of", "on", "in", "for", "among"}
 
 
 # --- Helpers ---------------------------------------------------------------------------------
