@@ -504,6 +504,13 @@ def _concept_of(full, text: str, value: float) -> str | None:
         # ... but not a phrase that holds the quantity itself or another number
         ("The club ended a run of nine games without a win.", 9.0, "run"),
         ("Users get a 40GB data allowance for RM50 a month.", 40.0, "data allowance"),
+        # A price names what it buys, what it is taken off, or what is sold for it
+        ("She paid $420 for a second-hand piano.", 420.0, "second-hand piano"),
+        ("Shoppers can get $80 off a cordless vacuum.", 80.0, "cordless vacuum"),
+        ("The chain offers 25 per cent off garden furniture.", 25.0, "garden furniture"),
+        ("The shop sells the standard edition for $59.", 59.0, "standard edition"),
+        # ... and a restatement in brackets measures the same thing
+        ("The shop sells the standard edition for 450 kroner ($59).", 59.0, "standard edition"),
     ],
 )
 def test_concept_classes(full, text, value, concept):

@@ -1054,8 +1054,8 @@ def _shared_concepts(ctx: _Text, kept: list[_Candidate], concepts: list[str | No
     for i in range(1, len(kept)):
         between = ctx.text[kept[i - 1].end : kept[i].start]
         restated = _RESTATED.fullmatch(between) and ("(" in between or "/" in between)
-        if concepts[i] is None and (restated or _TO.fullmatch(between)):
-            concepts[i] = concepts[i - 1]
+        if restated or (concepts[i] is None and _TO.fullmatch(between)):
+            concepts[i] = concepts[i - 1]  # a restatement measures the same thing, always
     return concepts
 
 
@@ -1093,6 +1093,24 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         whole = _object_of(after)
         if whole is not None:
             return _noun_phrase(ctx, whole)
+    # "paid $300 for a new boiler", "$50 off a kettle", "30 per cent off all sofas": what the money
+    # buys, what the discount is taken from
+    if (
+        after is not None
+        and after.idx - cand.end <= 1
+        and (
+            (after.lower_ in ("for", "off") and cand.kind == CURRENCY)
+            or (after.lower_ == "off" and cand.kind == PERCENT)
+        )
+    ):
+        bought = next((c for c in after.children if c.dep_ == "pobj" and c.pos_ == "NOUN"), None)
+        if bought is not None and bought.idx >= cand.end:
+            return _noun_phrase(ctx, bought, after=cand.end)
+    # "sells the basic model for $399", "a kettle for just $20": what is sold at that price
+    if cand.kind == CURRENCY:
+        sold = _sold_for(ctx, cand, first)
+        if sold is not None:
+            return sold
     # "Blackmores up 9.4 per cent": a market report names what moved right before "up"/"down"
     moved = _MOVE_AFTER_NAME.search(ctx.text, max(0, cand.start - 6), cand.start)
     if moved and first.i >= 2 and doc[first.i - 1].lower_ in ("up", "down"):
@@ -1136,6 +1154,32 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         if verb.head is verb:
             break
         verb = verb.head
+    return None
+
+
+def _sold_for(ctx: _Text, cand: _Candidate, first: Token) -> str | None:
+    """The thing a price is "for": the noun "for" hangs from, or the object of its verb."""
+    token = first
+    for _ in range(3):  # "$" -> "399" -> "for"
+        if token.dep_ == "pobj" and token.head.lower_ == "for":
+            break
+        if token.head is token or token.head.idx >= cand.end:
+            return None
+        token = token.head
+    else:
+        return None
+    preposition = token.head
+    if preposition.idx >= cand.start or ctx.text[preposition.idx + 3 : cand.start].strip(
+        " \u00a0"
+    ).lower() not in ("", "just", "only", "about", "around", "under", "over"):
+        return None  # "for" right before the price: "for $20", "for just $20"
+    owner = preposition.head
+    if owner.pos_ == "NOUN":
+        return _noun_phrase(ctx, owner)
+    if owner.pos_ == "VERB":
+        thing = next((c for c in owner.children if c.dep_ == "dobj" and c.pos_ == "NOUN"), None)
+        if thing is not None and thing.i < preposition.i:
+            return _noun_phrase(ctx, thing)
     return None
 
 
@@ -1194,6 +1238,15 @@ def _modifiers_start(head: Token, after: int, deps: tuple[str, ...]) -> int:
         if begin >= 2 and doc[begin - 1].lower_ in _UNIT_OF and _has_digit(doc[begin - 2]):
             break  # "640bhp 5.2 litre V10 engine": "litre" is the unit of another number
         begin -= 1
+        if (
+            begin >= 2
+            and doc[begin - 1].tag_ == "HYPH"
+            and not doc[begin - 1].whitespace_
+            and not doc[begin - 2].whitespace_
+            and doc[begin - 2].is_alpha
+            and doc[begin - 2].idx >= after
+        ):
+            begin -= 2  # "a second-hand piano": a hyphenated modifier is one word
     return begin
 
 
