@@ -511,6 +511,28 @@ def _concept_of(full, text: str, value: float) -> str | None:
         ("The shop sells the standard edition for $59.", 59.0, "standard edition"),
         # ... and a restatement in brackets measures the same thing
         ("The shop sells the standard edition for 450 kroner ($59).", 59.0, "standard edition"),
+        # "one of the Xs" is a member of a set: no concept
+        ("The Grand is one of the oldest theatres in Europe.", 1.0, None),
+        # A subject that is itself a number names nothing; a share names its whole
+        ("Dozens of fans were hurt at two stadiums.", 2.0, None),
+        (
+            "About 40 per cent of the budget will go to schools, up from 30 per cent.",
+            30.0,
+            "budget",
+        ),
+        # A quantity fronted before its clause sets the scene
+        ("Three weeks later the singer released a new album.", 3.0, None),
+        ("With six new signings the club looks far stronger.", 6.0, None),
+        # A named subject the tagger did not tag as a noun is still a name
+        ("UCLA has treated more than 900 patients since 2001.", 900.0, "UCLA"),
+        # A predicate adjective's subject, a participle's noun, a relative pronoun's antecedent
+        ("The firm will receive a state loan worth up to $5 million.", 5e6, "state loan"),
+        (
+            "Shops sell imported olive oils priced at under $12 a litre.",
+            12.0,
+            "imported olive oils",
+        ),
+        ("Tourists love the old town that is about 3 miles long.", 3.0, "old town"),
     ],
 )
 def test_concept_classes(full, text, value, concept):

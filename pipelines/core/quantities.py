@@ -1081,6 +1081,8 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
     inside = range(cand.start, cand.end)
     # "20 percent of personal spending", "$1 billion in gains": the share's whole, the money's use
     after = ctx.token_from(cand.end)
+    if cand.value == 1 and cand.kind == COUNT and after is not None and after.lower_ == "of":
+        return None  # "one of the oldest clubs in Europe": a member of a set, no concept
     if (
         after is not None
         and after.idx - cand.end <= 1
@@ -1147,9 +1149,16 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
     # verb hangs from ("Ford said it would cut 13000 workers" -> Ford)
     verb = first
     for _ in range(12):
-        if verb.pos_ in ("VERB", "AUX"):
-            subject = _subject(ctx, verb, inside)
-            if subject is not None:
+        # "dried flower products priced at under $10", "a loan worth $5 million": the noun a
+        # participle or an adjective after it describes
+        postnominal = (verb.dep_ == "acl" and verb.tag_ in ("VBN", "VBG")) or (
+            verb.dep_ == "amod" and verb.pos_ == "ADJ" and verb.head.i < verb.i
+        )
+        if postnominal and verb.head.pos_ == "NOUN" and verb.head.idx < cand.start:
+            return _noun_phrase(ctx, verb.head)
+        if verb.pos_ in ("VERB", "AUX") or (verb.pos_ == "ADJ" and verb.dep_ != "amod"):
+            settled, subject = _subject(ctx, verb, cand, inside)
+            if settled:
                 return subject
         if verb.head is verb:
             break
@@ -1191,18 +1200,58 @@ def _object_of(preposition: Token) -> Token | None:
     return None
 
 
-def _subject(ctx: _Text, verb: Token, inside: range) -> str | None:
-    """The noun subject of a verb, outside the quantity; None for pronouns and numbers."""
+def _subject(ctx: _Text, verb: Token, cand: _Candidate, inside: range) -> tuple[bool, str | None]:
+    """The noun subject of a verb (or of a predicate adjective: "a grant worth $8 million"),
+    outside the quantity, as (settled, concept): a pronoun leaves it open for the verbs above;
+    a number, an indefinite pronoun or a clause fronted by the quantity settle it as none."""
     for child in verb.children:
-        if child.dep_ in ("nsubj", "nsubjpass") and child.idx not in inside:
-            if child.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
-                child = verb.head  # "a country that is 90 miles wide": the country
-            if child.tag_ not in _CONCEPT_TAGS or child.like_num or child.pos_ == "PRON":
-                return None
-            if child.lower_ in _INDEFINITE:
-                return None
-            return _noun_phrase(ctx, child)
-    return None
+        if child.dep_ not in ("nsubj", "nsubjpass") or child.idx in inside:
+            continue
+        if child.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
+            child = _antecedent(child, verb)  # "a country that is 90 miles wide": the country
+        if child.idx > cand.end and verb.idx > cand.end and not _in_subject(ctx, cand, child):
+            # "Nine days later the band split", "With eight more picks, the team ...": a
+            # quantity fronted before its clause sets the scene; it measures nothing of the subject
+            return True, None
+        if (
+            child.like_num
+            or child.ent_type_ in ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
+            or child.lower_ in _PERCENT_WORDS
+        ):
+            # "60 per cent of the fee will be paid now, up from 40 per cent": a share's whole;
+            # "Dozens of people were killed in two attacks": a number names nothing
+            share = child.ent_type_ in ("PERCENT", "MONEY") or child.lower_ in _PERCENT_WORDS
+            of = next((c for c in child.rights if c.lower_ == "of"), None) if share else None
+            whole = _object_of(of) if of is not None else None
+            return True, (_noun_phrase(ctx, whole) if whole is not None else None)
+        if child.lower_ in _INDEFINITE:
+            return False, None
+        named = child.ent_type_ in _NAME_ENTITIES and child.pos_ not in ("PRON", "DET")
+        if not named and (child.tag_ not in _CONCEPT_TAGS or child.pos_ == "PRON"):
+            return False, None
+        return True, _noun_phrase(ctx, child)
+    return False, None
+
+
+_PERCENT_WORDS = {"%", "percent", "cent", "pc", "pct"}
+_NAME_ENTITIES = {"ORG", "PERSON", "GPE", "NORP", "PRODUCT", "FAC", "LOC", "EVENT"}
+
+
+def _antecedent(pronoun: Token, clause: Token) -> Token:
+    """What a relative pronoun stands for: the noun right before it ("the small country that
+    ..."), whatever the parse attached the clause to; else the clause's head."""
+    doc = pronoun.doc
+    i = pronoun.i - 1
+    if i >= 0 and doc[i].text == ",":
+        i -= 1
+    if i >= 0 and doc[i].pos_ in ("NOUN", "PROPN"):
+        return doc[i]
+    return clause.head
+
+
+def _in_subject(ctx: _Text, cand: _Candidate, subject: Token) -> bool:
+    """Whether the quantity lies inside the subject's phrase ("the 40 staff at the plant")."""
+    return subject.left_edge.idx <= cand.start
 
 
 _INDEFINITE = word_set("indefinite_subject")  # "everyone", "someone": no concept
