@@ -533,6 +533,29 @@ def _concept_of(full, text: str, value: float) -> str | None:
             "imported olive oils",
         ),
         ("Tourists love the old town that is about 3 miles long.", 3.0, "old town"),
+        # ... climbing from a phrase's last noun to the noun it completes
+        (
+            "There is a daily limit per customer, which is 300 euros.",
+            300.0,
+            "daily limit per customer",
+        ),
+        # A label before a colon names what follows it
+        ("Ticket price: $45 (service fee: $4).", 45.0, "Ticket price"),
+        ("Ticket price: $45 (service fee: $4).", 4.0, "service fee"),
+        # A market's level in brackets after its name
+        (
+            "Leading the day was the Madrid Stock Exchange (9120.4 down 31.2 points).",
+            9120.4,
+            "Madrid Stock Exchange",
+        ),
+        # A measure "of" something measures that
+        ("The motor delivers 320 Nm of torque.", 320.0, "torque"),
+        # A noun "with" a quantity, and the object a verb changes by it
+        ("A new gallery with 300 paintings opened on Monday.", 300.0, "new gallery"),
+        ("The update will extend the battery life by 40 minutes.", 40.0, "battery life"),
+        ("Oil stocks pushed the energy index 1.2 percent higher.", 1.2, "energy index"),
+        # A close or level "of" a figure names the market, not the close
+        ("The Nikkei index rose 0.4% to a close of 28,110 points.", 28110.0, "Nikkei index"),
     ],
 )
 def test_concept_classes(full, text, value, concept):

@@ -1095,6 +1095,19 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         whole = _object_of(after)
         if whole is not None:
             return _noun_phrase(ctx, whole)
+    # "Total cost: $72,370", "(base price: $59,995)": a label names what follows it
+    label = _label_before(ctx, cand)
+    if label is not None:
+        return _noun_phrase(ctx, label)
+    # "the FTSE 100 (7,432.1, down 31 points)": a market's level in brackets after its name
+    name = doc[first.i - 2] if first.i >= 2 and doc[first.i - 1].text == "(" else None
+    if name is not None and name.pos_ == "PROPN" and name.lower_ not in _UNIT_OF:
+        return _noun_phrase(ctx, name)
+    # "450 Nm of torque", "54GB of data": what the measure measures
+    if after is not None and after.lower_ == "of" and cand.kind == MEASURE:
+        stuff = _object_of(after)
+        if stuff is not None:
+            return _noun_phrase(ctx, stuff, after=cand.end)
     # "paid $300 for a new boiler", "$50 off a kettle", "30 per cent off all sofas": what the money
     # buys, what the discount is taken from
     if (
@@ -1156,6 +1169,18 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         )
         if postnominal and verb.head.pos_ == "NOUN" and verb.head.idx < cand.start:
             return _noun_phrase(ctx, verb.head)
+        # "customers with more than $1 million", "a squad with 17 players": the noun it belongs to
+        if (
+            verb.dep_ == "prep"
+            and verb.lower_ == "with"
+            and verb.head.pos_ == "NOUN"
+            and verb.head.idx < cand.start
+        ):
+            return _noun_phrase(ctx, verb.head)
+        if verb.pos_ == "VERB":
+            changed = _changed_object(verb, cand)
+            if changed is not None:
+                return _noun_phrase(ctx, changed)
         if verb.pos_ in ("VERB", "AUX") or (verb.pos_ == "ADJ" and verb.dep_ != "amod"):
             settled, subject = _subject(ctx, verb, cand, inside)
             if settled:
@@ -1163,6 +1188,33 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         if verb.head is verb:
             break
         verb = verb.head
+    return None
+
+
+def _label_before(ctx: _Text, cand: _Candidate) -> Token | None:
+    """The noun of a label right before the quantity: "Total cost: $72,370" -> cost."""
+    colon = ctx.token_at(cand.start - 1) or ctx.token_at(cand.start - 2)
+    if colon is None or colon.text != ":" or colon.i == 0:
+        return None
+    if ctx.text[colon.idx + 1 : cand.start].strip(" \u00a0"):
+        return None
+    noun = colon.doc[colon.i - 1]
+    return noun if noun.pos_ in ("NOUN", "PROPN") and not _has_digit(noun) else None
+
+
+def _changed_object(verb: Token, cand: _Candidate) -> Token | None:
+    """The object a verb changes by the quantity: "raise prices by 5%", "pulled the sector 0.7
+    percent lower" -> prices, sector."""
+    thing = next((c for c in verb.children if c.dep_ == "dobj" and c.pos_ == "NOUN"), None)
+    if thing is None or thing.idx >= cand.start:
+        return None
+    for child in verb.children:
+        if child.idx < thing.idx:
+            continue
+        by = child.dep_ == "prep" and child.lower_ == "by"
+        degree = child.tag_ in ("RBR", "JJR") and child.dep_ in ("advmod", "oprd", "acomp")
+        if (by or degree) and child.left_edge.idx <= cand.start <= child.right_edge.idx:
+            return thing
     return None
 
 
@@ -1244,9 +1296,19 @@ def _antecedent(pronoun: Token, clause: Token) -> Token:
     i = pronoun.i - 1
     if i >= 0 and doc[i].text == ",":
         i -= 1
-    if i >= 0 and doc[i].pos_ in ("NOUN", "PROPN"):
-        return doc[i]
-    return clause.head
+    if i < 0 or doc[i].pos_ not in ("NOUN", "PROPN"):
+        return clause.head
+    noun = doc[i]
+    for _ in range(3):  # "the maximum investment per person, which is 50000"
+        if (
+            noun.dep_ == "pobj"
+            and noun.head.lower_ in _COMPLEMENT_PREPOSITIONS
+            and noun.head.head.pos_ == "NOUN"
+        ):
+            noun = noun.head.head
+        else:
+            break
+    return noun
 
 
 def _in_subject(ctx: _Text, cand: _Candidate, subject: Token) -> bool:
@@ -1323,7 +1385,7 @@ def _complement(head: Token) -> Token | None:
     return None
 
 
-_COMPLEMENT_PREPOSITIONS = {"of", "on", "in", "for", "among"}
+_COMPLEMENT_PREPOSITIONS = {"of", "on", "in", "for", "among", "with", "per"}
 
 
 # --- Helpers ---------------------------------------------------------------------------------
