@@ -556,6 +556,26 @@ def _concept_of(full, text: str, value: float) -> str | None:
         ("Oil stocks pushed the energy index 1.2 percent higher.", 1.2, "energy index"),
         # A close or level "of" a figure names the market, not the close
         ("The Nikkei index rose 0.4% to a close of 28,110 points.", 28110.0, "Nikkei index"),
+        # ... and the level a market reached "to" keeps the market, not the size of its move
+        ("The Nikkei index gained 0.4 percent to 28,110.", 28110.0, "Nikkei index"),
+        # "N worth of X" is an amount of X
+        ("The bank bought $3 billion worth of bonds.", 3e9, "bonds"),
+        # A noun completed by "from"
+        ("Sales from online stores rose 8%.", 8.0, "Sales from online stores"),
+        # A duration "for" a noun is how long that lasts
+        ("The player faces a ban for two years.", 2.0, "ban"),
+        # The ends of a change of a verb's object
+        ("The upgrade lifts the top speed from 120 to 140 km/h.", 120.0, "top speed"),
+        # A market's level, then how far it moved, share the market
+        ("Trading closed on the Oslo Bourse (1,204.7 up 12.3 points).", 12.3, "Oslo Bourse"),
+        # A copula right before the number, whatever the parse attached the number to
+        (
+            "Officials said the average age of a new car buyer is around 52.",
+            52.0,
+            "average age of a new car buyer",
+        ),
+        # Never the quantity's own unit
+        ("They have been waiting for one to two years.", 1.0, None),
     ],
 )
 def test_concept_classes(full, text, value, concept):

@@ -301,6 +301,7 @@ def find_quantities(doc: Doc) -> list[Quantity]:
     kept = [c for c in kept if _finite(c.value) and _finite(c.value_to or 0.0)]
     changes = _restatements(ctx, kept, [_change(ctx, c) for c in kept])
     concepts = _shared_concepts(ctx, kept, [_concept(ctx, c) for c in kept])
+    concepts = [concept or None for concept in concepts]
     return [
         _quantity(ctx, c, change, concept)
         for c, change, concept in zip(kept, changes, concepts, strict=True)
@@ -1054,12 +1055,15 @@ def _shared_concepts(ctx: _Text, kept: list[_Candidate], concepts: list[str | No
     for i in range(1, len(kept)):
         between = ctx.text[kept[i - 1].end : kept[i].start]
         restated = _RESTATED.fullmatch(between) and ("(" in between or "/" in between)
-        if restated or (concepts[i] is None and _TO.fullmatch(between)):
+        moved = _LEVEL_THEN_MOVE.fullmatch(between) and kept[i - 1].kind is None
+        if restated or moved or (concepts[i] is None and _TO.fullmatch(between)):
             concepts[i] = concepts[i - 1]  # a restatement measures the same thing, always
     return concepts
 
 
 _TO = re.compile(r"[ \u00a0]+(?i:to)[ \u00a0]+")
+# "16369.03 up 58.06 points", "7,432.1, down 31": a market's level, then how far it moved
+_LEVEL_THEN_MOVE = re.compile(r"[ \u00a0]*,?[ \u00a0]*(?i:up|down)[ \u00a0]+")
 _MOVE_AFTER_NAME = re.compile(r"(?<![A-Za-z])(?i:up|down)[ \u00a0]+$")
 
 
@@ -1072,6 +1076,37 @@ _CONCEPT_TAGS = {"NN", "NNS", "NNP", "NNPS"}
 
 
 def _concept(ctx: _Text, cand: _Candidate) -> str | None:
+    """What the quantity measures or counts; never its own unit ("one to two years" -> years
+    is the unit again, not what lasted)."""
+    concept = _concept_from_syntax(ctx, cand)
+    if concept and cand.unit is not None:
+        words = concept.lower().split()
+        if len(words) == 1 and words[0] in (cand.unit, cand.unit + "s", cand.unit + "es"):
+            return None
+    return concept
+
+
+_SETTLED = ""  # a concept settled as none: no later rule looks for one
+
+
+def _copula_subject(ctx: _Text, cand: _Candidate) -> str | None:
+    """ "the average life expectancy is around 73": the subject of the copula right before the
+    quantity, however the parse attached the number."""
+    first = ctx.token_at(cand.start)
+    if first is None:
+        return None
+    i = first.i - 1
+    while i >= 0 and first.doc[i].dep_ in ("advmod", "quantmod") and first.doc[i].i > 0:
+        i -= 1  # "is around 73", "was just over 50"
+    if i < 0 or first.doc[i].lemma_ != "be":
+        return None
+    subject = next((c for c in first.doc[i].children if c.dep_ == "nsubj"), None)
+    if subject is None or subject.pos_ not in ("NOUN", "PROPN") or _has_digit(subject):
+        return None
+    return _noun_phrase(ctx, subject)
+
+
+def _concept_from_syntax(ctx: _Text, cand: _Candidate) -> str | None:
     """What the quantity measures or counts, as written: "a dividend yield of 4.1 per cent" ->
     dividend yield; "a 40 mile-long convoy" -> convoy; "Sales rose 5%" -> Sales."""
     first = ctx.token_at(cand.start)
@@ -1082,7 +1117,7 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
     # "20 percent of personal spending", "$1 billion in gains": the share's whole, the money's use
     after = ctx.token_from(cand.end)
     if cand.value == 1 and cand.kind == COUNT and after is not None and after.lower_ == "of":
-        return None  # "one of the oldest clubs in Europe": a member of a set, no concept
+        return _SETTLED  # "one of the oldest clubs in Europe": a member of a set, no concept
     if (
         after is not None
         and after.idx - cand.end <= 1
@@ -1103,6 +1138,19 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
     name = doc[first.i - 2] if first.i >= 2 and doc[first.i - 1].text == "(" else None
     if name is not None and name.pos_ == "PROPN" and name.lower_ not in _UNIT_OF:
         return _noun_phrase(ctx, name)
+    # "50 years' worth of programming", "$2 billion worth of bonds": what the amount is of
+    worth = ctx.token_from(cand.end)
+    if worth is not None and worth.lower_ in ("'s", "’s", "'"):
+        worth = ctx.token_from(worth.idx + len(worth))
+    if (
+        worth is not None
+        and worth.lower_ == "worth"
+        and worth.i + 1 < len(doc)
+        and doc[worth.i + 1].lower_ == "of"
+    ):
+        stuff = _object_of(doc[worth.i + 1])
+        if stuff is not None:
+            return _noun_phrase(ctx, stuff)
     # "450 Nm of torque", "54GB of data": what the measure measures
     if after is not None and after.lower_ == "of" and cand.kind == MEASURE:
         stuff = _object_of(after)
@@ -1158,6 +1206,10 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
             break
         if token.pos_ not in ("ADJ", "NUM", "ADV", "PUNCT", "ADP"):
             break
+    # "the median wait is around 40 weeks": the copula right before the number is its clause
+    copula = _copula_subject(ctx, cand)
+    if copula is not None:
+        return copula
     # "Sales rose 5%": the subject of the verb the quantity belongs to, or of the verbs that
     # verb hangs from ("Ford said it would cut 13000 workers" -> Ford)
     verb = first
@@ -1169,10 +1221,11 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         )
         if postnominal and verb.head.pos_ == "NOUN" and verb.head.idx < cand.start:
             return _noun_phrase(ctx, verb.head)
-        # "customers with more than $1 million", "a squad with 17 players": the noun it belongs to
+        # "customers with more than $1 million", "a squad with 17 players": the noun it belongs
+        # to; "a ban for two years": the thing that lasts
         if (
             verb.dep_ == "prep"
-            and verb.lower_ == "with"
+            and (verb.lower_ == "with" or (verb.lower_ == "for" and cand.unit in _DURATIONS))
             and verb.head.pos_ == "NOUN"
             and verb.head.idx < cand.start
         ):
@@ -1184,7 +1237,7 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         if verb.pos_ in ("VERB", "AUX") or (verb.pos_ == "ADJ" and verb.dep_ != "amod"):
             settled, subject = _subject(ctx, verb, cand, inside)
             if settled:
-                return subject
+                return _SETTLED if subject is None else subject
         if verb.head is verb:
             break
         verb = verb.head
@@ -1206,16 +1259,28 @@ def _changed_object(verb: Token, cand: _Candidate) -> Token | None:
     """The object a verb changes by the quantity: "raise prices by 5%", "pulled the sector 0.7
     percent lower" -> prices, sector."""
     thing = next((c for c in verb.children if c.dep_ == "dobj" and c.pos_ == "NOUN"), None)
-    if thing is None or thing.idx >= cand.start:
+    if thing is None or thing.idx >= cand.start or _is_amount(thing):
         return None
+    # "boost the range from 250 to 290 miles": the ends of a change too, but not a count's goal
+    # ("propel the team to a .500 record")
+    preps = ("by",) if cand.kind in (COUNT, None) else ("by", "from", "to")
     for child in verb.children:
         if child.idx < thing.idx:
             continue
-        by = child.dep_ == "prep" and child.lower_ == "by"
+        by = child.dep_ == "prep" and child.lower_ in preps
         degree = child.tag_ in ("RBR", "JJR") and child.dep_ in ("advmod", "oprd", "acomp")
         if (by or degree) and child.left_edge.idx <= cand.start <= child.right_edge.idx:
             return thing
     return None
+
+
+def _is_amount(token: Token) -> bool:
+    """A noun that is itself a quantity ("gained 0.7 percent", "added 300 jobs")."""
+    return (
+        token.lower_ in _PERCENT_WORDS
+        or token.ent_type_ in ("PERCENT", "MONEY", "CARDINAL", "QUANTITY")
+        or any(c.dep_ == "nummod" for c in token.children)
+    )
 
 
 def _sold_for(ctx: _Text, cand: _Candidate, first: Token) -> str | None:
@@ -1285,6 +1350,7 @@ def _subject(ctx: _Text, verb: Token, cand: _Candidate, inside: range) -> tuple[
     return False, None
 
 
+_DURATIONS = {"second", "minute", "hour", "day", "week", "month", "year", "decade"}
 _PERCENT_WORDS = {"%", "percent", "cent", "pc", "pct"}
 _NAME_ENTITIES = {"ORG", "PERSON", "GPE", "NORP", "PRODUCT", "FAC", "LOC", "EVENT"}
 
@@ -1385,7 +1451,7 @@ def _complement(head: Token) -> Token | None:
     return None
 
 
-_COMPLEMENT_PREPOSITIONS = {"of", "on", "in", "for", "among", "with", "per"}
+_COMPLEMENT_PREPOSITIONS = {"of", "on", "in", "for", "among", "with", "per", "from"}
 
 
 # --- Helpers ---------------------------------------------------------------------------------
