@@ -112,6 +112,18 @@ def test_a_range_is_one_quantity_with_two_values(pipeline):
     assert [(q.value, q.value_to, q.change) for q in find_quantities(doc)] == [
         (512.0, 498.0, "down")
     ]
+    # words between the ends: "from A <when> to B" is one range
+    doc = pipeline("The coin fell from $512 at 9.30am on Monday to $498 by noon.")
+    assert [(q.value, q.value_to, q.change) for q in find_quantities(doc)] == [
+        (512.0, 498.0, "down")
+    ]
+    doc = pipeline("Fares rose from 80p in the spring to 95p.")
+    assert [(q.value, q.value_to) for q in find_quantities(doc)] == [(80.0, 95.0)]
+    # ... but not across a clause, and not between different units
+    doc = pipeline("The coin fell from $512. Analysts expect it to reach $600.")
+    assert [(q.value, q.value_to) for q in find_quantities(doc)] == [(512.0, None), (600.0, None)]
+    doc = pipeline("Output grew from 12% of sales last year to $40 million.")
+    assert [q.value_to for q in find_quantities(doc)] == [None, None]
 
 
 def test_a_change_then_the_level_it_reached_are_two_quantities(full):
@@ -335,6 +347,9 @@ def test_british_scale_suffixes_on_counts(full):
         ("The stock closed at 101 1/4 on Friday.", 101.25),
         ("One fourth of the budget went on rent.", 0.25),
         ("One out of three voters stayed home.", 1 / 3),
+        ("Only one in five drivers wore a seat belt.", 0.2),
+        ("The firm is one of four bidders for the contract.", 0.25),
+        ("Three of four respondents said yes.", 0.75),
         ("Half the condos are empty.", 0.5),
         ("They planted one hundred and twenty trees.", 120.0),
     ],

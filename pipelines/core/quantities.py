@@ -165,10 +165,11 @@ _FRACTION = re.compile(
     re.IGNORECASE,
 )
 _NUMERATOR_VALUES = {"a": 1, "an": 1, **_SMALL_WORDS}
-# "one out of three", "2 out of 5": a share, read as one value.
+# "one out of three", "2 out of 5", "one in five", "one of four": a share, read as one value
+# (with "of"/"in" only between small numbers, the first the smaller: not "one in 2019").
 _OUT_OF = re.compile(
-    rf"\b(?P<num>\d{{1,9}}|{_SMALL_ALT})[ \u00a0]+out[ \u00a0]+of[ \u00a0]+"
-    rf"(?P<den>\d{{1,9}}|{_SMALL_ALT})\b",
+    rf"\b(?P<num>\d{{1,9}}|{_SMALL_ALT})[ \u00a0]+(?P<link>out[ \u00a0]+of|of|in)[ \u00a0]+"
+    rf"(?P<den>\d{{1,9}}|{_SMALL_ALT})\b(?![.,]\d)",
     re.IGNORECASE,
 )
 # "dozens of", "tens of millions of dollars": vague amounts, ranges as NewsQuant writes them.
@@ -602,6 +603,8 @@ def _fraction_candidates(ctx: _Text) -> list[_Candidate]:
         num, den = (_SMALL_WORDS.get(g.lower()) or int(g) for g in match.group("num", "den"))
         if not den or num > den:
             continue
+        if not match.group("link").lower().startswith("out") and (num >= den or den > 100):
+            continue  # "one in 2019", "two of two": not shares
         s, e = match.span()
         cand = _Candidate(s, e, s, e, num / den, Decimal(num) / Decimal(den), 1, is_word=True)
         cand.digits = match.group()
@@ -999,10 +1002,23 @@ def _is_range(ctx: _Text, a: _Candidate, b: _Candidate, between: str) -> bool:
     level = _FROM.search(ctx.text, max(0, a.start - 8), a.start) is None
     if _RANGE_ONE.fullmatch(between) and not (written and level and _change(ctx, a) in _MOVES):
         return True
+    if (
+        a.unit is not None
+        and a.unit == b.unit
+        and _FROM_WORDS_TO.fullmatch(between)
+        and _FROM.search(ctx.text, max(0, a.start - 8), a.start) is not None
+    ):
+        return True  # "fell from $36,040 at 10pm last night to $34,935": words between the ends
     return bool(
         _AND.fullmatch(between)
         and _BETWEEN.search(ctx.text, max(0, a.start - 12), a.start) is not None
     )
+
+
+# " at 10pm last night to ", " in the first quarter to ": a few words, no clause break, then "to"
+_FROM_WORDS_TO = re.compile(
+    r"[ \u00a0]+(?:[^\s,;:!?()]*[^\s.,;:!?()][ \u00a0]+){1,6}(?i:to)[ \u00a0]+"
+)
 
 
 # --- Change and concept ----------------------------------------------------------------------
