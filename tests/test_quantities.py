@@ -589,6 +589,14 @@ def _concept_of(full, text: str, value: float) -> str | None:
             52.0,
             "average age of a new car buyer",
         ),
+        # A subject that is a name ending in a number is a name, not a number
+        ("the asx 200 was up 0.9% and gold fell 1%.", 0.9, "asx 200"),
+        # A measure restated in brackets, then "of X": both measure X
+        ("The engine makes 400 Nm (295 lb-ft) of torque.", 400.0, "torque"),
+        # A measure restating a count measures the things counted
+        ("She bought three melons (2kg) at the market.", 2.0, "melons"),
+        # "over the age of N": whose age it is
+        ("The club fielded nine players over the age of 30.", 30.0, "players"),
         # Never the quantity's own unit
         ("They have been waiting for one to two years.", 1.0, None),
     ],

@@ -1072,7 +1072,10 @@ def _shared_concepts(ctx: _Text, kept: list[_Candidate], concepts: list[str | No
         between = ctx.text[kept[i - 1].end : kept[i].start]
         restated = _RESTATED.fullmatch(between) and ("(" in between or "/" in between)
         moved = _LEVEL_THEN_MOVE.fullmatch(between) and kept[i - 1].kind is None
-        if restated or moved or (concepts[i] is None and _TO.fullmatch(between)):
+        if restated and kept[i - 1].kind == COUNT and kept[i].kind == MEASURE:
+            # "four fillets (about 1lb)": the measure is of the things counted
+            concepts[i] = ctx.text[kept[i - 1].num_end : kept[i - 1].end].strip() or None
+        elif restated or moved or (concepts[i] is None and _TO.fullmatch(between)):
             concepts[i] = concepts[i - 1]  # a restatement measures the same thing, always
     return concepts
 
@@ -1146,6 +1149,13 @@ def _concept_from_syntax(ctx: _Text, cand: _Candidate) -> str | None:
         whole = _object_of(after)
         if whole is not None:
             return _noun_phrase(ctx, whole)
+    # "players over the age of 21": whose age it is
+    age = first.head.head if first.head.lower_ == "of" else None
+    if cand.unit == "age" and age is not None and age.lower_ == "age":
+        limit = age.head  # "over", "under": the noun right before it, however it is attached
+        whose = doc[limit.i - 1] if limit.dep_ == "prep" and limit.i > 0 else None
+        if whose is not None and whose.pos_ in ("NOUN", "PROPN"):
+            return _noun_phrase(ctx, whose)
     # "Total cost: $72,370", "(base price: $59,995)": a label names what follows it
     label = _label_before(ctx, cand)
     if label is not None:
@@ -1167,7 +1177,11 @@ def _concept_from_syntax(ctx: _Text, cand: _Candidate) -> str | None:
         stuff = _object_of(doc[worth.i + 1])
         if stuff is not None:
             return _noun_phrase(ctx, stuff)
-    # "450 Nm of torque", "54GB of data": what the measure measures
+    # "450 Nm of torque", "54GB of data", "450 Nm (332 lb-ft) of torque": what it measures
+    if after is not None and after.text == "(" and cand.kind == MEASURE:
+        close = next((t for t in doc[after.i : after.i + 8] if t.text == ")"), None)
+        if close is not None and close.i + 1 < len(doc):
+            after = doc[close.i + 1]
     if after is not None and after.lower_ == "of" and cand.kind == MEASURE:
         stuff = _object_of(after)
         if stuff is not None:
@@ -1346,7 +1360,11 @@ def _subject(ctx: _Text, verb: Token, cand: _Candidate, inside: range) -> tuple[
             # "Nine days later the band split", "With eight more picks, the team ...": a
             # quantity fronted before its clause sets the scene; it measures nothing of the subject
             return True, None
-        if (
+        named_number = child.like_num and any(
+            c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN") and c.i < child.i
+            for c in child.children
+        )  # "the S&P 500 was down 2.1%": a name that ends in a number
+        if not named_number and (
             child.like_num
             or child.ent_type_ in ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
             or child.lower_ in _PERCENT_WORDS
@@ -1359,7 +1377,9 @@ def _subject(ctx: _Text, verb: Token, cand: _Candidate, inside: range) -> tuple[
             return True, (_noun_phrase(ctx, whole) if whole is not None else None)
         if child.lower_ in _INDEFINITE:
             return False, None
-        named = child.ent_type_ in _NAME_ENTITIES and child.pos_ not in ("PRON", "DET")
+        named = named_number or (
+            child.ent_type_ in _NAME_ENTITIES and child.pos_ not in ("PRON", "DET")
+        )
         if not named and (child.tag_ not in _CONCEPT_TAGS or child.pos_ == "PRON"):
             return False, None
         return True, _noun_phrase(ctx, child)
