@@ -516,6 +516,7 @@ def _concept_of(full, text: str, value: float) -> str | None:
         ("The rate of wage growth slowed to 2.1%.", 2.1, "rate of wage growth"),
         ("Ministers set a 12% levy on imported steel.", 12.0, "levy on imported steel"),
         ("Deposits in Swiss francs reached about $90 billion.", 90e9, "Deposits in Swiss francs"),
+        ("The deficit at the council reached $40 million.", 40e6, "deficit at the council"),
         # ... but not a phrase that holds the quantity itself or another number
         ("The club ended a run of nine games without a win.", 9.0, "run"),
         ("Users get a 40GB data allowance for RM50 a month.", 40.0, "data allowance"),

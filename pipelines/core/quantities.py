@@ -1487,7 +1487,7 @@ def _complement(head: Token) -> Token | None:
     return None
 
 
-_COMPLEMENT_PREPOSITIONS = {"of", "on", "in", "for", "among", "with", "per", "from"}
+_COMPLEMENT_PREPOSITIONS = {"of", "on", "in", "for", "among", "with", "per", "from", "at"}
 
 
 # --- Helpers ---------------------------------------------------------------------------------
