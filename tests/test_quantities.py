@@ -112,6 +112,18 @@ def test_a_range_is_one_quantity_with_two_values(pipeline):
     assert [(q.value, q.value_to, q.change) for q in find_quantities(doc)] == [
         (512.0, 498.0, "down")
     ]
+    # a range of a measure glued into a compound adjective is a range, not a score
+    doc = pipeline("The update cuts two seconds off its 0-to-100-km/h time.")
+    assert [(q.value, q.value_to, q.unit) for q in find_quantities(doc)][-1] == (
+        0.0,
+        100.0,
+        "kilometre per hour",
+    )
+    doc = pipeline("Expect a 3-to-5-minute delay.")
+    assert [(q.value, q.value_to, q.unit) for q in find_quantities(doc)] == [(3.0, 5.0, "minute")]
+    # ... but a margin or a score is not ("a 3-to-1 vote", "won 4-2")
+    assert find_quantities(pipeline("The board backed it in a 3-to-1 vote.")) == []
+    assert find_quantities(pipeline("Leeds won 4-2 on Saturday.")) == []
     # words between the ends: "from A <when> to B" is one range
     doc = pipeline("The coin fell from $512 at 9.30am on Monday to $498 by noon.")
     assert [(q.value, q.value_to, q.change) for q in find_quantities(doc)] == [

@@ -187,7 +187,7 @@ _TIME_AFTER = re.compile(
 )
 _RANGE_LINK = re.compile(r"[ \u00a0]*(?:-|–|—|to|or|and|,)[ \u00a0]*", re.IGNORECASE)
 # The links that make two numbers one range (not a list): "5-10", "1 to 1.5", "between 5 and 10".
-_RANGE_ONE = re.compile(r"[ \u00a0]*(?:-|–|—|to)[ \u00a0]*", re.IGNORECASE)
+_RANGE_ONE = re.compile(r"[ \u00a0]*(?:-|–|—|to|-to-)[ \u00a0]*", re.IGNORECASE)
 _MONTHS = word_set("month")
 _AMBIGUOUS_MONTHS = word_set("ambiguous_month")
 _WEEKDAYS = word_set("weekday")
@@ -385,6 +385,8 @@ def _digit_candidates(ctx: _Text) -> list[_Candidate]:
         cand.rejected = _glued_to_other_text(ctx, cand)
         if not cand.rejected:
             _read_suffixes(ctx, cand)
+        if _ends_hyphenated_range(ctx, s) and cand.kind != MEASURE:
+            cand.rejected = True  # "a 3-to-1 vote" is a margin, not a range of votes
         found.append(cand)
     return found
 
@@ -415,8 +417,8 @@ def _glued_to_other_text(ctx: _Text, cand: _Candidate) -> bool:
     after, after2 = ctx.char(e), ctx.char(e + 1)
     if not cand.prefixed and (before.isalpha() or before in "#_@"):
         return True
-    if before in "-–" and before2.isalpha():
-        return True  # COVID-19, TA-35, last-32
+    if before in "-–" and before2.isalpha() and not _ends_hyphenated_range(ctx, s):
+        return True  # COVID-19, TA-35, last-32; not the end of "a 0-to-60-mph time"
     if (before in ":/)" and before2.isdigit()) or (after in ":/)" and after2.isdigit()):
         return True  # times, dates, fractions written 1/8, phone numbers like (0)20
     if after in ".," and after2.isdigit():
@@ -424,6 +426,23 @@ def _glued_to_other_text(ctx: _Text, cand: _Candidate) -> bool:
     cand.pair_left = before in "-–" and before2.isdigit()
     cand.pair_right = after in "-–" and after2.isdigit()
     return cand.pair_left and cand.pair_right  # dates and phone numbers: 2019-09-01
+
+
+def _ends_hyphenated_range(ctx: _Text, s: int) -> bool:
+    """ "0-to-60-mph": the second number of a range written as one compound adjective."""
+    return ctx.text[max(0, s - 4) : s].lower() == "-to-" and ctx.char(s - 5).isdigit()
+
+
+# "0-to-60-mph", "5-to-10-minute": a range glued into a compound adjective, the unit after
+_HYPHENATED_RANGE = re.compile(r"-(?i:to)-\d+(?:\.\d+)?-(?P<unit>[A-Za-z/]+)\b")
+
+
+def _starts_hyphenated_range(ctx: _Text, end: int) -> bool:
+    """ "0-to-60-mph": the first number of a range of a measure written as one adjective."""
+    match = _HYPHENATED_RANGE.match(ctx.text, end)
+    return match is not None and (
+        match.group("unit").lower() in _UNIT_OF or match.group("unit") in _GLUED_UNITS
+    )
 
 
 def _read_suffixes(ctx: _Text, cand: _Candidate) -> None:
@@ -781,7 +800,12 @@ def _is_not_a_quantity(ctx: _Text, cand: _Candidate) -> bool:
         return True
     if _is_date_part(cand, previous, following):
         return True
-    if cand.kind is None and ctx.char(cand.num_end) == "-" and ctx.char(cand.num_end + 1).isalpha():
+    if (
+        cand.kind is None
+        and ctx.char(cand.num_end) == "-"
+        and ctx.char(cand.num_end + 1).isalpha()
+        and not _starts_hyphenated_range(ctx, cand.num_end)
+    ):
         return True  # "0-to-60", "3-in-1": glued to words that are not a unit
     if cand.kind is None and (
         ctx.char(cand.num_start - 1) == "+" or re.fullmatch(r"0\d+", cand.digits)
