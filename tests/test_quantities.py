@@ -112,6 +112,30 @@ def test_a_range_is_one_quantity_with_two_values(pipeline):
     assert [(q.value, q.value_to, q.change) for q in find_quantities(doc)] == [
         (512.0, 498.0, "down")
     ]
+    # a range of a measure glued into a compound adjective is a range, not a score
+    doc = pipeline("The update cuts two seconds off its 0-to-100-km/h time.")
+    assert [(q.value, q.value_to, q.unit) for q in find_quantities(doc)][-1] == (
+        0.0,
+        100.0,
+        "kilometre per hour",
+    )
+    doc = pipeline("Expect a 3-to-5-minute delay.")
+    assert [(q.value, q.value_to, q.unit) for q in find_quantities(doc)] == [(3.0, 5.0, "minute")]
+    # ... but a margin or a score is not ("a 3-to-1 vote", "won 4-2")
+    assert find_quantities(pipeline("The board backed it in a 3-to-1 vote.")) == []
+    assert find_quantities(pipeline("Leeds won 4-2 on Saturday.")) == []
+    # words between the ends: "from A <when> to B" is one range
+    doc = pipeline("The coin fell from $512 at 9.30am on Monday to $498 by noon.")
+    assert [(q.value, q.value_to, q.change) for q in find_quantities(doc)] == [
+        (512.0, 498.0, "down")
+    ]
+    doc = pipeline("Fares rose from 80p in the spring to 95p.")
+    assert [(q.value, q.value_to) for q in find_quantities(doc)] == [(80.0, 95.0)]
+    # ... but not across a clause, and not between different units
+    doc = pipeline("The coin fell from $512. Analysts expect it to reach $600.")
+    assert [(q.value, q.value_to) for q in find_quantities(doc)] == [(512.0, None), (600.0, None)]
+    doc = pipeline("Output grew from 12% of sales last year to $40 million.")
+    assert [q.value_to for q in find_quantities(doc)] == [None, None]
 
 
 def test_a_change_then_the_level_it_reached_are_two_quantities(full):
@@ -335,6 +359,9 @@ def test_british_scale_suffixes_on_counts(full):
         ("The stock closed at 101 1/4 on Friday.", 101.25),
         ("One fourth of the budget went on rent.", 0.25),
         ("One out of three voters stayed home.", 1 / 3),
+        ("Only one in five drivers wore a seat belt.", 0.2),
+        ("The firm is one of four bidders for the contract.", 0.25),
+        ("Three of four respondents said yes.", 0.75),
         ("Half the condos are empty.", 0.5),
         ("They planted one hundred and twenty trees.", 120.0),
     ],
@@ -480,3 +507,112 @@ def test_a_number_at_the_very_start_of_a_document_has_no_sign_from_its_end(quant
         15.0,
         "soldier",
     )
+
+
+def _concept_of(full, text: str, value: float) -> str | None:
+    """The concept of the one quantity of `text` with `value` (the first value of a range)."""
+    [q] = [q for q in full(text) if q.value == value]
+    return q.concept
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "concept"),
+    [
+        # A measure before a noun phrase names the whole phrase: compounds and adjectives
+        ("The van has a 7kW electric heater.", 7.0, "electric heater"),
+        ("Buyers get a 15.6 inch laptop touch screen.", 15.6, "laptop touch screen"),
+        ("It packs a 3kWh sodium ion cell.", 3.0, "sodium ion cell"),
+        # ... but not the unit of another number before it
+        ("It has a 300bhp 2.0 litre V6 engine.", 300.0, "V6 engine"),
+        # A noun completed by a prepositional phrase keeps it ("X of Y", "X on Y", "X in Y")
+        ("The rate of wage growth slowed to 2.1%.", 2.1, "rate of wage growth"),
+        ("Ministers set a 12% levy on imported steel.", 12.0, "levy on imported steel"),
+        ("Deposits in Swiss francs reached about $90 billion.", 90e9, "Deposits in Swiss francs"),
+        ("The deficit at the council reached $40 million.", 40e6, "deficit at the council"),
+        # ... but not a phrase that holds the quantity itself or another number
+        ("The club ended a run of nine games without a win.", 9.0, "run"),
+        ("Users get a 40GB data allowance for RM50 a month.", 40.0, "data allowance"),
+        # A price names what it buys, what it is taken off, or what is sold for it
+        ("She paid $420 for a second-hand piano.", 420.0, "second-hand piano"),
+        ("Shoppers can get $80 off a cordless vacuum.", 80.0, "cordless vacuum"),
+        ("The chain offers 25 per cent off garden furniture.", 25.0, "garden furniture"),
+        ("The shop sells the standard edition for $59.", 59.0, "standard edition"),
+        # ... and a restatement in brackets measures the same thing
+        ("The shop sells the standard edition for 450 kroner ($59).", 59.0, "standard edition"),
+        # "one of the Xs" is a member of a set: no concept
+        ("The Grand is one of the oldest theatres in Europe.", 1.0, None),
+        # A subject that is itself a number names nothing; a share names its whole
+        ("Dozens of fans were hurt at two stadiums.", 2.0, None),
+        (
+            "About 40 per cent of the budget will go to schools, up from 30 per cent.",
+            30.0,
+            "budget",
+        ),
+        # A quantity fronted before its clause sets the scene
+        ("Three weeks later the singer released a new album.", 3.0, None),
+        ("With six new signings the club looks far stronger.", 6.0, None),
+        # A named subject the tagger did not tag as a noun is still a name
+        ("UCLA has treated more than 900 patients since 2001.", 900.0, "UCLA"),
+        # A predicate adjective's subject, a participle's noun, a relative pronoun's antecedent
+        ("The firm will receive a state loan worth up to $5 million.", 5e6, "state loan"),
+        (
+            "Shops sell imported olive oils priced at under $12 a litre.",
+            12.0,
+            "imported olive oils",
+        ),
+        ("Tourists love the old town that is about 3 miles long.", 3.0, "old town"),
+        # ... climbing from a phrase's last noun to the noun it completes
+        (
+            "There is a daily limit per customer, which is 300 euros.",
+            300.0,
+            "daily limit per customer",
+        ),
+        # A label before a colon names what follows it
+        ("Ticket price: $45 (service fee: $4).", 45.0, "Ticket price"),
+        ("Ticket price: $45 (service fee: $4).", 4.0, "service fee"),
+        # A market's level in brackets after its name
+        (
+            "Leading the day was the Madrid Stock Exchange (9120.4 down 31.2 points).",
+            9120.4,
+            "Madrid Stock Exchange",
+        ),
+        # A measure "of" something measures that
+        ("The motor delivers 320 Nm of torque.", 320.0, "torque"),
+        # A noun "with" a quantity, and the object a verb changes by it
+        ("A new gallery with 300 paintings opened on Monday.", 300.0, "new gallery"),
+        ("The update will extend the battery life by 40 minutes.", 40.0, "battery life"),
+        ("Oil stocks pushed the energy index 1.2 percent higher.", 1.2, "energy index"),
+        # A close or level "of" a figure names the market, not the close
+        ("The Nikkei index rose 0.4% to a close of 28,110 points.", 28110.0, "Nikkei index"),
+        # ... and the level a market reached "to" keeps the market, not the size of its move
+        ("The Nikkei index gained 0.4 percent to 28,110.", 28110.0, "Nikkei index"),
+        # "N worth of X" is an amount of X
+        ("The bank bought $3 billion worth of bonds.", 3e9, "bonds"),
+        # A noun completed by "from"
+        ("Sales from online stores rose 8%.", 8.0, "Sales from online stores"),
+        # A duration "for" a noun is how long that lasts
+        ("The player faces a ban for two years.", 2.0, "ban"),
+        # The ends of a change of a verb's object
+        ("The upgrade lifts the top speed from 120 to 140 km/h.", 120.0, "top speed"),
+        # A market's level, then how far it moved, share the market
+        ("Trading closed on the Oslo Bourse (1,204.7 up 12.3 points).", 12.3, "Oslo Bourse"),
+        # A copula right before the number, whatever the parse attached the number to
+        (
+            "Officials said the average age of a new car buyer is around 52.",
+            52.0,
+            "average age of a new car buyer",
+        ),
+        # A subject that is a name ending in a number is a name, not a number
+        ("the asx 200 was up 0.9% and gold fell 1%.", 0.9, "asx 200"),
+        # A measure restated in brackets, then "of X": both measure X
+        ("The engine makes 400 Nm (295 lb-ft) of torque.", 400.0, "torque"),
+        # A measure restating a count measures the things counted
+        ("She bought three melons (2kg) at the market.", 2.0, "melons"),
+        # "over the age of N": whose age it is
+        ("The club fielded nine players over the age of 30.", 30.0, "players"),
+        # Never the quantity's own unit
+        ("They have been waiting for one to two years.", 1.0, None),
+    ],
+)
+def test_concept_classes(full, text, value, concept):
+    assert _concept_of(full, text, value) == concept

@@ -165,10 +165,11 @@ _FRACTION = re.compile(
     re.IGNORECASE,
 )
 _NUMERATOR_VALUES = {"a": 1, "an": 1, **_SMALL_WORDS}
-# "one out of three", "2 out of 5": a share, read as one value.
+# "one out of three", "2 out of 5", "one in five", "one of four": a share, read as one value
+# (with "of"/"in" only between small numbers, the first the smaller: not "one in 2019").
 _OUT_OF = re.compile(
-    rf"\b(?P<num>\d{{1,9}}|{_SMALL_ALT})[ \u00a0]+out[ \u00a0]+of[ \u00a0]+"
-    rf"(?P<den>\d{{1,9}}|{_SMALL_ALT})\b",
+    rf"\b(?P<num>\d{{1,9}}|{_SMALL_ALT})[ \u00a0]+(?P<link>out[ \u00a0]+of|of|in)[ \u00a0]+"
+    rf"(?P<den>\d{{1,9}}|{_SMALL_ALT})\b(?![.,]\d)",
     re.IGNORECASE,
 )
 # "dozens of", "tens of millions of dollars": vague amounts, ranges as NewsQuant writes them.
@@ -186,7 +187,7 @@ _TIME_AFTER = re.compile(
 )
 _RANGE_LINK = re.compile(r"[ \u00a0]*(?:-|–|—|to|or|and|,)[ \u00a0]*", re.IGNORECASE)
 # The links that make two numbers one range (not a list): "5-10", "1 to 1.5", "between 5 and 10".
-_RANGE_ONE = re.compile(r"[ \u00a0]*(?:-|–|—|to)[ \u00a0]*", re.IGNORECASE)
+_RANGE_ONE = re.compile(r"[ \u00a0]*(?:-|–|—|to|-to-)[ \u00a0]*", re.IGNORECASE)
 _MONTHS = word_set("month")
 _AMBIGUOUS_MONTHS = word_set("ambiguous_month")
 _WEEKDAYS = word_set("weekday")
@@ -301,6 +302,7 @@ def find_quantities(doc: Doc) -> list[Quantity]:
     kept = [c for c in kept if _finite(c.value) and _finite(c.value_to or 0.0)]
     changes = _restatements(ctx, kept, [_change(ctx, c) for c in kept])
     concepts = _shared_concepts(ctx, kept, [_concept(ctx, c) for c in kept])
+    concepts = [concept or None for concept in concepts]
     return [
         _quantity(ctx, c, change, concept)
         for c, change, concept in zip(kept, changes, concepts, strict=True)
@@ -383,6 +385,8 @@ def _digit_candidates(ctx: _Text) -> list[_Candidate]:
         cand.rejected = _glued_to_other_text(ctx, cand)
         if not cand.rejected:
             _read_suffixes(ctx, cand)
+        if _ends_hyphenated_range(ctx, s) and cand.kind != MEASURE:
+            cand.rejected = True  # "a 3-to-1 vote" is a margin, not a range of votes
         found.append(cand)
     return found
 
@@ -413,8 +417,8 @@ def _glued_to_other_text(ctx: _Text, cand: _Candidate) -> bool:
     after, after2 = ctx.char(e), ctx.char(e + 1)
     if not cand.prefixed and (before.isalpha() or before in "#_@"):
         return True
-    if before in "-–" and before2.isalpha():
-        return True  # COVID-19, TA-35, last-32
+    if before in "-–" and before2.isalpha() and not _ends_hyphenated_range(ctx, s):
+        return True  # COVID-19, TA-35, last-32; not the end of "a 0-to-60-mph time"
     if (before in ":/)" and before2.isdigit()) or (after in ":/)" and after2.isdigit()):
         return True  # times, dates, fractions written 1/8, phone numbers like (0)20
     if after in ".," and after2.isdigit():
@@ -422,6 +426,23 @@ def _glued_to_other_text(ctx: _Text, cand: _Candidate) -> bool:
     cand.pair_left = before in "-–" and before2.isdigit()
     cand.pair_right = after in "-–" and after2.isdigit()
     return cand.pair_left and cand.pair_right  # dates and phone numbers: 2019-09-01
+
+
+def _ends_hyphenated_range(ctx: _Text, s: int) -> bool:
+    """ "0-to-60-mph": the second number of a range written as one compound adjective."""
+    return ctx.text[max(0, s - 4) : s].lower() == "-to-" and ctx.char(s - 5).isdigit()
+
+
+# "0-to-60-mph", "5-to-10-minute": a range glued into a compound adjective, the unit after
+_HYPHENATED_RANGE = re.compile(r"-(?i:to)-\d+(?:\.\d+)?-(?P<unit>[A-Za-z/]+)\b")
+
+
+def _starts_hyphenated_range(ctx: _Text, end: int) -> bool:
+    """ "0-to-60-mph": the first number of a range of a measure written as one adjective."""
+    match = _HYPHENATED_RANGE.match(ctx.text, end)
+    return match is not None and (
+        match.group("unit").lower() in _UNIT_OF or match.group("unit") in _GLUED_UNITS
+    )
 
 
 def _read_suffixes(ctx: _Text, cand: _Candidate) -> None:
@@ -601,6 +622,8 @@ def _fraction_candidates(ctx: _Text) -> list[_Candidate]:
         num, den = (_SMALL_WORDS.get(g.lower()) or int(g) for g in match.group("num", "den"))
         if not den or num > den:
             continue
+        if not match.group("link").lower().startswith("out") and (num >= den or den > 100):
+            continue  # "one in 2019", "two of two": not shares
         s, e = match.span()
         cand = _Candidate(s, e, s, e, num / den, Decimal(num) / Decimal(den), 1, is_word=True)
         cand.digits = match.group()
@@ -777,7 +800,12 @@ def _is_not_a_quantity(ctx: _Text, cand: _Candidate) -> bool:
         return True
     if _is_date_part(cand, previous, following):
         return True
-    if cand.kind is None and ctx.char(cand.num_end) == "-" and ctx.char(cand.num_end + 1).isalpha():
+    if (
+        cand.kind is None
+        and ctx.char(cand.num_end) == "-"
+        and ctx.char(cand.num_end + 1).isalpha()
+        and not _starts_hyphenated_range(ctx, cand.num_end)
+    ):
         return True  # "0-to-60", "3-in-1": glued to words that are not a unit
     if cand.kind is None and (
         ctx.char(cand.num_start - 1) == "+" or re.fullmatch(r"0\d+", cand.digits)
@@ -998,10 +1026,23 @@ def _is_range(ctx: _Text, a: _Candidate, b: _Candidate, between: str) -> bool:
     level = _FROM.search(ctx.text, max(0, a.start - 8), a.start) is None
     if _RANGE_ONE.fullmatch(between) and not (written and level and _change(ctx, a) in _MOVES):
         return True
+    if (
+        a.unit is not None
+        and a.unit == b.unit
+        and _FROM_WORDS_TO.fullmatch(between)
+        and _FROM.search(ctx.text, max(0, a.start - 8), a.start) is not None
+    ):
+        return True  # "fell from $36,040 at 10pm last night to $34,935": words between the ends
     return bool(
         _AND.fullmatch(between)
         and _BETWEEN.search(ctx.text, max(0, a.start - 12), a.start) is not None
     )
+
+
+# " at 10pm last night to ", " in the first quarter to ": a few words, no clause break, then "to"
+_FROM_WORDS_TO = re.compile(
+    r"[ \u00a0]+(?:[^\s,;:!?()]*[^\s.,;:!?()][ \u00a0]+){1,6}(?i:to)[ \u00a0]+"
+)
 
 
 # --- Change and concept ----------------------------------------------------------------------
@@ -1054,12 +1095,18 @@ def _shared_concepts(ctx: _Text, kept: list[_Candidate], concepts: list[str | No
     for i in range(1, len(kept)):
         between = ctx.text[kept[i - 1].end : kept[i].start]
         restated = _RESTATED.fullmatch(between) and ("(" in between or "/" in between)
-        if concepts[i] is None and (restated or _TO.fullmatch(between)):
-            concepts[i] = concepts[i - 1]
+        moved = _LEVEL_THEN_MOVE.fullmatch(between) and kept[i - 1].kind is None
+        if restated and kept[i - 1].kind == COUNT and kept[i].kind == MEASURE:
+            # "four fillets (about 1lb)": the measure is of the things counted
+            concepts[i] = ctx.text[kept[i - 1].num_end : kept[i - 1].end].strip() or None
+        elif restated or moved or (concepts[i] is None and _TO.fullmatch(between)):
+            concepts[i] = concepts[i - 1]  # a restatement measures the same thing, always
     return concepts
 
 
 _TO = re.compile(r"[ \u00a0]+(?i:to)[ \u00a0]+")
+# "16369.03 up 58.06 points", "7,432.1, down 31": a market's level, then how far it moved
+_LEVEL_THEN_MOVE = re.compile(r"[ \u00a0]*,?[ \u00a0]*(?i:up|down)[ \u00a0]+")
 _MOVE_AFTER_NAME = re.compile(r"(?<![A-Za-z])(?i:up|down)[ \u00a0]+$")
 
 
@@ -1072,6 +1119,37 @@ _CONCEPT_TAGS = {"NN", "NNS", "NNP", "NNPS"}
 
 
 def _concept(ctx: _Text, cand: _Candidate) -> str | None:
+    """What the quantity measures or counts; never its own unit ("one to two years" -> years
+    is the unit again, not what lasted)."""
+    concept = _concept_from_syntax(ctx, cand)
+    if concept and cand.unit is not None:
+        words = concept.lower().split()
+        if len(words) == 1 and words[0] in (cand.unit, cand.unit + "s", cand.unit + "es"):
+            return None
+    return concept
+
+
+_SETTLED = ""  # a concept settled as none: no later rule looks for one
+
+
+def _copula_subject(ctx: _Text, cand: _Candidate) -> str | None:
+    """ "the average life expectancy is around 73": the subject of the copula right before the
+    quantity, however the parse attached the number."""
+    first = ctx.token_at(cand.start)
+    if first is None:
+        return None
+    i = first.i - 1
+    while i >= 0 and first.doc[i].dep_ in ("advmod", "quantmod") and first.doc[i].i > 0:
+        i -= 1  # "is around 73", "was just over 50"
+    if i < 0 or first.doc[i].lemma_ != "be":
+        return None
+    subject = next((c for c in first.doc[i].children if c.dep_ == "nsubj"), None)
+    if subject is None or subject.pos_ not in ("NOUN", "PROPN") or _has_digit(subject):
+        return None
+    return _noun_phrase(ctx, subject)
+
+
+def _concept_from_syntax(ctx: _Text, cand: _Candidate) -> str | None:
     """What the quantity measures or counts, as written: "a dividend yield of 4.1 per cent" ->
     dividend yield; "a 40 mile-long convoy" -> convoy; "Sales rose 5%" -> Sales."""
     first = ctx.token_at(cand.start)
@@ -1081,6 +1159,8 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
     inside = range(cand.start, cand.end)
     # "20 percent of personal spending", "$1 billion in gains": the share's whole, the money's use
     after = ctx.token_from(cand.end)
+    if cand.value == 1 and cand.kind == COUNT and after is not None and after.lower_ == "of":
+        return _SETTLED  # "one of the oldest clubs in Europe": a member of a set, no concept
     if (
         after is not None
         and after.idx - cand.end <= 1
@@ -1093,6 +1173,61 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
         whole = _object_of(after)
         if whole is not None:
             return _noun_phrase(ctx, whole)
+    # "players over the age of 21": whose age it is
+    age = first.head.head if first.head.lower_ == "of" else None
+    if cand.unit == "age" and age is not None and age.lower_ == "age":
+        limit = age.head  # "over", "under": the noun right before it, however it is attached
+        whose = doc[limit.i - 1] if limit.dep_ == "prep" and limit.i > 0 else None
+        if whose is not None and whose.pos_ in ("NOUN", "PROPN"):
+            return _noun_phrase(ctx, whose)
+    # "Total cost: $72,370", "(base price: $59,995)": a label names what follows it
+    label = _label_before(ctx, cand)
+    if label is not None:
+        return _noun_phrase(ctx, label)
+    # "the FTSE 100 (7,432.1, down 31 points)": a market's level in brackets after its name
+    name = doc[first.i - 2] if first.i >= 2 and doc[first.i - 1].text == "(" else None
+    if name is not None and name.pos_ == "PROPN" and name.lower_ not in _UNIT_OF:
+        return _noun_phrase(ctx, name)
+    # "50 years' worth of programming", "$2 billion worth of bonds": what the amount is of
+    worth = ctx.token_from(cand.end)
+    if worth is not None and worth.lower_ in ("'s", "’s", "'"):
+        worth = ctx.token_from(worth.idx + len(worth))
+    if (
+        worth is not None
+        and worth.lower_ == "worth"
+        and worth.i + 1 < len(doc)
+        and doc[worth.i + 1].lower_ == "of"
+    ):
+        stuff = _object_of(doc[worth.i + 1])
+        if stuff is not None:
+            return _noun_phrase(ctx, stuff)
+    # "450 Nm of torque", "54GB of data", "450 Nm (332 lb-ft) of torque": what it measures
+    if after is not None and after.text == "(" and cand.kind == MEASURE:
+        close = next((t for t in doc[after.i : after.i + 8] if t.text == ")"), None)
+        if close is not None and close.i + 1 < len(doc):
+            after = doc[close.i + 1]
+    if after is not None and after.lower_ == "of" and cand.kind == MEASURE:
+        stuff = _object_of(after)
+        if stuff is not None:
+            return _noun_phrase(ctx, stuff, after=cand.end)
+    # "paid $300 for a new boiler", "$50 off a kettle", "30 per cent off all sofas": what the money
+    # buys, what the discount is taken from
+    if (
+        after is not None
+        and after.idx - cand.end <= 1
+        and (
+            (after.lower_ in ("for", "off") and cand.kind == CURRENCY)
+            or (after.lower_ == "off" and cand.kind == PERCENT)
+        )
+    ):
+        bought = next((c for c in after.children if c.dep_ == "pobj" and c.pos_ == "NOUN"), None)
+        if bought is not None and bought.idx >= cand.end:
+            return _noun_phrase(ctx, bought, after=cand.end)
+    # "sells the basic model for $399", "a kettle for just $20": what is sold at that price
+    if cand.kind == CURRENCY:
+        sold = _sold_for(ctx, cand, first)
+        if sold is not None:
+            return sold
     # "Blackmores up 9.4 per cent": a market report names what moved right before "up"/"down"
     moved = _MOVE_AFTER_NAME.search(ctx.text, max(0, cand.start - 6), cand.start)
     if moved and first.i >= 2 and doc[first.i - 1].lower_ in ("up", "down"):
@@ -1114,21 +1249,117 @@ def _concept(ctx: _Text, cand: _Candidate) -> str | None:
             continue
         if token.tag_ in _CONCEPT_TAGS and token.pos_ != "PRON":
             if token.idx > cand.end or token.dep_ != "ROOT":
-                return token.text  # the noun alone: "a 40 mile-long Russian military convoy"
+                while token.dep_ == "compound" and token.head.i > token.i:
+                    token = token.head  # "a dual 12.3 inch display screen": the screen
+                # "a 40 mile-long Russian military convoy": a measure made an adjective names
+                # the thing measured by its noun alone, not by the noun's other attributes
+                described = ctx.char(cand.end) == "-" or (
+                    ctx.char(cand.end - 1).isalpha() and ctx.text[cand.end : cand.end + 1] == "-"
+                )
+                return _noun_phrase(ctx, token, after=cand.end, adjectives=not described)
             break
         if token.pos_ not in ("ADJ", "NUM", "ADV", "PUNCT", "ADP"):
             break
+    # "the median wait is around 40 weeks": the copula right before the number is its clause
+    copula = _copula_subject(ctx, cand)
+    if copula is not None:
+        return copula
     # "Sales rose 5%": the subject of the verb the quantity belongs to, or of the verbs that
     # verb hangs from ("Ford said it would cut 13000 workers" -> Ford)
     verb = first
     for _ in range(12):
-        if verb.pos_ in ("VERB", "AUX"):
-            subject = _subject(ctx, verb, inside)
-            if subject is not None:
-                return subject
+        # "dried flower products priced at under $10", "a loan worth $5 million": the noun a
+        # participle or an adjective after it describes
+        postnominal = (verb.dep_ == "acl" and verb.tag_ in ("VBN", "VBG")) or (
+            verb.dep_ == "amod" and verb.pos_ == "ADJ" and verb.head.i < verb.i
+        )
+        if postnominal and verb.head.pos_ == "NOUN" and verb.head.idx < cand.start:
+            return _noun_phrase(ctx, verb.head)
+        # "customers with more than $1 million", "a squad with 17 players": the noun it belongs
+        # to; "a ban for two years": the thing that lasts
+        if (
+            verb.dep_ == "prep"
+            and (verb.lower_ == "with" or (verb.lower_ == "for" and cand.unit in _DURATIONS))
+            and verb.head.pos_ == "NOUN"
+            and verb.head.idx < cand.start
+        ):
+            return _noun_phrase(ctx, verb.head)
+        if verb.pos_ == "VERB":
+            changed = _changed_object(verb, cand)
+            if changed is not None:
+                return _noun_phrase(ctx, changed)
+        if verb.pos_ in ("VERB", "AUX") or (verb.pos_ == "ADJ" and verb.dep_ != "amod"):
+            settled, subject = _subject(ctx, verb, cand, inside)
+            if settled:
+                return _SETTLED if subject is None else subject
         if verb.head is verb:
             break
         verb = verb.head
+    return None
+
+
+def _label_before(ctx: _Text, cand: _Candidate) -> Token | None:
+    """The noun of a label right before the quantity: "Total cost: $72,370" -> cost."""
+    colon = ctx.token_at(cand.start - 1) or ctx.token_at(cand.start - 2)
+    if colon is None or colon.text != ":" or colon.i == 0:
+        return None
+    if ctx.text[colon.idx + 1 : cand.start].strip(" \u00a0"):
+        return None
+    noun = colon.doc[colon.i - 1]
+    return noun if noun.pos_ in ("NOUN", "PROPN") and not _has_digit(noun) else None
+
+
+def _changed_object(verb: Token, cand: _Candidate) -> Token | None:
+    """The object a verb changes by the quantity: "raise prices by 5%", "pulled the sector 0.7
+    percent lower" -> prices, sector."""
+    thing = next((c for c in verb.children if c.dep_ == "dobj" and c.pos_ == "NOUN"), None)
+    if thing is None or thing.idx >= cand.start or _is_amount(thing):
+        return None
+    # "boost the range from 250 to 290 miles": the ends of a change too, but not a count's goal
+    # ("propel the team to a .500 record")
+    preps = ("by",) if cand.kind in (COUNT, None) else ("by", "from", "to")
+    for child in verb.children:
+        if child.idx < thing.idx:
+            continue
+        by = child.dep_ == "prep" and child.lower_ in preps
+        degree = child.tag_ in ("RBR", "JJR") and child.dep_ in ("advmod", "oprd", "acomp")
+        if (by or degree) and child.left_edge.idx <= cand.start <= child.right_edge.idx:
+            return thing
+    return None
+
+
+def _is_amount(token: Token) -> bool:
+    """A noun that is itself a quantity ("gained 0.7 percent", "added 300 jobs")."""
+    return (
+        token.lower_ in _PERCENT_WORDS
+        or token.ent_type_ in ("PERCENT", "MONEY", "CARDINAL", "QUANTITY")
+        or any(c.dep_ == "nummod" for c in token.children)
+    )
+
+
+def _sold_for(ctx: _Text, cand: _Candidate, first: Token) -> str | None:
+    """The thing a price is "for": the noun "for" hangs from, or the object of its verb."""
+    token = first
+    for _ in range(3):  # "$" -> "399" -> "for"
+        if token.dep_ == "pobj" and token.head.lower_ == "for":
+            break
+        if token.head is token or token.head.idx >= cand.end:
+            return None
+        token = token.head
+    else:
+        return None
+    preposition = token.head
+    if preposition.idx >= cand.start or ctx.text[preposition.idx + 3 : cand.start].strip(
+        " \u00a0"
+    ).lower() not in ("", "just", "only", "about", "around", "under", "over"):
+        return None  # "for" right before the price: "for $20", "for just $20"
+    owner = preposition.head
+    if owner.pos_ == "NOUN":
+        return _noun_phrase(ctx, owner)
+    if owner.pos_ == "VERB":
+        thing = next((c for c in owner.children if c.dep_ == "dobj" and c.pos_ == "NOUN"), None)
+        if thing is not None and thing.i < preposition.i:
+            return _noun_phrase(ctx, thing)
     return None
 
 
@@ -1140,37 +1371,147 @@ def _object_of(preposition: Token) -> Token | None:
     return None
 
 
-def _subject(ctx: _Text, verb: Token, inside: range) -> str | None:
-    """The noun subject of a verb, outside the quantity; None for pronouns and numbers."""
+def _subject(ctx: _Text, verb: Token, cand: _Candidate, inside: range) -> tuple[bool, str | None]:
+    """The noun subject of a verb (or of a predicate adjective: "a grant worth $8 million"),
+    outside the quantity, as (settled, concept): a pronoun leaves it open for the verbs above;
+    a number, an indefinite pronoun or a clause fronted by the quantity settle it as none."""
     for child in verb.children:
-        if child.dep_ in ("nsubj", "nsubjpass") and child.idx not in inside:
-            if child.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
-                child = verb.head  # "a country that is 90 miles wide": the country
-            if child.tag_ not in _CONCEPT_TAGS or child.like_num or child.pos_ == "PRON":
-                return None
-            if child.lower_ in _INDEFINITE:
-                return None
-            return _noun_phrase(ctx, child)
-    return None
+        if child.dep_ not in ("nsubj", "nsubjpass") or child.idx in inside:
+            continue
+        if child.tag_ in ("WDT", "WP") and verb.dep_ == "relcl":
+            child = _antecedent(child, verb)  # "a country that is 90 miles wide": the country
+        if child.idx > cand.end and verb.idx > cand.end and not _in_subject(ctx, cand, child):
+            # "Nine days later the band split", "With eight more picks, the team ...": a
+            # quantity fronted before its clause sets the scene; it measures nothing of the subject
+            return True, None
+        named_number = child.like_num and any(
+            c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN") and c.i < child.i
+            for c in child.children
+        )  # "the S&P 500 was down 2.1%": a name that ends in a number
+        if not named_number and (
+            child.like_num
+            or child.ent_type_ in ("CARDINAL", "QUANTITY", "MONEY", "PERCENT")
+            or child.lower_ in _PERCENT_WORDS
+        ):
+            # "60 per cent of the fee will be paid now, up from 40 per cent": a share's whole;
+            # "Dozens of people were killed in two attacks": a number names nothing
+            share = child.ent_type_ in ("PERCENT", "MONEY") or child.lower_ in _PERCENT_WORDS
+            of = next((c for c in child.rights if c.lower_ == "of"), None) if share else None
+            whole = _object_of(of) if of is not None else None
+            return True, (_noun_phrase(ctx, whole) if whole is not None else None)
+        if child.lower_ in _INDEFINITE:
+            return False, None
+        named = named_number or (
+            child.ent_type_ in _NAME_ENTITIES and child.pos_ not in ("PRON", "DET")
+        )
+        if not named and (child.tag_ not in _CONCEPT_TAGS or child.pos_ == "PRON"):
+            return False, None
+        return True, _noun_phrase(ctx, child)
+    return False, None
+
+
+_DURATIONS = {"second", "minute", "hour", "day", "week", "month", "year", "decade"}
+_PERCENT_WORDS = {"%", "percent", "cent", "pc", "pct"}
+_NAME_ENTITIES = {"ORG", "PERSON", "GPE", "NORP", "PRODUCT", "FAC", "LOC", "EVENT"}
+
+
+def _antecedent(pronoun: Token, clause: Token) -> Token:
+    """What a relative pronoun stands for: the noun right before it ("the small country that
+    ..."), whatever the parse attached the clause to; else the clause's head."""
+    doc = pronoun.doc
+    i = pronoun.i - 1
+    if i >= 0 and doc[i].text == ",":
+        i -= 1
+    if i < 0 or doc[i].pos_ not in ("NOUN", "PROPN"):
+        return clause.head
+    noun = doc[i]
+    for _ in range(3):  # "the maximum investment per person, which is 50000"
+        if (
+            noun.dep_ == "pobj"
+            and noun.head.lower_ in _COMPLEMENT_PREPOSITIONS
+            and noun.head.head.pos_ == "NOUN"
+        ):
+            noun = noun.head.head
+        else:
+            break
+    return noun
+
+
+def _in_subject(ctx: _Text, cand: _Candidate, subject: Token) -> bool:
+    """Whether the quantity lies inside the subject's phrase ("the 40 staff at the plant")."""
+    return subject.left_edge.idx <= cand.start
 
 
 _INDEFINITE = word_set("indefinite_subject")  # "everyone", "someone": no concept
 _AMOUNT_NOUNS = word_set("amount_noun")  # "a total of 200 million": the total names no concept
 
 
-def _noun_phrase(ctx: _Text, head: Token) -> str | None:
-    """A noun with the words that classify it before it: "Toronto Stock Exchange", "dividend
-    yield", "US trade deficit", "personal spending"."""
+def _noun_phrase(ctx: _Text, head: Token, after: int = 0, adjectives: bool = True) -> str | None:
+    """A noun with the words that classify it before it ("Toronto Stock Exchange", "dividend
+    yield", "US trade deficit") and the phrase that completes it after it ("the pace of price
+    increases", "a tax on imported vehicles", "reserves in Canadian dollars"): NewsQuant's
+    concepts are whole noun phrases. `after` bounds it on the left (the quantity's own end)."""
+    begin = _modifiers_start(head, after, ("compound", "amod")) if adjectives else head.i
+    end = head.idx + len(head)
+    complement = _complement(head) if head.idx >= after else None
+    if complement is not None:
+        end = complement.idx + len(complement)
+    text = ctx.text[head.doc[begin].idx : end]
+    return text if any(ch.isalpha() for ch in text) else None
+
+
+def _modifiers_start(head: Token, after: int, deps: tuple[str, ...]) -> int:
+    """Where the compounds and adjectives before a noun begin (not a number, not before `after`)."""
     begin = head.i
     doc = head.doc
     while (
-        begin > 0 and doc[begin - 1].dep_ in ("compound", "amod") and doc[begin - 1].head.i >= begin
+        begin > 0
+        and doc[begin - 1].dep_ in deps
+        and doc[begin - 1].head.i >= begin
+        and doc[begin - 1].idx >= after
     ):
         if doc[begin - 1].like_num or doc[begin - 1].lower_ in _LOOSE_MODIFIERS:
             break
+        if begin >= 2 and doc[begin - 1].lower_ in _UNIT_OF and _has_digit(doc[begin - 2]):
+            break  # "640bhp 5.2 litre V10 engine": "litre" is the unit of another number
         begin -= 1
-    text = ctx.text[doc[begin].idx : head.idx + len(head)]
-    return text if any(ch.isalpha() for ch in text) else None
+        if (
+            begin >= 2
+            and doc[begin - 1].tag_ == "HYPH"
+            and not doc[begin - 1].whitespace_
+            and not doc[begin - 2].whitespace_
+            and doc[begin - 2].is_alpha
+            and doc[begin - 2].idx >= after
+        ):
+            begin -= 2  # "a second-hand piano": a hyphenated modifier is one word
+    return begin
+
+
+def _has_digit(token: Token) -> bool:
+    """A token with a digit in it ("RM79", "5G", "2018"): a number, not a word of a concept."""
+    return token.like_num or any(ch.isdigit() for ch in token.text)
+
+
+def _complement(head: Token) -> Token | None:
+    """The last noun of the prepositional phrase that completes a noun ("pace of price
+    increases" -> increases), one level deep; not a date, a place list or a number."""
+    for child in head.rights:
+        if child.dep_ != "prep" or child.lower_ not in _COMPLEMENT_PREPOSITIONS:
+            continue
+        if child.i != head.i + 1:
+            return None  # only right after the noun: "the tax on ...", not "the tax, ... on"
+        noun = next((c for c in child.children if c.dep_ == "pobj"), None)
+        if noun is None or noun.pos_ not in ("NOUN", "PROPN") or noun.like_num:
+            return None
+        if noun.ent_type_ in ("DATE", "TIME", "CARDINAL", "MONEY", "PERCENT", "QUANTITY"):
+            return None
+        if any(t.like_num or _has_digit(t) for t in head.doc[child.i : noun.i + 1]):
+            return None  # "a run of seven games": the quantity itself, not what it completes
+        return noun
+    return None
+
+
+_COMPLEMENT_PREPOSITIONS = {"of", "on", "in", "for", "among", "with", "per", "from", "at"}
 
 
 # --- Helpers ---------------------------------------------------------------------------------
