@@ -23,7 +23,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quote_corpus import CACHE, ROOT, articles, groups, match, scorer
+from quote_corpus import CACHE, articles, groups
+from quote_gold import ROOT, match
 
 from pipelines.core.quotes import group_features, propose_quotes, quote_groups
 from pipelines.core.quotes.extract import is_open, ruled_spans
@@ -61,12 +62,11 @@ def examples(split: str, limit: int | None = None) -> list[dict]:
 
 
 def _examples(split: str, limit: int | None) -> list[dict]:
-    score = scorer()
     rows = []
     for art in articles(split, limit):
         proposed = propose_quotes(art.doc, art.sentences, art.mentions, open_verbs=True)
         preds = groups(proposed)
-        match(art.doc.text, art.gold, preds, score)
+        match(art.doc.text, art.gold, preds)
         by_first = {tuple(g["members"]): g for g in preds}
         ruled = ruled_spans(proposed)
         for members in quote_groups(proposed):
