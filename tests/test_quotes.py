@@ -238,6 +238,17 @@ def test_a_quote_signed_with_a_dash_is_the_signers(parse):
     assert (q.speaker, q.cue) == ("Krystal Correa", "―")
 
 
+def test_a_signature_line_ending_in_a_non_breaking_space_is_still_a_signature(parse):
+    """Web pages pad lines with U+00A0: "…”― Pamela Padilla\xa0" is signed all the same, and
+    the next reader's quote is not carried over to the name before."""
+    text = (
+        "Readers wrote in.\n“He scares me. His words make me afraid.” ― Krystal Correa\n"
+        "“He is ignorant of our culture and our lives.”―\xa0Maria Lopez\xa0\n"
+    )
+    found = quotes(parse, text, ("direct_quote",))
+    assert [(q.speaker, q.cue) for q in found] == [("Krystal Correa", "―"), ("Maria Lopez", "―")]
+
+
 def test_a_cue_with_its_own_clause_after_a_quote_is_not_that_quotes(parse):
     text = (
         'Japan branded the regime an "outlaw nation in the neighborhood." '
