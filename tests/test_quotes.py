@@ -238,6 +238,20 @@ def test_a_quote_signed_with_a_dash_is_the_signers(parse):
     assert (q.speaker, q.cue) == ("Krystal Correa", "―")
 
 
+def test_of_two_subjects_the_parse_gives_a_cue_the_nearest_is_the_speaker(parse):
+    """A quoted sentence glued to its cue can hand the cue a second subject from inside the
+    quote ("Full panic mode ... said"): the subject next to the cue speaks."""
+    text = (
+        "The campaign worried.\n\n"
+        "“Hillary Clinton’s campaign is in panic mode. Full panic mode,” said Leslie Wimes, "
+        "a president of a Democratic group.\n\n"
+        "“One of the brightest members of the entire Congress,” Rep. Elijah Cummings said in an "
+        "interview.\n"
+    )
+    found = quotes(parse, text, ("direct_quote",))
+    assert [q.speaker_text.split(",")[0] for q in found] == ["Leslie Wimes", "Rep. Elijah Cummings"]
+
+
 def test_a_signature_line_ending_in_a_non_breaking_space_is_still_a_signature(parse):
     """Web pages pad lines with U+00A0: "…”― Pamela Padilla\xa0" is signed all the same, and
     the next reader's quote is not carried over to the name before."""
