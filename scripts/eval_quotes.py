@@ -18,9 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-ROOT = Path(__file__).resolve().parents[1]
-EVAL = ROOT.parent / "shared" / "eval"
+from quote_gold import EVAL, ROOT
 
 
 def cached(split: str, modes: list[str]) -> None:

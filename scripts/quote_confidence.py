@@ -21,12 +21,11 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quote_corpus import scorer
+from quote_gold import gold_files, match, merge_by_cue, read_gold
 
 
 def predictions(warehouse: str, gold_dir: str) -> list[dict]:
     """Every merged prediction of the gold articles with its confidence and match verdict."""
-    score = scorer()
     con = duckdb.connect(warehouse, read_only=True)
     docs = {
         os.path.basename(path).removesuffix(".txt"): (doc_id, text)
@@ -38,57 +37,17 @@ def predictions(warehouse: str, gold_dir: str) -> list[dict]:
         "select doc_id, claim_type, char_start, char_end, speaker_start, speaker_end, cue_start, "
         "confidence from claims where claim_type in ('direct_quote', 'indirect_quote')"
     ).fetchall()
-    by_cue: dict = {}
-    for n, (doc_id, kind, cs, ce, ss, se, qs, conf) in enumerate(rows):
-        key = (doc_id, qs) if qs is not None else (doc_id, "row", n)
-        if key in by_cue:
-            c = by_cue[key]
-            c["content"] = (min(c["content"][0], cs), max(c["content"][1], ce))
-            c["type"] = "direct_quote" if "direct_quote" in (c["type"], kind) else kind
-            if c["source"][0] is None:
-                c["source"] = (ss, se)
-            c["confidence"] = max(c["confidence"], conf if conf is not None else -1.0)
-        else:
-            by_cue[key] = {
-                "doc": doc_id,
-                "type": kind,
-                "content": (cs, ce),
-                "source": (ss, se),
-                "confidence": conf if conf is not None else -1.0,
-            }
     claims = defaultdict(list)
-    for c in by_cue.values():
+    for c in merge_by_cue(rows):
         claims[c["doc"]].append(c)
-    gold_files: dict[str, list[str]] = defaultdict(list)
-    for name in sorted(os.listdir(gold_dir)):
-        if name.endswith(".ann"):
-            gold_files[name[: -len(".ann")].rsplit("_", 1)[0]].append(name)
     out = []
-    for article, files in gold_files.items():
+    for article, path in gold_files(gold_dir).items():
         if article not in docs:
             continue
         doc_id, text = docs[article]
-        gold = score.read_gold(os.path.join(gold_dir, files[0]))
         pred = claims.get(doc_id, [])
-        g_spans = [score.trim(text, *g["content"]) for g in gold]
-        p_spans = [score.trim(text, *p["content"]) for p in pred]
-        pairs = sorted(
-            (
-                (score.overlap(g, p), i, j)
-                for i, g in enumerate(g_spans)
-                for j, p in enumerate(p_spans)
-            ),
-            reverse=True,
-        )
-        used_g, used_p = set(), set()
-        for value, i, j in pairs:
-            if value < 0.5 or i in used_g or j in used_p:
-                continue
-            used_g.add(i)
-            used_p.add(j)
-        for j, p in enumerate(pred):
-            p["matched"] = j in used_p
-            out.append(p)
+        match(text, read_gold(path), pred)
+        out.extend(pred)
     return out
 
 

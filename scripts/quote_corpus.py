@@ -10,15 +10,13 @@ The extractor then runs exactly as `annotate_batch` runs it (sentences, mentions
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import tempfile
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
+from quote_gold import EVAL, POLNEAR, gold_files, merge_by_cue, read_gold
 from spacy.tokens import Doc, DocBin
 
 from pipelines.core.documents import RejectedFile, decode
@@ -28,22 +26,8 @@ from pipelines.core.parse import parse_texts
 from pipelines.core.sentences import SentenceIndex, split_sentences
 from pipelines.core.settings import DEFAULT_MAX_FILE_BYTES
 
-ROOT = Path(__file__).resolve().parents[1]
-EVAL = ROOT.parent / "shared" / "eval"
-POLNEAR = EVAL / "polnear"
 N_PROCESS = int(os.environ.get("NEWS_QUOTE_PROCESSES") or 2)  # parsing train: both cores
 CACHE = Path(os.environ.get("NEWS_QUOTE_CACHE") or Path(tempfile.gettempdir()) / "news-quote-cache")
-
-
-def scorer() -> ModuleType:
-    """The shared scorer as a module, for its trim, overlap and gold reader."""
-    spec = importlib.util.spec_from_file_location(
-        "score_attribution", EVAL / "score_attribution.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -95,73 +79,31 @@ def parsed(split: str, limit: int | None = None) -> Iterator[tuple[str, Doc]]:
 
 def articles(split: str, limit: int | None = None) -> list[Article]:
     """Every article of a split, parsed, with its sentences, mentions and gold attributions."""
-    score = scorer()
-    gold_dir = POLNEAR / split / "attributions"
-    gold_files: dict[str, list[str]] = defaultdict(list)
-    for name in sorted(os.listdir(gold_dir)):
-        if name.endswith(".ann"):
-            gold_files[name[: -len(".ann")].rsplit("_", 1)[0]].append(name)
+    gold_of = gold_files(POLNEAR / split / "attributions")
     out = []
     for name, doc in parsed(split, limit):
         sentences = SentenceIndex(split_sentences(name, doc))
         mentions = extract_mentions(name, doc, sentences)
-        files = gold_files.get(name)
-        gold = score.read_gold(gold_dir / files[0]) if files else []
+        gold = read_gold(gold_of[name]) if name in gold_of else []
         out.append(Article(name, doc, sentences, mentions, gold))
     return out
 
 
 def groups(claims: list) -> list[dict]:
     """Claims merged as the scorer merges them: pieces that share a cue are one prediction."""
-    by_cue: dict = {}
-    for n, c in enumerate(claims):
-        if c.claim_type not in ("direct_quote", "indirect_quote"):
-            continue
-        key = c.cue_start if c.cue_start is not None else ("row", n)
-        s = c.speaker
-        source = (s.start, s.end) if s is not None else (None, None)
-        if key in by_cue:
-            g = by_cue[key]
-            g["content"] = (min(g["content"][0], c.start), max(g["content"][1], c.end))
-            g["type"] = "direct_quote" if "direct_quote" in (g["type"], c.claim_type) else "x"
-            if g["source"][0] is None:
-                g["source"] = source
-            g["members"].append(n)
-        else:
-            by_cue[key] = {
-                "type": c.claim_type,
-                "content": (c.start, c.end),
-                "source": source,
-                "members": [n],
-            }
-    return list(by_cue.values())
-
-
-def match(text: str, gold: list[dict], preds: list[dict], score: ModuleType) -> None:
-    """Mark each prediction `matched` (content overlap >= 0.5, one to one, best first, as the
-    scorer does) and `speaker_ok` (its source overlaps the gold Source)."""
-
-    def t(span: tuple) -> tuple | None:
-        return score.trim(text, *span) if span[0] is not None else None
-
-    g_spans = [t(g["content"]) for g in gold]
-    p_spans = [t(p["content"]) for p in preds]
-    pairs = sorted(
-        ((score.overlap(g, p), i, j) for i, g in enumerate(g_spans) for j, p in enumerate(p_spans)),
-        reverse=True,
+    return merge_by_cue(
+        (
+            None,
+            c.claim_type,
+            c.start,
+            c.end,
+            c.speaker.start if c.speaker else None,
+            c.speaker.end if c.speaker else None,
+            c.cue_start,
+            c.confidence,
+        )
+        for c in claims
     )
-    for p in preds:
-        p["matched"], p["speaker_ok"] = False, False
-    used_g, used_p = set(), set()
-    for value, i, j in pairs:
-        if value < 0.5 or i in used_g or j in used_p:
-            continue
-        used_g.add(i)
-        used_p.add(j)
-        preds[j]["matched"] = True
-        g, p = gold[i], preds[j]
-        if g["source"][0] is not None and p["source"][0] is not None:
-            p["speaker_ok"] = score.overlap(t(g["source"]), t(p["source"])) >= 0.5
 
 
 def score_claims(split: str, by_article: dict[str, tuple[str, list]]) -> dict:

@@ -238,6 +238,31 @@ def test_a_quote_signed_with_a_dash_is_the_signers(parse):
     assert (q.speaker, q.cue) == ("Krystal Correa", "―")
 
 
+def test_of_two_subjects_the_parse_gives_a_cue_the_nearest_is_the_speaker(parse):
+    """A quoted sentence glued to its cue can hand the cue a second subject from inside the
+    quote ("Full panic mode ... said"): the subject next to the cue speaks."""
+    text = (
+        "The campaign worried.\n\n"
+        "“Hillary Clinton’s campaign is in panic mode. Full panic mode,” said Leslie Wimes, "
+        "a president of a Democratic group.\n\n"
+        "“One of the brightest members of the entire Congress,” Rep. Elijah Cummings said in an "
+        "interview.\n"
+    )
+    found = quotes(parse, text, ("direct_quote",))
+    assert [q.speaker_text.split(",")[0] for q in found] == ["Leslie Wimes", "Rep. Elijah Cummings"]
+
+
+def test_a_signature_line_ending_in_a_non_breaking_space_is_still_a_signature(parse):
+    """Web pages pad lines with U+00A0: "…”― Pamela Padilla\xa0" is signed all the same, and
+    the next reader's quote is not carried over to the name before."""
+    text = (
+        "Readers wrote in.\n“He scares me. His words make me afraid.” ― Krystal Correa\n"
+        "“He is ignorant of our culture and our lives.”―\xa0Maria Lopez\xa0\n"
+    )
+    found = quotes(parse, text, ("direct_quote",))
+    assert [(q.speaker, q.cue) for q in found] == [("Krystal Correa", "―"), ("Maria Lopez", "―")]
+
+
 def test_a_cue_with_its_own_clause_after_a_quote_is_not_that_quotes(parse):
     text = (
         'Japan branded the regime an "outlaw nation in the neighborhood." '
@@ -457,3 +482,57 @@ def test_training_is_deterministic(tmp_path, monkeypatch):
         )
     assert outs[0].read_bytes() == outs[1].read_bytes()
     assert json.loads(outs[0].read_text())["weights"]
+
+
+def test_the_quote_scripts_merge_and_match_as_the_shared_scorer_does(tmp_path, monkeypatch):
+    """scripts/quote_gold.py, the one place the quote scripts read gold, merge pieces sharing a
+    cue and match one to one: on a small warehouse its verdicts count what the scorer counts."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    monkeypatch.syspath_prepend(str(SEEDS.parent / "scripts"))
+    from quote_confidence import predictions
+
+    text = "“We will win,” Ann Lee said. “We are ready.” Bob Roe said taxes would rise. Cats purr."
+    a, b = text.index("We will"), text.index("We are")
+    said, bob = text.index("said"), text.index("Bob")
+    rise = text.index("taxes")
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    (gold / "story_1.ann").write_text(
+        f"T1\tContent {a} {text.index('.”', b) + 2}\tx\nT2\tSource 16 23\tAnn Lee\n"
+        f"T3\tCue {said} {said + 4}\tsaid\nE1\tAttribution:T3 Source:T2 Content:T1\n"
+        f"T4\tContent {rise} {text.index(' Cats') - 1}\tx\nE2\tAttribution:T3 Content:T4\n",
+        encoding="utf-8",
+    )
+    warehouse = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create table documents (doc_id varchar, source_path varchar, text varchar)")
+    con.execute("insert into documents values ('d1', 'seeds/story.txt', ?)", [text])
+    con.execute(
+        "create table claims (doc_id varchar, claim_type varchar, char_start int, char_end int, "
+        "speaker_start int, speaker_end int, cue_start int, cue_end int, confidence double)"
+    )
+    rows = [  # two pieces sharing a cue (one prediction), a reported clause, a wrong guess
+        ("d1", "direct_quote", a + 0, a + 12, 16, 23, said, said + 4, 0.9),
+        ("d1", "direct_quote", b, b + 12, 16, 23, said, said + 4, 0.9),
+        ("d1", "indirect_quote", rise, rise + 16, bob, bob + 7, bob + 8, bob + 12, 0.7),
+        ("d1", "indirect_quote", text.index("Cats"), len(text) - 1, None, None, None, None, 0.2),
+    ]
+    con.executemany("insert into claims values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.close()
+    preds = predictions(str(warehouse), str(gold))
+    scorer = str(SHARED / "eval" / "score_attribution.py")
+    out = subprocess.run(
+        [sys.executable, scorer, str(warehouse), str(gold), "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    scored = json.loads(out.stdout)
+    assert len(preds) == scored["predicted_quotes"] == 3
+    matched = sum(p["matched"] for p in preds)
+    assert matched == round(scored["content_overlap"]["p"] * scored["predicted_quotes"]) == 2
+    assert [p["matched"] for p in sorted(preds, key=lambda p: p["content"])] == [True, True, False]

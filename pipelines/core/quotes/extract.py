@@ -95,7 +95,9 @@ def propose_quotes(
     return sorted([*claims, *extra], key=lambda q: (q.start, q.end))
 
 
-_SIGNATURE_DASH = re.compile(r"[ \t]*[―—–][ \t]*")
+# between the mark, the dash and the name any white space but a line break (a web page's
+# non-breaking space too: "…”\xa0― Jane Doe\xa0")
+_SIGNATURE_DASH = re.compile(r"[^\S\n]*[―—–][^\S\n]*")
 
 
 def _signed_quote(text: str, span: QuoteSpan, mentions: list[Mention]) -> Quote | None:
@@ -109,9 +111,9 @@ def _signed_quote(text: str, span: QuoteSpan, mentions: list[Mention]) -> Quote 
     line_end = text.find("\n", dash.end())
     line_end = len(text) if line_end < 0 else line_end
     for m in mentions:
-        ends_line = text[m.char_end : line_end].strip(" \t.,") == ""
+        ends_line = text[m.char_end : line_end].strip().strip(".,").strip() == ""
         if m.char_start == dash.end() and m.label in ("PERSON", "ORG") and ends_line:
-            cue_start = text.index(dash.group().strip(" \t"), dash.start())
+            cue_start = text.index(dash.group().strip(), dash.start())
             speaker = Speaker(m.entity_name, m.char_start, m.char_end, m.entity_id)
             return Quote(
                 "direct_quote",

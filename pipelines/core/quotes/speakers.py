@@ -72,11 +72,14 @@ def _noun_phrase(token: Token) -> tuple[int, int]:
 
 
 def _subject_of(verb: Token) -> Token | None:
-    """The verb's subject, climbing through conjoined, 'saying'-style and 'by saying' verbs."""
+    """The verb's subject, climbing through conjoined, 'saying'-style and 'by saying' verbs.
+    When the parse gives a verb two subjects (a quoted sentence glued to its cue: "“… Full
+    panic mode,” said Leslie Wimes", "“My reaction …,” the strategist said"), the one nearest
+    the verb is its own."""
     for _ in range(3):
-        for child in verb.children:
-            if child.dep_ in ("nsubj", "nsubjpass", "csubj"):
-                return child
+        subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
+        if subjects:
+            return min(subjects, key=lambda c: (abs(c.i - verb.i), c.i))
         if verb.dep_ in ("conj", "xcomp", "advcl") and verb.head is not verb:
             verb = verb.head
         elif verb.dep_ == "pcomp" and verb.head.dep_ == "prep":
