@@ -19,9 +19,9 @@ code that made it changed. Nothing here loads spaCy: the model's version comes f
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from functools import cache
-import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
