@@ -108,3 +108,14 @@ def test_a_kept_parse_of_other_text_is_not_used(nlp):
     tables = annotate_batch([("dx", text)], parses={"dx": kept["parse"][0]})
     assert tables["parses"]["parsed"].to_list() == [True]
     assert tables["sentences"]["text"].to_list() == [text.strip()]
+
+
+def test_the_nlp_assets_code_version_is_the_extraction_version():
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    want = versions.extraction_version(versions.current_model())
+    graph = defs.resolve_asset_graph()
+    for key in NLP_TABLES:
+        assert graph.get(dg.AssetKey(key)).code_version == want, key
