@@ -37,9 +37,12 @@ def copied(seed_run, tmp_path_factory):
     seeds, data = base / "seeds", base / "data"
     shutil.copytree(seed_run["seeds"], seeds)
     shutil.copytree(seed_run["data"], data)
-    mp = pytest.MonkeyPatch()
-    yield {"seeds": seeds, "data": data, "run": lambda: materialize_all(seeds, data, mp), "mp": mp}
-    mp.undo()
+    return {"seeds": seeds, "data": data}
+
+
+def run(copied, monkeypatch):
+    """A real run of the job over the copy (the test's own settings undone after it)."""
+    return materialize_all(copied["seeds"], copied["data"], monkeypatch)
 
 
 def test_the_seed_run_kept_each_documents_parse_and_its_code(seed_run):
@@ -56,10 +59,10 @@ def test_the_seed_run_kept_each_documents_parse_and_its_code(seed_run):
 
 
 def test_new_extraction_code_re_extracts_without_parsing_and_gives_the_same_tables(
-    seed_run, copied
+    seed_run, copied, monkeypatch
 ):
-    copied["mp"].setenv("NEWS_EXTRACTION_SALT", "a rule changed")
-    result = copied["run"]()
+    monkeypatch.setenv("NEWS_EXTRACTION_SALT", "a rule changed")
+    result = run(copied, monkeypatch)
     n_documents = lake_tables(seed_run["data"])["documents"].height
     assert figures(result)["documents_parsed"] == 0
     assert figures(result)["documents_reextracted"] == n_documents
@@ -72,14 +75,14 @@ def test_new_extraction_code_re_extracts_without_parsing_and_gives_the_same_tabl
         assert again[table].equals(fresh[table]), table
     assert_same_warehouse(copied["data"] / "warehouse.duckdb", seed_run["warehouse"])
     # now up to date: the next run does nothing at all
-    result = copied["run"]()
+    result = run(copied, monkeypatch)
     assert figures(result)["documents_parsed"] == figures(result)["documents_reextracted"] == 0
 
 
-def test_a_new_model_version_parses_again(seed_run, copied):
+def test_a_new_model_version_parses_again(seed_run, copied, monkeypatch):
     model = versions.current_model()
-    copied["mp"].setattr(versions, "current_model", lambda: model + ".post1")
-    result = copied["run"]()
+    monkeypatch.setattr(versions, "current_model", lambda: model + ".post1")
+    result = run(copied, monkeypatch)
     n_documents = lake_tables(seed_run["data"])["documents"].height
     assert figures(result)["documents_parsed"] == n_documents
     assert figures(result)["documents_reextracted"] == 0
