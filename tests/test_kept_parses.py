@@ -122,3 +122,17 @@ def test_the_nlp_assets_code_version_is_the_extraction_version():
     graph = defs.resolve_asset_graph()
     for key in NLP_TABLES:
         assert graph.get(dg.AssetKey(key)).code_version == want, key
+
+
+def test_with_keep_parses_off_a_new_parse_is_not_kept(seed_run, copied, monkeypatch):
+    model = versions.current_model()
+    monkeypatch.setattr(versions, "current_model", lambda: model + ".post2")
+    monkeypatch.setenv("NEWS_KEEP_PARSES", "off")
+    result = run(copied, monkeypatch)
+    n_documents = lake_tables(seed_run["data"])["documents"].height
+    assert figures(result)["documents_parsed"] == n_documents
+    lake = Lake(str(copied["data"] / "lake"))
+    assert lake.read(incremental.PARSES).is_empty()  # the old parses went with their rows
+    assert set(lake.read(incremental.EXTRACTIONS)["extracted_by"]) == {
+        versions.extraction_version(model + ".post2")
+    }
