@@ -62,10 +62,12 @@ class AnnotateConfig(dg.Config):
     )
 
 
-def code_versions() -> tuple[str, str]:
-    """(parse version, extraction version) of the code and model a run has now."""
+def code_versions(salt: str | None = None) -> tuple[str, str]:
+    """(parse version, extraction version) of the code and model a run has now (`salt`: the
+    run's NEWS_EXTRACTION_SALT; the definitions, loaded before any run, read it themselves)."""
     model = versions.current_model()
-    return versions.parse_version(model), versions.extraction_version(model, extraction_salt())
+    salt = extraction_salt() if salt is None else salt
+    return versions.parse_version(model), versions.extraction_version(model, salt)
 
 
 def _spec(
@@ -142,7 +144,7 @@ def annotate_documents(
     with incremental.shard_locks(lake, shards, settings.shard_lock_timeout_s):
         files = lake.read("source_files")
         state = incremental.committed_state(lake)
-        parsed_by, extracted_by = code_versions()
+        parsed_by, extracted_by = code_versions(settings.extraction_salt)
         adopted = incremental.adopt_extractions(lake, extracted_by)
         if adopted:
             context.log.info(
