@@ -28,9 +28,10 @@ import polars as pl
 from pydantic import Field
 
 from assets.metadata import table_metadata
-from pipelines.core import incremental, metadata, warehouse
+from pipelines.core import incremental, metadata, versions, warehouse
 from pipelines.core.documents import ArticleReader, Document, RejectedFile
 from pipelines.core.progress import Progress, heartbeat
+from pipelines.core.settings import extraction_salt
 from pipelines.resources import DuckDBWarehouse, NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -38,6 +39,7 @@ SHARDS = dg.StaticPartitionsDefinition(list(incremental.SHARDS))
 # What a run did, per shard and in all: metadata key -> `incremental.ShardReport` field.
 _FIGURES = {
     "documents_parsed": "parsed",
+    "documents_reextracted": "reextracted",
     "documents_removed": "removed",
     "documents_unchanged": "unchanged",
     "batches_committed": "batches",
@@ -60,6 +62,14 @@ class AnnotateConfig(dg.Config):
     )
 
 
+def code_versions(salt: str | None = None) -> tuple[str, str]:
+    """(parse version, extraction version) of the code and model a run has now (`salt`: the
+    run's NEWS_EXTRACTION_SALT; the definitions, loaded before any run, read it themselves)."""
+    model = versions.current_model()
+    salt = extraction_salt() if salt is None else salt
+    return versions.parse_version(model), versions.extraction_version(model, salt)
+
+
 def _spec(
     key: str,
     group: str,
@@ -67,8 +77,11 @@ def _spec(
     description: str,
     partitions_def: dg.PartitionsDefinition | None = None,
 ) -> dg.AssetSpec:
+    # which code made the table (the extractors' source, the model): the UI shows it stale
+    # when that changed, and a run extracts it again (from the kept parses)
     return dg.AssetSpec(
         key,
+        code_version=code_versions()[1],
         deps=deps,
         description=description,
         group_name=group,
@@ -131,12 +144,21 @@ def annotate_documents(
     with incremental.shard_locks(lake, shards, settings.shard_lock_timeout_s):
         files = lake.read("source_files")
         state = incremental.committed_state(lake)
-        plans = incremental.plan(files, state, shards, config.force)
+        parsed_by, extracted_by = code_versions(settings.extraction_salt)
+        adopted = incremental.adopt_extractions(lake, extracted_by)
+        if adopted:
+            context.log.info(
+                f"{adopted} documents from before kept parses: recorded as made by this code"
+            )
+        code = incremental.CodeVersions(parsed_by, extracted_by, incremental.extraction_state(lake))
+        plans = incremental.plan(files, state, shards, config.force, code)
         # metadata changed, text not: the documents rows are rewritten, nothing parsed
         refreshed = {} if config.force else incremental.refresh_metadata(lake, files, shards)
         to_parse = sum(len(p.to_parse) for p in plans.values())
+        reextract = sum(len(p.to_reextract) for p in plans.values())
         context.log.info(
-            f"shards {shards[0]}-{shards[-1]}: {to_parse} documents to parse, "
+            f"shards {shards[0]}-{shards[-1]}: {to_parse - reextract} documents to parse, "
+            f"{reextract} to extract again from their kept parses ({extracted_by}), "
             f"{sum(len(p.removed) for p in plans.values())} to remove, "
             f"{sum(p.unchanged for p in plans.values())} unchanged"
         )
@@ -176,6 +198,8 @@ def annotate_documents(
                 log=context.log.info,
                 progress=log_progress,
                 quote_model=settings.quote_model,
+                code=(parsed_by, extracted_by),
+                keep_parses=settings.keep_parses,
             )
     for shard, n in refreshed.items():
         report.shards[shard].metadata_updated = n
@@ -198,6 +222,7 @@ def annotate_documents(
         "lake_versions": dg.MetadataValue.json(lake.versions(incremental.DOC_TABLES)),
         "workers": workers,
         "spacy_model": _model_package() if to_parse else "not loaded (nothing new)",
+        "extracted_by": extracted_by,
     }
     if not report.changed and _warehouse_is_current(lake, duckdb):
         context.log.info("nothing changed and the warehouse is current: nothing to materialise")
@@ -208,16 +233,7 @@ def annotate_documents(
 
 def _model_package() -> str:
     """The spaCy model package the workers load, and its version (without loading it here)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from pipelines.core.nlp import model_names
-
-    for name in model_names():
-        try:
-            return f"{name} {version(name)}"
-        except PackageNotFoundError:
-            continue
-    return "?"
+    return versions.current_model()
 
 
 def _warehouse_is_current(lake, duckdb: DuckDBWarehouse) -> bool:

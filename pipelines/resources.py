@@ -66,6 +66,8 @@ class NewsStorage(dg.ConfigurableResource):
             lock_dir=env.lock_dir,
             shard_lock_timeout_s=env.shard_lock_timeout_s,
             warehouse_lock_timeout_s=env.warehouse_lock_timeout_s,
+            keep_parses=env.keep_parses,
+            extraction_salt=env.extraction_salt,
         )
 
     def lake(self, settings: Settings | None = None) -> Lake:

@@ -5,6 +5,12 @@ small batches, returning small Polars frames rather than spaCy `Doc`s, so nothin
 process boundaries. Each batch is parsed inside a spaCy memory zone, so the strings and lexemes a
 batch adds to the vocabulary are freed with it and a worker's memory stays flat however large the
 corpus (without the zone, the vocabulary of a long run grows with every new word it sees).
+
+A document may come with its kept parse (spaCy `DocBin` bytes, `document_parses`): it is then
+extracted from that `Doc` and not parsed again, which is what a change of the extraction code
+costs (see `pipelines.core.versions`). A round trip through the bytes keeps every attribute
+the extractors read (tokens and spaces, tags, morphology, lemmas, heads and dependencies,
+sentence starts, entities), so the rows are the rows a fresh parse gives (tested).
 """
 
 from __future__ import annotations
@@ -18,16 +24,17 @@ from typing import TypeVar
 
 import polars as pl
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, DocBin
 
 from pipelines.core.claims import Claim, extract_claims
 from pipelines.core.entities import Mention, extract_mentions
-from pipelines.core.nlp import load_nlp
+from pipelines.core.nlp import load_nlp, text_of
 from pipelines.core.parse import parse_texts
 from pipelines.core.sentences import Sentence, SentenceIndex, split_sentences
 from pipelines.core.tables import frame
 
 Batch = list[tuple[str, str]]  # (doc_id, text)
+Parses = dict[str, bytes]  # doc_id -> its kept parse
 T = TypeVar("T")
 
 
@@ -42,32 +49,91 @@ class Annotation:
     claims: list[Claim]
 
 
-def annotate(nlp: Language, batch: Batch, quote_model: bool = True) -> Iterator[Annotation]:
-    """Each document of a batch of (doc_id, text) parsed, split into sentences, with its
-    mentions and claims (its own entity decisions; the corpus step merges them across
-    documents; with `quote_model` off, quotes come from the rules alone, NEWS_QUOTE_MODEL=off).
-    The `Doc`s live only as long as the caller's memory zone, if any."""
-    for doc, doc_id in parse_texts(nlp, ((text, doc_id) for doc_id, text in batch)):
+def parse_bytes(doc: Doc) -> bytes:
+    """A document's parse as `DocBin` bytes (its own strings with it; no user data)."""
+    docs = DocBin(store_user_data=False)
+    docs.add(doc)
+    return docs.to_bytes()
+
+
+def doc_from_bytes(nlp: Language, data: bytes) -> Doc:
+    """The `Doc` that `parse_bytes` kept, in this pipeline's vocabulary."""
+    [doc] = DocBin().from_bytes(data).get_docs(nlp.vocab)
+    return doc
+
+
+def parsed_docs(
+    nlp: Language, batch: Batch, parses: Parses | None = None
+) -> Iterator[tuple[Doc, str, bool]]:
+    """(doc, doc_id, parsed now) in the batch's order: a document with a kept parse whose text
+    is its text comes from it, every other one is parsed (all in one `nlp.pipe`)."""
+    kept: dict[str, Doc] = {}
+    for doc_id, text in batch:
+        if parses and doc_id in parses:
+            doc = doc_from_bytes(nlp, parses[doc_id])
+            if text_of(doc) == text:  # else the parse is of other text: parse again
+                kept[doc_id] = doc
+    fresh = parse_texts(nlp, ((text, doc_id) for doc_id, text in batch if doc_id not in kept))
+    for doc_id, _text in batch:
+        if doc_id in kept:
+            yield kept.pop(doc_id), doc_id, False
+        else:
+            doc, _ = next(fresh)
+            yield doc, doc_id, True
+
+
+def annotate(
+    nlp: Language, batch: Batch, quote_model: bool = True, parses: Parses | None = None
+) -> Iterator[Annotation]:
+    """Each document of a batch of (doc_id, text) parsed (or taken from its kept parse in
+    `parses`), split into sentences, with its mentions and claims (its own entity decisions;
+    the corpus step merges them across documents; with `quote_model` off, quotes come from the
+    rules alone, NEWS_QUOTE_MODEL=off). The `Doc`s live only as long as the caller's memory
+    zone, if any."""
+    for annotation, _parsed in _annotate(nlp, batch, quote_model, parses):
+        yield annotation
+
+
+def _annotate(
+    nlp: Language, batch: Batch, quote_model: bool, parses: Parses | None
+) -> Iterator[tuple[Annotation, bool]]:
+    for doc, doc_id, parsed in parsed_docs(nlp, batch, parses):
         sentences = split_sentences(doc_id, doc)
         index = SentenceIndex(sentences)
         mentions = extract_mentions(doc_id, doc, index)
         claims = extract_claims(doc_id, doc, index, mentions, quote_model)
-        yield Annotation(doc_id, doc, sentences, mentions, claims)
+        yield Annotation(doc_id, doc, sentences, mentions, claims), parsed
 
 
-def annotate_batch(batch: Batch, quote_model: bool = True) -> dict[str, pl.DataFrame]:
-    """The table rows of a batch of (doc_id, text): `annotate` inside a spaCy memory zone."""
+PARSES_FRAME = {"doc_id": pl.String, "parsed": pl.Boolean, "parse": pl.Binary}
+
+
+def annotate_batch(
+    batch: Batch,
+    quote_model: bool = True,
+    parses: Parses | None = None,
+    keep_parses: bool = False,
+) -> dict[str, pl.DataFrame]:
+    """The table rows of a batch of (doc_id, text): `annotate` inside a spaCy memory zone.
+    With `parses` (doc_id -> kept parse) those documents are not parsed again; the result's
+    `parses` frame says which documents were parsed now, with their parse's bytes when
+    `keep_parses`."""
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
+    ids, fresh, kept = [], [], []
     with nlp.memory_zone():
-        for annotation in annotate(nlp, batch, quote_model):
+        for annotation, parsed in _annotate(nlp, batch, quote_model, parses):
             sentences.extend(annotation.sentences)
             mentions.extend(annotation.mentions)
             claims.extend(annotation.claims)
+            ids.append(annotation.doc_id)
+            fresh.append(parsed)
+            kept.append(parse_bytes(annotation.doc) if parsed and keep_parses else None)
     return {
         "sentences": frame("sentences", sentences),
         "document_mentions": frame("document_mentions", mentions),
         "document_claims": frame("document_claims", claims),
+        "parses": pl.DataFrame({"doc_id": ids, "parsed": fresh, "parse": kept}, PARSES_FRAME),
     }
 
 
@@ -76,25 +142,30 @@ def _warm_up() -> None:
 
 
 def annotate_batches(
-    batches: Iterable[tuple[T, Batch]], n_workers: int, quote_model: bool = True
+    batches: Iterable[tuple[T, Batch, Parses]],
+    n_workers: int,
+    quote_model: bool = True,
+    keep_parses: bool = False,
 ) -> Iterator[tuple[T, Batch, dict[str, pl.DataFrame]]]:
-    """Annotate (tag, batch) pairs in order, on `n_workers` processes (in this process when 1).
+    """Annotate (tag, batch, kept parses) in order, on `n_workers` processes (in this process
+    when 1).
 
     At most `2 * n_workers + 1` batches are in flight, so neither the texts nor the results of
     the corpus are ever all in memory; the workers start (and load the model) while the caller
     is still reading the first files.
     """
     if n_workers <= 1:
-        for tag, batch in batches:
-            yield tag, batch, annotate_batch(batch, quote_model)
+        for tag, batch, parses in batches:
+            yield tag, batch, annotate_batch(batch, quote_model, parses, keep_parses)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_warm_up) as pool:
         for _ in range(n_workers):
             pool.submit(_warm_up)
         pending: deque[tuple[T, Batch, Future[dict[str, pl.DataFrame]]]] = deque()
-        for tag, batch in batches:
-            pending.append((tag, batch, pool.submit(annotate_batch, batch, quote_model)))
+        for tag, batch, parses in batches:
+            future = pool.submit(annotate_batch, batch, quote_model, parses, keep_parses)
+            pending.append((tag, batch, future))
             if len(pending) > 2 * n_workers:
                 done_tag, done, future = pending.popleft()
                 yield done_tag, done, future.result()

@@ -27,6 +27,15 @@ rows, with the rejection recorded beside them (a half-written upload should not 
 
 `update_documents` replaces rows of `documents` alone (metadata columns, say) without touching
 the NLP tables.
+
+**New code, same texts.** Each document's parse is kept (`document_parses`: spaCy DocBin bytes
+and the parse version, NEWS_KEEP_PARSES) and the code its rows were made by is recorded
+(`document_extractions.extracted_by`, see `pipelines.core.versions`); both are committed with the
+batch, after its NLP tables and before the commit point. A document whose text is unchanged but
+whose rows were made by other extraction code is extracted again: from its kept parse when that
+was made by the current model and parse code (no parse), else parsed again. A lake from before
+these tables has its committed documents recorded as made by the current code on its first run
+(`adopt_extractions`): nothing says otherwise, and parsing it all again would be a surprise.
 """
 
 from __future__ import annotations
@@ -50,6 +59,9 @@ SHARDS = tuple("0123456789abcdef")
 NLP_TABLES = ("sentences", "document_mentions", "document_claims")  # from `annotate`
 DOC_TABLES = ("documents", *NLP_TABLES)  # the tables with rows per document
 COMMITTED = "committed_documents"  # the commit point: doc_id -> content_sha256
+PARSES = "document_parses"  # each document's kept parse (DocBin bytes) and its parse version
+EXTRACTIONS = "document_extractions"  # the extraction version each document's rows were made by
+KEPT_PARSES_READ = 256  # kept parses read from the lake at a time (memory flat in the corpus)
 # The corpus step's tables that point to a document's sentences (written whole by that step).
 CORPUS_CHILDREN = ("claims", "entity_mentions")
 # Children before parents: the order rows are deleted in (and the reverse, the order they are
@@ -60,6 +72,8 @@ DELETE_ORDER = (
     "document_mentions",
     "sentences",
     "documents",
+    PARSES,
+    EXTRACTIONS,
     COMMITTED,
 )
 COMPACT_FILES = 24  # small files a table may gather (daily additions) before they are merged
@@ -112,10 +126,49 @@ class ShardPlan:
     to_drop: set[str]  # doc_ids whose rows must go (deleted, changed, or redone files)
     removed: set[str]  # of those, the documents whose file is gone
     unchanged: int
+    # of `to_drop`, the unchanged documents made by other extraction code that have a kept
+    # parse of the current parse version: extracted again from it, not parsed
+    to_reextract: set[str] = field(default_factory=set)
 
     @property
     def has_work(self) -> bool:
         return bool(self.to_parse or self.to_drop)
+
+
+@dataclass(frozen=True)
+class CodeVersions:
+    """The code a run extracts with (`pipelines.core.versions`), and the lake's record of the
+    code each document was made by (`extraction_state`)."""
+
+    parsed_by: str
+    extracted_by: str
+    state: pl.DataFrame  # doc_id, extracted_sha, extracted_by, parse_sha, parsed_by
+
+
+def extraction_state(lake: Lake) -> pl.DataFrame:
+    """Per document: the content and code its rows were extracted from (`extracted_sha`,
+    `extracted_by`) and its kept parse's content and parse version (`parse_sha`, `parsed_by`;
+    null when none is kept). The parses' bytes are not read."""
+    extracted = lake.read(EXTRACTIONS).rename({"content_sha256": "extracted_sha"})
+    parses = lake.read(PARSES, ["doc_id", "content_sha256", "parsed_by"]).rename(
+        {"content_sha256": "parse_sha"}
+    )
+    return extracted.join(parses, on="doc_id", how="full", coalesce=True)
+
+
+def adopt_extractions(lake: Lake, extracted_by: str) -> int:
+    """A lake from before `document_extractions`: record every committed document as made by
+    the current code (one commit), so that upgrading does not parse the corpus again. Returns
+    how many documents were recorded (0 when the table is there already)."""
+    if lake.exists(EXTRACTIONS):
+        return 0
+    rows = lake.read(COMMITTED, ["doc_id", "content_sha256"]).with_columns(
+        extracted_by=pl.lit(extracted_by)
+    )
+    if rows.is_empty():
+        return 0
+    lake.overwrite(EXTRACTIONS, rows, {"op": "adopt extractions"})
+    return rows.height
 
 
 def plan(
@@ -123,9 +176,12 @@ def plan(
     state: pl.DataFrame,
     shards: Iterable[str] = SHARDS,
     force: bool = False,
+    code: CodeVersions | None = None,
 ) -> dict[str, ShardPlan]:
     """One plan per shard, from `source_files` (doc_id, source_path, content_sha256, accepted)
-    and `committed_state`; `force` parses every accepted document of those shards again."""
+    and `committed_state`; `force` parses every accepted document of those shards again. With
+    `code`, an unchanged document made by other extraction code is done again too: from its kept
+    parse when that is of the current parse version (`to_reextract`), else parsed again."""
     shards = list(shards)
     found = files.select("doc_id", "source_path", "content_sha256", "accepted")
     both = (
@@ -138,7 +194,19 @@ def plan(
             | (pl.col("document_sha") != pl.col("content_sha256")).fill_null(True),
         )
     )
-    redo = pl.lit(force) | pl.col("fresh")
+    if code is None:
+        both = both.with_columns(stale=pl.lit(False), reusable=pl.lit(False))
+    else:
+        sha = pl.col("content_sha256")
+        both = both.join(code.state, on="doc_id", how="left").with_columns(
+            stale=~(
+                (pl.col("extracted_by") == code.extracted_by) & (pl.col("extracted_sha") == sha)
+            ).fill_null(False),
+            reusable=((pl.col("parsed_by") == code.parsed_by) & (pl.col("parse_sha") == sha))
+            .fill_null(False)
+            .and_(~pl.lit(force)),
+        )
+    redo = pl.lit(force) | pl.col("fresh") | pl.col("stale")
     accepted = pl.col("accepted").fill_null(False)
     flags = both.select(
         "shard",
@@ -148,6 +216,7 @@ def plan(
         drop=pl.col("was") & ((accepted & redo) | pl.col("accepted").is_null()),
         gone=pl.col("was") & pl.col("accepted").is_null(),
         unchanged=accepted & ~redo,
+        reextract=accepted & pl.col("was") & ~pl.col("fresh") & pl.col("reusable") & redo,
     )
     unchanged = dict(flags.group_by("shard").agg(pl.col("unchanged").sum()).iter_rows())
     work = flags.filter(pl.col("parse") | pl.col("drop")).partition_by("shard", as_dict=True)
@@ -160,6 +229,7 @@ def plan(
             set(rows.filter("drop")["doc_id"].to_list()),
             set(rows.filter("gone")["doc_id"].to_list()),
             int(unchanged.get(shard) or 0),
+            set(rows.filter("reextract")["doc_id"].to_list()),
         )
     return plans
 
@@ -180,9 +250,14 @@ def commit_batch(
     tables: dict[str, pl.DataFrame],
     replaced: set[str],
     metadata: dict[str, str] | None = None,
+    parses: pl.DataFrame | None = None,
+    code: tuple[str, str] | None = None,
 ) -> None:
     """Commit one batch: its `documents` rows and its NLP `tables`, replacing whatever rows its
-    documents had (`replaced`: those that had some), in the order of the module's docstring."""
+    documents had (`replaced`: those that had some), in the order of the module's docstring.
+    `parses` (doc_id, parsed, parse) says which documents were parsed now: their kept parses
+    are replaced (by `parse`, or removed when it is null: NEWS_KEEP_PARSES=off); `code`, the
+    (parse version, extraction version), is recorded with them and for every document."""
     ids = set(documents["doc_id"].to_list())
     predicate = in_predicate("doc_id", ids)
     meta = {"op": "commit batch", "documents": str(len(ids)), **(metadata or {})}
@@ -194,10 +269,42 @@ def commit_batch(
                 lake.delete(table, old, meta)
     for table in NLP_TABLES:
         lake.replace(table, predicate, tables[table], meta)
+    if parses is not None and code is not None:
+        commit_code(lake, documents, parses, code, meta)
     state = documents.select("doc_id", "content_sha256").with_columns(
         committed_at=pl.lit(datetime.now(UTC).replace(tzinfo=None))
     )
     lake.replace(COMMITTED, predicate, state, meta)
+
+
+def commit_code(
+    lake: Lake,
+    documents: pl.DataFrame,
+    parses: pl.DataFrame,
+    code: tuple[str, str],
+    meta: dict[str, str],
+) -> None:
+    """The batch's kept parses (of the documents parsed now) and the code its rows were made by."""
+    parsed_by, extracted_by = code
+    fresh = parses.filter("parsed").join(documents.select("doc_id", "content_sha256"), on="doc_id")
+    if not fresh.is_empty():
+        kept = fresh.filter(pl.col("parse").is_not_null())
+        predicate = in_predicate("doc_id", fresh["doc_id"].to_list())
+        if not kept.is_empty():
+            rows = kept.select(
+                "doc_id", "content_sha256", parsed_by=pl.lit(parsed_by), parse=pl.col("parse")
+            )
+            lake.replace(PARSES, predicate, rows, meta)
+        elif lake.exists(PARSES):
+            lake.delete(PARSES, predicate, meta)
+    rows = documents.select("doc_id", "content_sha256", extracted_by=pl.lit(extracted_by))
+    lake.replace(EXTRACTIONS, in_predicate("doc_id", rows["doc_id"].to_list()), rows, meta)
+
+
+def kept_parses(lake: Lake, doc_ids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+    """The kept parses of some documents: doc_id -> (content_sha256, DocBin bytes)."""
+    rows = lake.read(PARSES, ["doc_id", "content_sha256", "parse"], doc_ids=doc_ids)
+    return {d: (sha, data) for d, sha, data in rows.iter_rows()}
 
 
 def replace_changed_documents(
@@ -316,6 +423,7 @@ def documents_frame(
 @dataclass
 class ShardReport:
     parsed: int = 0
+    reextracted: int = 0  # extracted again from their kept parses (new extraction code)
     removed: int = 0
     unchanged: int = 0
     batches: int = 0
@@ -335,7 +443,7 @@ class RunReport:
 
     @property
     def changed(self) -> bool:
-        touched = ("parsed", "removed", "compacted", "metadata_updated")
+        touched = ("parsed", "reextracted", "removed", "compacted", "metadata_updated")
         return bool(self.migrated or any(self.total(n) for n in touched))
 
 
@@ -365,8 +473,13 @@ def process(
     migrated: int = 0,
     progress: Callable[[int, bool], None] = lambda _done, _committed: None,
     quote_model: bool = True,
+    code: tuple[str, str] | None = None,
+    keep_parses: bool = True,
 ) -> RunReport:
     """Apply the shards' plans: drop deleted files' rows, parse what is new, commit each batch.
+    With `code` (the parse and extraction versions, `pipelines.core.versions`) each batch
+    records it and its kept parses (`keep_parses`); the plans' `to_reextract` documents are
+    extracted from their kept parses, read `KEPT_PARSES_READ` at a time.
 
     Documents go to the workers in tasks of `task_size` (small, so that both cores stay busy to
     the end), shard after shard; a batch gathers up to `batch_size` documents and is committed
@@ -393,19 +506,34 @@ def process(
         )
         previous = {d: (sha, at) for d, sha, at in old.iter_rows()}
 
-    def tasks() -> Iterator[tuple[tuple[str, list[Document]], Batch]]:
+    def task(shard: str, documents: list[Document], parses: dict[str, tuple[str, bytes]]):
+        """A task: its documents, and the kept parses of those whose content they are of."""
+        found = {
+            d.doc_id: parses.pop(d.doc_id)[1]
+            for d in documents
+            if d.doc_id in parses and parses[d.doc_id][0] == d.content_sha256
+        }
+        return (shard, documents), [(d.doc_id, d.text) for d in documents], found
+
+    def tasks() -> Iterator[tuple[tuple[str, list[Document]], Batch, dict[str, bytes]]]:
         for shard, shard_plan in plans.items():
             documents: list[Document] = []
+            reuse = sorted(shard_plan.to_reextract)
+            parses: dict[str, tuple[str, bytes]] = {}
             for path in shard_plan.to_parse:
                 document = load(path)
                 if document is None:
                     continue
+                if document.doc_id in shard_plan.to_reextract and document.doc_id not in parses:
+                    # the next chunk of this shard's kept parses (in path order, as used)
+                    at = reuse.index(document.doc_id)
+                    parses.update(kept_parses(lake, reuse[at : at + KEPT_PARSES_READ]))
                 documents.append(document)
                 if len(documents) >= task_size:
-                    yield (shard, documents), [(d.doc_id, d.text) for d in documents]
+                    yield task(shard, documents, parses)
                     documents = []
             if documents:
-                yield (shard, documents), [(d.doc_id, d.text) for d in documents]
+                yield task(shard, documents, parses)
 
     held: list[Document] = []
     frames: list[dict[str, pl.DataFrame]] = []
@@ -414,7 +542,7 @@ def process(
         if not held:
             return
         now = datetime.now(UTC).replace(tzinfo=None)
-        tables = {t: pl.concat([f[t] for f in frames]) for t in NLP_TABLES}
+        tables = {t: pl.concat([f[t] for f in frames]) for t in (*NLP_TABLES, "parses")}
         ids = {d.doc_id for d in held}
         shards = sorted({shard_of(d) for d in ids})
         commit_batch(
@@ -423,18 +551,24 @@ def process(
             tables,
             {d for s in shards for d in replaced[s] & ids},
             {"shards": "".join(shards)},
+            tables["parses"],
+            code,
         )
+        parsed_now = dict(tables["parses"].select("doc_id", "parsed").iter_rows())
         for document in held:
             shard = shard_of(document.doc_id)
             replaced[shard].discard(document.doc_id)
-            report.shards[shard].parsed += 1
+            if parsed_now.get(document.doc_id, True):
+                report.shards[shard].parsed += 1
+            else:
+                report.shards[shard].reextracted += 1
         for shard in shards:
             report.shards[shard].batches += 1
         log(
             f"shards {','.join(shards)}: committed {len(held)} documents "
-            f"({report.total('parsed')} so far)"
+            f"({report.total('parsed') + report.total('reextracted')} so far)"
         )
-        progress(report.total("parsed"), True)
+        progress(report.total("parsed") + report.total("reextracted"), True)
         held.clear()
         frames.clear()
 
@@ -443,13 +577,14 @@ def process(
 
         # a batch takes documents of any shard (a small run commits once, not once a shard)
         for (_shard, documents), _batch, tables in annotate_batches(
-            tasks(), n_workers, quote_model
+            tasks(), n_workers, quote_model, keep_parses and code is not None
         ):
             if len(held) + len(documents) > batch_size:
                 commit()
             held.extend(documents)
             frames.append(tables)
-            progress(report.total("parsed") + len(held), False)
+            done = report.total("parsed") + report.total("reextracted")
+            progress(done + len(held), False)
         commit()
     if any(p.has_work for p in plans.values()):
         compacted, report.vacuumed = upkeep(lake, [t for t in SCHEMAS if lake.exists(t)])

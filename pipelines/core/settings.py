@@ -35,6 +35,12 @@ class Settings:
     shard_lock_timeout_s: float = 600.0
     warehouse_lock_timeout_s: float = 600.0
     max_jsonl_bytes: int = DEFAULT_MAX_JSONL_BYTES
+    # each document's parse kept in the lake (`document_parses`) so that a change of the
+    # extraction code re-extracts without parsing again; NEWS_KEEP_PARSES=off keeps none
+    keep_parses: bool = True
+    # mixed into the extraction version (NEWS_EXTRACTION_SALT): a new value re-extracts every
+    # document as a change of the extraction code would (benchmarks, or an operator's redo)
+    extraction_salt: str = ""
 
     @property
     def old_parquet_dir(self) -> Path:
@@ -66,14 +72,27 @@ class Settings:
             shard_lock_timeout_s=float(os.environ.get("NEWS_SHARD_LOCK_TIMEOUT") or 600),
             warehouse_lock_timeout_s=float(os.environ.get("NEWS_WAREHOUSE_LOCK_TIMEOUT") or 600),
             max_jsonl_bytes=int(os.environ.get("NEWS_MAX_JSONL_BYTES") or DEFAULT_MAX_JSONL_BYTES),
+            keep_parses=on_or_off("NEWS_KEEP_PARSES", os.environ.get("NEWS_KEEP_PARSES")),
+            extraction_salt=extraction_salt(),
         )
 
 
 def quote_model_on(value: str | None) -> bool:
     """NEWS_QUOTE_MODEL: on unless "off" (or "0", "false", "no"); anything else is an error."""
+    return on_or_off("NEWS_QUOTE_MODEL", value)
+
+
+def on_or_off(name: str, value: str | None) -> bool:
+    """A switch that is on unless "off" (or "0", "false", "no"); anything else is an error."""
     word = (value or "on").strip().lower()
     if word in ("on", "1", "true", "yes"):
         return True
     if word in ("off", "0", "false", "no"):
         return False
-    raise SettingsError(f"NEWS_QUOTE_MODEL must be on or off, not {value!r}")
+    raise SettingsError(f"{name} must be on or off, not {value!r}")
+
+
+def extraction_salt() -> str:
+    """NEWS_EXTRACTION_SALT, on its own: the assets' code versions need it when the definitions
+    are loaded, before any run's settings exist."""
+    return os.environ.get("NEWS_EXTRACTION_SALT") or ""

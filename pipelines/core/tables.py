@@ -174,6 +174,21 @@ SCHEMAS["story_pairs"] = pa.schema(
     [("doc_a", pa.string()), ("doc_b", pa.string()), ("similarity", pa.float64())]
 )
 
+# Each document's kept parse (spaCy's DocBin, see `pipelines.core.annotate`) and the code its
+# rows were extracted by (`pipelines.core.versions`): after a change of the extraction code a run
+# extracts again from the kept parses instead of parsing again (NEWS_KEEP_PARSES=off: none kept).
+SCHEMAS["document_parses"] = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("content_sha256", pa.string()),
+        ("parsed_by", pa.string()),
+        ("parse", pa.binary()),
+    ]
+)
+SCHEMAS["document_extractions"] = pa.schema(
+    [("doc_id", pa.string()), ("content_sha256", pa.string()), ("extracted_by", pa.string())]
+)
+
 # The per-document stage the corpus step reads: the same columns, with each document's own
 # entity decisions (ids, labels, names) before the corpus-wide merge.
 SCHEMAS["document_mentions"] = SCHEMAS["entity_mentions"]

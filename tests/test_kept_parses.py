@@ -1,0 +1,138 @@
+"""Kept parses: new extraction code re-extracts from them; a new model parses again.
+
+The session's seed run (a fresh parse) is copied, then real Dagster runs go over the copy: one
+after a change of the extraction version (NEWS_EXTRACTION_SALT, the documented stand-in for a
+rule change) must extract every document from its kept parse, parse none, and leave exactly the
+lake and warehouse tables the fresh parse left; one after a change of the model's version must
+parse again. The documents parsed are counted by the workers (`parsed` per document of
+`annotate_batch`: a document comes from its kept parse only when it was not given to spaCy).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import polars as pl
+import pytest
+
+from pipelines.core import incremental, versions
+from pipelines.core.annotate import annotate_batch
+from pipelines.core.store import Lake
+from tests.conftest import materialize_all
+from tests.helpers import assert_same_warehouse
+from tests.test_incremental import figures
+
+NLP_TABLES = ("documents", "sentences", "document_mentions", "document_claims")
+
+
+def lake_tables(data) -> dict[str, pl.DataFrame]:
+    lake = Lake(str(data / "lake"))
+    return {t: lake.read(t).sort(pl.all()) for t in NLP_TABLES}
+
+
+@pytest.fixture(scope="module")
+def copied(seed_run, tmp_path_factory):
+    """A copy of the seed run's seeds and data folders, and a way to run the job on them."""
+    base = tmp_path_factory.mktemp("kept")
+    seeds, data = base / "seeds", base / "data"
+    shutil.copytree(seed_run["seeds"], seeds)
+    shutil.copytree(seed_run["data"], data)
+    return {"seeds": seeds, "data": data}
+
+
+def run(copied, monkeypatch):
+    """A real run of the job over the copy (the test's own settings undone after it)."""
+    return materialize_all(copied["seeds"], copied["data"], monkeypatch)
+
+
+def test_the_seed_run_kept_each_documents_parse_and_its_code(seed_run):
+    lake = Lake(str(seed_run["data"] / "lake"))
+    documents = lake.read("documents", ["doc_id", "content_sha256"]).sort("doc_id")
+    model = versions.current_model()
+    parses = lake.read(incremental.PARSES).sort("doc_id")
+    assert parses.select("doc_id", "content_sha256").equals(documents)
+    assert set(parses["parsed_by"]) == {versions.parse_version(model)}
+    assert all(len(p) > 1000 for p in parses["parse"])
+    extractions = lake.read(incremental.EXTRACTIONS).sort("doc_id")
+    assert extractions.select("doc_id", "content_sha256").equals(documents)
+    assert set(extractions["extracted_by"]) == {versions.extraction_version(model)}
+
+
+def test_new_extraction_code_re_extracts_without_parsing_and_gives_the_same_tables(
+    seed_run, copied, monkeypatch
+):
+    monkeypatch.setenv("NEWS_EXTRACTION_SALT", "a rule changed")
+    result = run(copied, monkeypatch)
+    n_documents = lake_tables(seed_run["data"])["documents"].height
+    assert figures(result)["documents_parsed"] == 0
+    assert figures(result)["documents_reextracted"] == n_documents
+    assert figures(result)["extracted_by"] == versions.extraction_version(
+        versions.current_model(), "a rule changed"
+    )
+    fresh, again = lake_tables(seed_run["data"]), lake_tables(copied["data"])
+    for table in NLP_TABLES:
+        assert again[table].height > 0, table
+        assert again[table].equals(fresh[table]), table
+    assert_same_warehouse(copied["data"] / "warehouse.duckdb", seed_run["warehouse"])
+    # now up to date: the next run does nothing at all
+    result = run(copied, monkeypatch)
+    assert figures(result)["documents_parsed"] == figures(result)["documents_reextracted"] == 0
+
+
+def test_a_new_model_version_parses_again(seed_run, copied, monkeypatch):
+    model = versions.current_model()
+    monkeypatch.setattr(versions, "current_model", lambda: model + ".post1")
+    result = run(copied, monkeypatch)
+    n_documents = lake_tables(seed_run["data"])["documents"].height
+    assert figures(result)["documents_parsed"] == n_documents
+    assert figures(result)["documents_reextracted"] == 0
+    lake = Lake(str(copied["data"] / "lake"))
+    assert set(lake.read(incremental.PARSES)["parsed_by"]) == {
+        versions.parse_version(model + ".post1")
+    }
+
+
+def test_the_extraction_version_follows_the_extractors_source_and_the_salt():
+    closure = versions.module_closure(versions.EXTRACTION_ROOT)
+    # the rule modules are found through the imports, storage is not among them
+    assert {"pipelines.core.quotes.reported", "pipelines.core.quantities"} <= set(closure)
+    assert "pipelines.core.store" not in closure
+    model = versions.current_model()
+    plain, salted = versions.extraction_version(model), versions.extraction_version(model, "x")
+    assert plain != salted
+    assert plain.startswith(versions.parse_version(model))
+    assert salted.startswith(versions.parse_version(model))
+    assert versions.parse_version(model) != versions.parse_version(model + "x")
+
+
+def test_a_kept_parse_of_other_text_is_not_used(nlp):
+    text = "The bank raised rates to 5 percent, said Ann Lee.\n"
+    kept = annotate_batch([("dx", "Something else entirely.\n")], keep_parses=True)["parses"]
+    tables = annotate_batch([("dx", text)], parses={"dx": kept["parse"][0]})
+    assert tables["parses"]["parsed"].to_list() == [True]
+    assert tables["sentences"]["text"].to_list() == [text.strip()]
+
+
+def test_the_nlp_assets_code_version_is_the_extraction_version():
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    want = versions.extraction_version(versions.current_model())
+    graph = defs.resolve_asset_graph()
+    for key in NLP_TABLES:
+        assert graph.get(dg.AssetKey(key)).code_version == want, key
+
+
+def test_with_keep_parses_off_a_new_parse_is_not_kept(seed_run, copied, monkeypatch):
+    model = versions.current_model()
+    monkeypatch.setattr(versions, "current_model", lambda: model + ".post2")
+    monkeypatch.setenv("NEWS_KEEP_PARSES", "off")
+    result = run(copied, monkeypatch)
+    n_documents = lake_tables(seed_run["data"])["documents"].height
+    assert figures(result)["documents_parsed"] == n_documents
+    lake = Lake(str(copied["data"] / "lake"))
+    assert lake.read(incremental.PARSES).is_empty()  # the old parses went with their rows
+    assert set(lake.read(incremental.EXTRACTIONS)["extracted_by"]) == {
+        versions.extraction_version(model + ".post2")
+    }
