@@ -1,8 +1,8 @@
 """Declarative automation: what each asset waits for before the automation sensor runs it, and
 how fresh the warehouse must be.
 
-New files arrive -> the scan (`source_files`, `rejected_files`) -> the parse step, which parses
-the shards whose files changed (see `ShardHasWork`) -> the corpus step -> the warehouse and its
+New files arrive -> the scan (`source_files`, `rejected_files`) -> the parse step for the shards
+whose files changed, and only those (see `ShardHasWork`) -> the corpus step -> the warehouse and its
 views; a step downstream of a table runs only once that table's blocking checks passed. The
 conditions are set here, beside the definitions, rather than on each spec, so the assets stay
 thin; `pipelines.definitions` applies them with `dg.map_asset_specs`.
@@ -76,14 +76,14 @@ class SeedsFolderChanged(dg.AutomationCondition):
 
 
 class ShardHasWork(dg.AutomationCondition):
-    """True when a shard has files to parse or rows to drop.
+    """True for the partitions of `documents` (the shards) that have files to parse or rows to
+    drop, and for nothing else.
 
-    True for every partition of the step, not only the shards with work: `documents` shares
-    its step with unpartitioned tables (sentences, mentions, claims), and Dagster requests a
-    step's assets together, which maps an unpartitioned member back to every partition. So the
-    automation asks for one run over all shards, as `news_etl` does (a backfill of one run, by
-    the step's backfill policy), and that run parses only the shards this names, leaving the
-    rest untouched.
+    The step's unpartitioned tables (sentences, mentions, claims) are never true on their own:
+    Dagster requests a step's assets together, and an unpartitioned member that was true would
+    map back to every partition of `documents`. False, they come along with the changed shards
+    (the step writes them for exactly those shards), so a tick asks for the changed shards
+    only; the backfill policy makes one run of each contiguous range of them.
     """
 
     @property
@@ -91,8 +91,11 @@ class ShardHasWork(dg.AutomationCondition):
         return "shard_has_work"
 
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
+        candidates = context.candidate_subset
+        if not candidates.is_partitioned:
+            return dg.AutomationResult(context, context.get_empty_subset())
         busy = shards_with_work(NewsStorage())
-        subset = context.candidate_subset if busy else context.get_empty_subset()
+        subset = candidates.compute_intersection_with_partition_keys(busy)
         return dg.AutomationResult(context, subset)
 
 

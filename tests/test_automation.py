@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.core.ids import doc_id_for
+from pipelines.core.incremental import SHARDS
 from pipelines.definitions import defs
 from pipelines.sensors import seeds_folder_sensor
 
@@ -29,9 +31,23 @@ def test_sensor_requests_a_run_only_when_the_folder_changes(tmp_path, monkeypatc
     (tmp_path / "sub" / "b.txt").write_text("A new article.")
     added = seeds_folder_sensor(dg.build_sensor_context(cursor=first.cursor))
     assert len(added.run_requests) == 1 and added.cursor != first.cursor
+    assert shards_of(added) == [doc_id_for("sub/b.txt")[1]]  # the new file's shard only
     (tmp_path / "a.txt").unlink()
     deleted = seeds_folder_sensor(dg.build_sensor_context(cursor=added.cursor))
     assert len(deleted.run_requests) == 1
+    assert shards_of(deleted) == [doc_id_for("a.txt")[1]]
+    # a `.jsonl` file's articles take their ids from their lines: every shard
+    (tmp_path / "feed.jsonl").write_text('{"text": "A line."}\n')
+    fed = seeds_folder_sensor(dg.build_sensor_context(cursor=deleted.cursor))
+    assert shards_of(fed) == list(SHARDS)
+
+
+def shards_of(result: dg.SensorResult) -> list[str]:
+    [request] = result.run_requests
+    tags = request.tags
+    assert tags["dagster/asset_partition_range_start"] == tags["changed_shards"][0]
+    assert tags["dagster/asset_partition_range_end"] == tags["changed_shards"][-1]
+    return tags["changed_shards"].split(",")
 
 
 def test_sensor_skips_with_a_reason_when_the_folder_is_missing(tmp_path, monkeypatch):

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 import pytest
 
+from assets.warehouse import VIEWS
 from pipelines.automation import folder_has_changed, shards_with_work
 from pipelines.core.ids import doc_id_for
 from pipelines.core.incremental import SHARDS
@@ -30,6 +32,8 @@ ARTICLES = {
 NEW = ("new/d.txt", "Ferry keeps routes\n\nStena Line will keep sailing from Rosslare.\n")
 PARSE = {"documents", "sentences", "document_mentions", "document_claims"}
 CORPUS = {"entities", "entity_mentions", "claims"}
+# the story step and some of the warehouse's views: they wait on the checks of `sentences`
+AFTER_SENTENCES = {"document_stories", "quote_groups", "top_entities", "quotes", "shared_quotes"}
 
 
 def requested(result: dg.EvaluateAutomationConditionsResult) -> dict[str, set]:
@@ -97,12 +101,12 @@ def test_a_new_file_flows_to_the_warehouse_one_step_at_a_time(folder: Path):
     assert shards_with_work(storage) == {shard}
     tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
     asked = requested(tick)
-    # one run over the step's shards (its unpartitioned tables map to all of them), and what
+    # the new file's shard only (the step's unpartitioned tables come along with it), and what
     # depends on it, in the same run (eager: an input that will be materialised counts) ...
-    assert asked["documents"] == set(SHARDS) and set(asked) >= PARSE
+    assert asked["documents"] == {shard} and set(asked) >= PARSE
     assert not set(asked) & {"source_files", "rejected_files", "file_warnings"}
-    parsed = run(instance, set(asked), (SHARDS[0], SHARDS[-1]))
-    # ... which parses the one shard with the new file and leaves the others alone
+    parsed = run(instance, set(asked), (shard, shard))
+    # ... which parses that shard and nothing else
     worked = {
         e.event_specific_data.asset_observation.partition
         for e in parsed.get_asset_observation_events()
@@ -156,3 +160,98 @@ def test_a_folder_of_jsonl_articles_is_as_scanned_after_the_scan(folder: Path):
     assert not folder_has_changed(storage)
     (folder / "feed.jsonl").write_text("\n".join(lines[:1]) + "\n")
     assert folder_has_changed(storage)
+
+
+def _parsed_shards(result: dg.ExecuteInProcessResult) -> set[str]:
+    """The shards a run's parse step did work in (it records an observation for each)."""
+    return {
+        e.event_specific_data.asset_observation.partition
+        for e in result.get_asset_observation_events()
+        if e.event_specific_data.asset_observation.partition
+    }
+
+
+def test_a_failing_blocking_check_stops_the_steps_after_it(folder: Path):
+    """Bad rows in `sentences` (a sentence twice, its copy with text its offsets do not give,
+    as a writer bug would leave them): the next run's blocking checks on `sentences` fail, and
+    nothing that waits on those checks (the stories, the warehouse and its views) is
+    materialised in that run, and the automation does not load the warehouse."""
+    instance = dg.DagsterInstance.ephemeral()
+    settings = Settings.from_env()
+    job = defs.resolve_job_def("news_etl")
+    assert job.execute_in_process(instance=instance).success
+    built = settings.warehouse_path.stat().st_ino
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+
+    lake = NewsStorage().lake()
+    copy = lake.read("sentences").head(1).with_columns(pl.col("text").str.to_uppercase())
+    lake.append("sentences", copy)
+    name, text = NEW
+    (folder / name).parent.mkdir()
+    (folder / name).write_text(text)  # something new, so the parse step materialises again
+    assert copy["doc_id"][0][1] != doc_id_for(name)[1]  # the bad rows' shard is not re-parsed
+
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    checks = {
+        (e.asset_key.to_user_string(), e.check_name): e.passed
+        for e in result.get_asset_check_evaluations()
+    }
+    assert checks[("sentences", "sentence_id_unique")] is False
+    assert checks[("sentences", "offsets_give_span_text")] is False
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "sentences" in materialised  # the step ran and wrote the new file's rows ...
+    # ... and no step that waits on the failed checks ran: not the story step (it waits on
+    # `documents`' sentence check, which waits on them), not the load and its views (the
+    # corpus step reads only the mentions and claims, whose checks passed: it ran)
+    assert not materialised & {*AFTER_SENTENCES, "warehouse"}, materialised
+    assert materialised >= CORPUS
+    assert settings.warehouse_path.stat().st_ino == built  # the warehouse was not reloaded
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        paths = {p for (p,) in con.execute("select source_path from documents").fetchall()}
+    assert paths == set(ARTICLES)
+
+    # nor does the automation load the warehouse while the checks of an input fail
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert not set(requested(tick)) & {"warehouse", *VIEWS}
+
+
+def test_the_folder_sensor_asks_for_the_new_files_shard_only(folder: Path):
+    """The sensor ticks on a real instance; each run it requests is launched there (as the
+    daemon would, in process here); a new file's run is its shard's only."""
+    instance = dg.DagsterInstance.ephemeral()
+    job = defs.resolve_job_def("news_etl")
+    sensor = defs.resolve_sensor_def("seeds_folder_sensor")
+
+    def tick(cursor: str | None) -> dg.SensorResult:
+        with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs) as ctx:
+            return sensor(ctx)
+
+    def launch(request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+        result = job.execute_in_process(instance=instance, tags=request.tags)
+        assert result.success
+        return result
+
+    first = tick(None)  # nothing seen yet: every shard
+    [request] = first.run_requests
+    assert request.tags["changed_shards"] == ",".join(SHARDS)
+    launch(request)
+    assert not tick(first.cursor).run_requests
+
+    name, text = NEW
+    (folder / name).parent.mkdir()
+    (folder / name).write_text(text)
+    shard = doc_id_for(name)[1]
+    added = tick(first.cursor)
+    [request] = added.run_requests
+    assert request.tags["dagster/asset_partition_range_start"] == shard
+    assert request.tags["dagster/asset_partition_range_end"] == shard
+    result = launch(request)
+    run = instance.get_run_by_id(result.run_id)
+    assert run.tags["dagster/asset_partition_range_start"] == shard
+    assert run.tags["dagster/asset_partition_range_end"] == shard
+    assert _parsed_shards(result) == {shard}
+    with duckdb.connect(str(Settings.from_env().warehouse_path), read_only=True) as con:
+        paths = {p for (p,) in con.execute("select source_path from documents").fetchall()}
+    assert paths == {*ARTICLES, name}
+    assert not tick(added.cursor).run_requests  # nothing new since

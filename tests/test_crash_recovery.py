@@ -188,7 +188,12 @@ def start_run(
     )
 
 
-def finish(proc: subprocess.Popen, timeout: float = 120) -> int:
+# How long a run may take before the test calls it hung: generous, as the machine is shared
+# (a run here takes 5-30 s); a guard against hanging, not a speed goal.
+RUN_TIMEOUT_S = 300
+
+
+def finish(proc: subprocess.Popen, timeout: float = RUN_TIMEOUT_S) -> int:
     try:
         return proc.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -238,7 +243,7 @@ def run_until(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + RUN_TIMEOUT_S
     while not marker.exists():
         if proc.poll() is not None:
             raise AssertionError(f"run ended before {point} #{nth}:\n{log_tail(data)}")
@@ -259,7 +264,7 @@ def kill_at(seeds: Path, data: Path, point: str, nth: int = 1, **extra: str) -> 
 def kill_when(seeds: Path, data: Path, seen: Callable[[], bool], what: str, **extra: str) -> None:
     """Run, and kill -9 the moment `seen()` is true (no pause: wherever the run is then)."""
     proc = start_run(seeds, data, run_env(**extra))
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + RUN_TIMEOUT_S
     while not seen():
         if proc.poll() is not None:
             raise AssertionError(f"run ended before {what} was seen:\n{log_tail(data)}")

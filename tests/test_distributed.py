@@ -17,6 +17,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -32,9 +35,9 @@ pytestmark = pytest.mark.slow
 
 BBC = SHARED / "corpora" / "bbc"
 BIN = Path(sys.executable).parent
-# The orchestration a backfill with NEWS_SHARDS_PER_RUN=1 performs: the scan, one run per shard
-# (runs side by side: four orchestrating processes here, each with four shards in turn), then the
-# usual run, which parses nothing more and checks and loads what the shards wrote. It runs in
+# The orchestration a backfill with NEWS_SHARDS_PER_RUN=4 performs: the scan, one run per four
+# shards (runs side by side: four orchestrating processes here, one run each), then the usual
+# run, which parses nothing more and checks and loads what the shards wrote. It runs in
 # processes of its own, because NEWS_EXECUTOR is read when the code location loads.
 DRIVER = """
 import json, os, sys
@@ -45,26 +48,26 @@ job = dg.reconstructable(news_etl)
 instance = dg.DagsterInstance.get()
 keys = lambda *names: {dg.AssetKey(n) for n in names}
 
-def run(selection, shard=None):
+def run(selection, shards=None):
     tags = {}
-    if shard is not None:
-        tags = {"dagster/asset_partition_range_start": shard,
-                "dagster/asset_partition_range_end": shard}
+    if shards is not None:
+        tags = {"dagster/asset_partition_range_start": shards[0],
+                "dagster/asset_partition_range_end": shards[-1]}
     target = job if selection is None else job.get_subset(
         asset_selection=selection, asset_check_selection=set())
     result = dg.execute_job(target, instance, tags=tags)
     print("RESULT " + json.dumps({"run_id": result.run_id, "success": result.success,
-                                  "shard": shard, "driver_pid": os.getpid()}), flush=True)
+                                  "shards": shards, "driver_pid": os.getpid()}), flush=True)
 
 what = sys.argv[1]
 if what == "scan":
     run(keys("source_files", "rejected_files", "file_warnings"))
 elif what == "all":
     run(None)
-else:
-    for shard in what.split(","):
-        run(keys("documents", "sentences", "document_mentions", "document_claims"), shard)
+else:  # a range of shards, e.g. "0-3"
+    run(keys("documents", "sentences", "document_mentions", "document_claims"), what.split("-"))
 """
+RANGES = [f"{SHARDS[i]}-{SHARDS[i + 3]}" for i in range(0, len(SHARDS), 4)]
 
 
 def wait_for(predicate, what: str, timeout_s: float = 60.0) -> None:
@@ -205,12 +208,12 @@ def test_shards_run_in_parallel_on_two_celery_workers(seeds, reference, redis_ur
             return found
 
         runs = drive("scan")
-        runs += drive(*(",".join(SHARDS[i::4]) for i in range(4)))
+        runs += drive(*RANGES)
         runs += drive("all")
     finally:
         for worker in workers:
             stop(worker)
-    assert len(runs) == 2 + len(SHARDS), runs
+    assert len(runs) == 2 + len(RANGES), runs
     assert all(r["success"] for r in runs), runs
 
     # the warehouse is the single-process run's, row for row
@@ -234,7 +237,7 @@ def test_shards_run_in_parallel_on_two_celery_workers(seeds, reference, redis_ur
                 pid, start = starts[event.step_key]
                 spans.setdefault(event.step_key, []).append((pid, start, entry.timestamp))
     shard_steps = spans["annotate_documents"]
-    assert len(shard_steps) == len(SHARDS) + 1
+    assert len(shard_steps) == len(RANGES) + 1
     assert len({pid for pid, _s, _e in shard_steps}) >= 2
     overlapping = [
         (a, b)
@@ -248,93 +251,71 @@ def test_shards_run_in_parallel_on_two_celery_workers(seeds, reference, redis_ur
     instance.dispose()
 
 
-@pytest.fixture
-def s3_url(tmp_path, monkeypatch):
-    """A bucket on a moto server on loopback, and the environment that points at it."""
+# Every S3 client here (boto3, so s3fs) retries a refused or dropped connection: a loaded moto
+# server can refuse one for a moment (delta-rs's client retries of its own).
+S3_RETRIES = {"AWS_MAX_ATTEMPTS": "10", "AWS_RETRY_MODE": "standard"}
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory) -> Iterator[str]:
+    """A moto server on loopback, once for the module; yields its endpoint once it answers."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=(tmp_path / "moto.log").open("w"),
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     endpoint = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if server.poll() is not None:
+            raise AssertionError(f"moto_server ended:\n{log.read_text()[-3000:]}")
+        try:  # moto's own page: the server is up and serving requests
+            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    wait_for(answers, "moto_server answering", 120)
+    yield endpoint
+    stop(server)
+
+
+@pytest.fixture
+def s3_url(moto, monkeypatch):
+    """A bucket of its own on the module's moto server, and the environment that points at
+    it: (lake URL, a boto3 client, the bucket)."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": endpoint,  # botocore (so s3fs) and delta-rs send every call there
+        "AWS_ENDPOINT_URL": moto,  # botocore (so s3fs) and delta-rs send every call there
         "AWS_ALLOW_HTTP": "true",  # delta-rs: the loopback server speaks plain HTTP
+        **S3_RETRIES,
     }.items():
         monkeypatch.setenv(name, value)
     import boto3
+    from botocore.config import Config
 
-    client = boto3.client("s3", endpoint_url=endpoint)
-
-    def answers() -> bool:
-        try:
-            client.list_buckets()
-            return True
-        except Exception:
-            return False
-
-    wait_for(answers, "moto_server answering")
-    client.create_bucket(Bucket="news")
-    yield "s3://news/warehouse/lake", client
-    stop(server)
+    retries = Config(retries={"max_attempts": 10, "mode": "standard"})
+    client = boto3.client("s3", endpoint_url=moto, config=retries)
+    bucket = f"news-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    yield f"s3://{bucket}/warehouse/lake", client, bucket
 
 
-def test_the_lake_in_s3_gives_the_same_warehouse(seeds, reference, s3_url, tmp_path, monkeypatch):
-    url, client = s3_url
-    from pipelines.definitions import defs
-
-    monkeypatch.setenv("NEWS_SEEDS_DIR", str(seeds))
-    monkeypatch.setenv("NEWS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("NEWS_LAKE_URL", url)
-    monkeypatch.delenv("NEWS_WAREHOUSE_PATH", raising=False)
-
-    def run() -> dg.ExecuteInProcessResult:
-        result = defs.resolve_job_def("news_etl").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral()
-        )
-        assert result.success
-        return result
-
-    run()
-    warehouse = tmp_path / "data" / "warehouse.duckdb"
-    assert_same_warehouse(warehouse, reference)
-    objects = [
-        o["Key"]
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket="news")
-        for o in page.get("Contents", [])
-    ]
-    for table in ("documents", "document_claims", "claims", "committed_documents"):
-        assert any(k.startswith(f"warehouse/lake/{table}/_delta_log/") for k in objects), table
-        assert any(
-            k.startswith(f"warehouse/lake/{table}/") and k.endswith(".parquet") for k in objects
-        )
-    assert not (tmp_path / "data" / "lake").exists()  # nothing of the tables went to disk
-    # incremental there too: an unchanged re-run loads nothing, a deleted file's rows go
-    built = warehouse.stat().st_ino
-    run()
-    assert warehouse.stat().st_ino == built
-    gone = sorted(seeds.rglob("*.txt"))[0]
-    saved = gone.read_bytes()
-    gone.unlink()
-    try:
-        run()
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            paths = {r[0] for r in con.execute("select source_path from documents").fetchall()}
-        assert gone.relative_to(seeds).as_posix() not in paths and len(paths) == 39
-    finally:
-        gone.write_bytes(saved)
-
-
+# One machine's run: the whole job in process, on the lake NEWS_LAKE_URL names (not
+# `scripts/run_pipeline.py`, which drops NEWS_LAKE_URL to write the local lake of its data folder).
 TWO_WRITERS = """
 import os, sys
-sys.argv = ["run_pipeline.py", sys.argv[1], sys.argv[2]]
-import runpy
-runpy.run_path(os.path.join(os.getcwd(), "scripts", "run_pipeline.py"), run_name="__main__")
+import dagster as dg
+os.environ["NEWS_SEEDS_DIR"], os.environ["NEWS_DATA_DIR"] = sys.argv[1], sys.argv[2]
+from pipelines.definitions import defs
+result = defs.resolve_job_def("news_etl").execute_in_process(
+    instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+sys.exit(0 if result.success else 1)
 """
 
 
@@ -345,8 +326,9 @@ def test_two_machines_writing_one_lake_in_s3_leave_what_one_run_leaves(
     warehouses) and lock folders, so nothing local serialises them; only the Delta log in the
     one bucket (its commits are conditional puts) does. Both succeed, and a run after them
     parses nothing and gives the warehouse a single run gives, on a lake whose every document
-    is committed once."""
-    url, _client = s3_url
+    is committed once, whose tables are all in the bucket (none on disk), and which stays
+    incremental there: an unchanged re-run loads nothing, a deleted file's rows go."""
+    url, client, bucket = s3_url
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWS_")}
     procs = []
     for machine in ("a", "b"):
@@ -377,14 +359,56 @@ def test_two_machines_writing_one_lake_in_s3_leave_what_one_run_leaves(
     monkeypatch.setenv("NEWS_SEEDS_DIR", str(seeds))
     monkeypatch.setenv("NEWS_DATA_DIR", str(tmp_path / "data-after"))
     monkeypatch.setenv("NEWS_LAKE_URL", url)
-    result = defs.resolve_job_def("news_etl").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral()
-    )
-    assert result.success
-    assert_same_warehouse(tmp_path / "data-after" / "warehouse.duckdb", reference)
+    monkeypatch.delenv("NEWS_WAREHOUSE_PATH", raising=False)
+
+    def run() -> dg.ExecuteInProcessResult:
+        result = defs.resolve_job_def("news_etl").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral()
+        )
+        assert result.success
+        return result
+
+    after = run()
+    parsed = [
+        e.materialization.metadata["documents_parsed"].value
+        for e in after.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("documents")
+    ]
+    assert parsed and set(parsed) == {0}  # the two machines parsed everything between them
+    warehouse = tmp_path / "data-after" / "warehouse.duckdb"
+    assert_same_warehouse(warehouse, reference)
     lake = Lake(url)
     committed = lake.read(incremental.COMMITTED).select("doc_id", "content_sha256").sort("doc_id")
     documents = lake.read("documents").select("doc_id", "content_sha256").sort("doc_id")
     assert committed.equals(documents) and committed.height == 40
     for table, key in PRIMARY_KEYS.items():
         assert lake.read(table)[key].is_duplicated().sum() == 0, table
+
+    # the tables are in the bucket, Delta log and Parquet files, and nothing of them on disk
+    objects = [
+        o["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for o in page.get("Contents", [])
+    ]
+    for table in ("documents", "document_claims", "claims", "committed_documents"):
+        assert any(k.startswith(f"warehouse/lake/{table}/_delta_log/") for k in objects), table
+        assert any(
+            k.startswith(f"warehouse/lake/{table}/") and k.endswith(".parquet") for k in objects
+        )
+    for data in ("data-a", "data-b", "data-after"):
+        assert not (tmp_path / data / "lake").exists(), data
+
+    # incremental there too: an unchanged re-run loads nothing, a deleted file's rows go
+    built = warehouse.stat().st_ino
+    run()
+    assert warehouse.stat().st_ino == built
+    gone = sorted(seeds.rglob("*.txt"))[0]
+    saved = gone.read_bytes()
+    gone.unlink()
+    try:
+        run()
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            paths = {r[0] for r in con.execute("select source_path from documents").fetchall()}
+        assert gone.relative_to(seeds).as_posix() not in paths and len(paths) == 39
+    finally:
+        gone.write_bytes(saved)

@@ -4,6 +4,7 @@ looked at in headless Chromium; and `dagster dev -w workspace.yaml` on the same 
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import itertools
 import os
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -75,7 +77,7 @@ ASSET_NODES_QUERY = """
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory) -> Iterator[dict]:
-    """A real run of `news_etl` into a fresh instance, then `dagster dev` on it."""
+    """A real run of `news_etl` into a fresh instance, and `dg dev` on it."""
     base = tmp_path_factory.mktemp("ui")
     seeds, data, home = base / "seeds", base / "data", base / "dagster_home"
     for folder in (seeds, data, home):
@@ -94,26 +96,35 @@ def ui(tmp_path_factory) -> Iterator[dict]:
         "NEWS_WAREHOUSE_PATH": "",
         "NEWS_AUTOMATION": "off",
     }
-    logs = {}
-    for name, what in [
-        ("job", ["--job", "news_etl"]),
-        # a scan after the load: `rejected_files` is newer than the warehouse built from it
-        ("scan", ["--assets", "source_files,rejected_files,file_warnings"]),
-    ]:
-        logs[name] = base / f"{name}.log"
-        with open(logs[name], "w") as log:
-            launched = subprocess.run(
-                [str(BIN / "dg"), "launch", *what],
-                cwd=ROOT,
-                env={**os.environ, "VIRTUAL_ENV": str(BIN.parent), **env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=300,
-                check=False,
-            )
-        assert launched.returncode == 0, f"{what} failed:\n{logs[name].read_text()[-3000:]}"
-    with dagster_dev(env, base / "dagster_dev.log") as url:
-        yield {"url": url, "data": data, "env": env, "base": base, "logs": logs}
+    logs = {name: base / f"{name}.log" for name in ("job", "scan")}
+
+    def launch() -> None:
+        for name, what in [
+            ("job", ["--job", "news_etl"]),
+            # a scan after the load: `rejected_files` is newer than the warehouse built from it
+            ("scan", ["--assets", "source_files,rejected_files,file_warnings"]),
+        ]:
+            with open(logs[name], "w") as log:
+                launched = subprocess.run(
+                    [str(BIN / "dg"), "launch", *what],
+                    cwd=ROOT,
+                    env={**os.environ, "VIRTUAL_ENV": str(BIN.parent), **env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=300,
+                    check=False,
+                )
+            assert launched.returncode == 0, f"{what} failed:\n{logs[name].read_text()[-3000:]}"
+
+    # the instance's storage made once, before the runs and the server race to make it
+    dg.DagsterInstance.from_config(str(home)).dispose()
+    # the runs go into the instance while the server starts on it (it reads the instance on
+    # every request, so it sees them all): the two start-ups overlap instead of adding up
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        launched = pool.submit(launch)
+        with dagster_dev(env, base / "dagster_dev.log") as url:
+            launched.result()
+            yield {"url": url, "data": data, "env": env, "base": base, "logs": logs}
 
 
 def test_dg_launch_warns_of_nothing(ui):
