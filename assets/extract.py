@@ -11,7 +11,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import column_counts, markdown_table, table_metadata
-from pipelines.core import corpus_entities, incremental
+from pipelines.core import incremental
 from pipelines.resources import NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -61,19 +61,8 @@ def link_corpus_entities(storage: NewsStorage):
     # One corpus step at a time, reading one version of the per-document tables: whichever step
     # runs last has seen every commit before it, so the tables never go back to an older state.
     with lake.lock("corpus_entities", LOCK_TIMEOUT_S, "merging the corpus's entities"):
-        document_mentions = lake.scan("document_mentions").collect().lazy()
-        alias = corpus_entities.aliases(document_mentions)
-        mentions, entities = corpus_entities.resolve_mentions(document_mentions, alias)
-        claims = corpus_entities.resolve_speakers(
-            lake.scan("document_claims"), alias, entities.lazy()
-        ).collect()
-        replaced = incremental.commit_corpus_tables(  # in the order that keeps keys resolving
-            lake,
-            ("entities", "entity_id", entities),
-            [("entity_mentions", mentions), ("claims", claims)],
-            {"op": "corpus entities"},
-        )
-
+        report = incremental.relink_corpus(lake)
+    alias, entities = report.alias, report.entities
     moved = alias.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
     merged = moved.select("document_name", "document_label", "name", "label").unique()
     top = entities.head(10).select("name", "label", "country", "n_mentions", "n_documents")
@@ -83,24 +72,31 @@ def link_corpus_entities(storage: NewsStorage):
             **table_metadata("entities", entities),
             "top_10": dg.MetadataValue.md(markdown_table(top)),
             "document_entities_merged": moved.height,
-            "documents_relinked": dg.MetadataValue.json(replaced),
+            "decisions_kept": report.decisions,
+            "documents_linked": report.linked,
+            "documents_relinked": report.relinked,
+            "documents_replaced": dg.MetadataValue.json(report.replaced),
             "merged_sample": dg.MetadataValue.md(
                 markdown_table(merged.sort("name", "document_name").head(10))
             ),
         },
     )
+    mentions = lake.scan("entity_mentions")
+    claims = lake.scan("claims")
     yield dg.MaterializeResult(
         asset_key="entity_mentions",
         metadata={
             **table_metadata("entity_mentions", mentions),
-            "labels": column_counts(mentions, "label"),
-            "label_sources": column_counts(mentions, "label_source"),
+            "labels": column_counts(mentions.select("label").collect(), "label"),
+            "label_sources": column_counts(
+                mentions.select("label_source").collect(), "label_source"
+            ),
         },
     )
     yield dg.MaterializeResult(
         asset_key="claims",
         metadata={
             **table_metadata("claims", claims),
-            "claims_by_type": column_counts(claims, "claim_type"),
+            "claims_by_type": column_counts(claims.select("claim_type").collect(), "claim_type"),
         },
     )

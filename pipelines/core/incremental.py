@@ -32,7 +32,7 @@ the NLP tables.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -237,24 +237,127 @@ def commit_corpus_tables(
     parent: tuple[str, str, pl.DataFrame],
     children: list[tuple[str, pl.DataFrame]],
     metadata: dict | None = None,
+    documents: Collection[str] | None = None,
 ) -> dict[str, int]:
-    """Replace a parent table (whole) and the tables keyed by document that point to it (the
-    changed documents only, see `replace_changed_documents`), keeping every foreign key
-    resolving at every moment: the parent first with its old rows still there, then the
-    children, then the parent without the old rows no child needs any more. `parent` is
-    (table, key column, rows). Returns the documents replaced in each child."""
+    """Replace a parent table (whole) and the tables keyed by document that point to it,
+    keeping every foreign key resolving at every moment: the parent first with its old rows
+    still there, then the children, then the parent without the old rows no child needs any
+    more. `parent` is (table, key column, rows). A child's rows are either the whole table (only
+    the documents whose rows differ are committed, see `replace_changed_documents`) or, given
+    `documents`, exactly those documents' rows (committed as they are, no comparison). Returns
+    the documents replaced in each child."""
     table, key, rows = parent
     old = lake.read(table)
     stale = old.filter(~pl.col(key).is_in(rows[key].implode()))
-    if not rows.equals(old):
+    if not rows.sort(key).equals(old.sort(key)):  # a Delta read keeps no row order
         lake.overwrite(table, pl.concat([rows, stale]) if stale.height else rows, metadata)
     replaced = {
         child: replace_changed_documents(lake, child, child_rows, metadata)
+        if documents is None
+        else replace_documents(lake, child, documents, child_rows, metadata)
         for child, child_rows in children
     }
     if stale.height:
         lake.overwrite(table, rows, metadata)
     return replaced
+
+
+def replace_documents(
+    lake: Lake,
+    table: str,
+    documents: Collection[str],
+    rows: pl.DataFrame,
+    metadata: dict | None = None,
+) -> int:
+    """Make `rows` the rows of `documents` in a table keyed by document (one commit; none when
+    there are no documents). When they are most of the table's documents (a first run), the
+    table is written whole from `rows` and the rows of the other documents it keeps."""
+    if not documents:
+        return 0
+    present = lake.read(table, ["doc_id"])["doc_id"].unique() if lake.exists(table) else None
+    if present is None or len(documents) * 2 >= present.len():
+        keep = (
+            lake.read(table).filter(~pl.col("doc_id").is_in(pl.Series(list(documents)).implode()))
+            if present is not None
+            else rows.clear()
+        )
+        lake.overwrite(table, pl.concat([keep, rows]), metadata)
+    else:
+        lake.replace(table, in_predicate("doc_id", documents), rows, metadata)
+    return len(documents)
+
+
+# --- the corpus entity step -------------------------------------------------------------------
+# `corpus_entities` decides, over every document's own entities, which corpus entity each one
+# is. What it keeps is small: `entity_links` (the decisions a document did not make itself) and
+# `linked_documents` (for which commit each document was linked). A run links again only the
+# documents committed since (new or changed), and those whose decisions or entity names moved;
+# every other document's rows of `entity_mentions` and `claims` stay as they are, unread.
+LINKS = "entity_links"
+LINKED = "linked_documents"
+
+
+@dataclass
+class CorpusReport:
+    entities: pl.DataFrame  # the corpus's entities table, as committed
+    alias: pl.DataFrame  # every document entity -> its corpus entity
+    linked: int = 0  # documents committed since the last link (new or changed)
+    relinked: int = 0  # unchanged documents whose decisions or entity names changed
+    removed: int = 0  # documents gone since the last link
+    decisions: int = 0  # rows of `entity_links`
+    replaced: dict[str, int] = field(default_factory=dict)
+
+
+def relink_corpus(lake: Lake, metadata: dict | None = None) -> CorpusReport:
+    """The corpus entity step over the lake: merge every document's entities (a narrow scan of
+    `document_mentions`), then link the mentions and claims of the documents that need it,
+    committed in the order of `commit_corpus_tables` (`entities`, the children, the state,
+    `entities` without what nothing points to)."""
+    from pipelines.core import corpus_entities  # the merge itself is the NLP core's
+
+    meta = {"op": "corpus entities", **(metadata or {})}
+    alias, entities = corpus_entities.corpus_index(lake.scan("document_mentions"))
+    decided = corpus_entities.decisions(alias)
+    committed = lake.read(COMMITTED, ["doc_id", "committed_at"])
+    linked = lake.read(LINKED)
+    fresh = set(committed.join(linked, on=["doc_id", "committed_at"], how="anti")["doc_id"])
+    gone = set(linked.join(committed, on="doc_id", how="anti")["doc_id"])
+    relinked = corpus_entities.relinked_documents(
+        lake.read(LINKS),
+        decided,
+        lake.read("entities"),
+        entities,
+        alias,
+        lake.scan("document_claims").select("doc_id", "speaker_entity_id"),
+    )
+    relinked = relinked - fresh - gone
+    redo = sorted(fresh | relinked)
+    mentions, _ = corpus_entities.resolve_mentions(
+        lake.scan("document_mentions").filter(pl.col("doc_id").is_in(redo)), alias, entities
+    )
+    claims = corpus_entities.resolve_speakers(
+        lake.scan("document_claims").filter(pl.col("doc_id").is_in(redo)), alias, entities.lazy()
+    ).collect()
+    replaced = commit_corpus_tables(
+        lake,
+        ("entities", "entity_id", entities),
+        [("entity_mentions", mentions), ("claims", claims)],
+        meta,
+        documents=redo,
+    )
+    replace_changed_documents(lake, LINKS, decided, meta)
+    state = committed.filter(pl.col("doc_id").is_in(redo))
+    if redo or gone:
+        replace_documents(lake, LINKED, [*redo, *gone], state, meta)
+    return CorpusReport(
+        entities,
+        alias,
+        linked=len(fresh),
+        relinked=len(relinked),
+        removed=len(gone),
+        decisions=decided.height,
+        replaced=replaced,
+    )
 
 
 def update_documents(lake: Lake, rows: pl.DataFrame, metadata: dict | None = None) -> int:

@@ -174,6 +174,20 @@ SCHEMAS["story_pairs"] = pa.schema(
     [("doc_a", pa.string()), ("doc_b", pa.string()), ("similarity", pa.float64())]
 )
 
+# The corpus entity step's state (pipelines.core.corpus_entities, incremental.relink_corpus): the
+# decisions it made that a document did not (small), and for which commit of each document its
+# rows of entity_mentions and claims were linked.
+SCHEMAS["entity_links"] = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("entity_id", pa.string()),
+        ("corpus_entity_id", pa.string()),
+        ("label", pa.string()),
+        ("label_source", pa.string()),
+    ]
+)
+SCHEMAS["linked_documents"] = pa.schema([("doc_id", pa.string()), ("committed_at", TIMESTAMP)])
+
 # The per-document stage the corpus step reads: the same columns, with each document's own
 # entity decisions (ids, labels, names) before the corpus-wide merge.
 SCHEMAS["document_mentions"] = SCHEMAS["entity_mentions"]
