@@ -16,6 +16,8 @@ from pipelines.resources import NewsStorage
 
 OWNERS = ["team:news-data"]
 LOCK_TIMEOUT_S = 600.0
+# What the corpus step reads: the documents' own entities and claims, and the commit point.
+INPUTS = ("document_mentions", "document_claims", incremental.COMMITTED)
 
 
 def corpus_spec(
@@ -55,13 +57,23 @@ def corpus_spec(
         ),
     ]
 )
-def link_corpus_entities(storage: NewsStorage):
+def link_corpus_entities(context: dg.AssetExecutionContext, storage: NewsStorage):
     """Merge the documents' entities across the corpus; relink mentions and speakers to them."""
     lake = storage.lake()
     # One corpus step at a time, reading one version of the per-document tables: whichever step
     # runs last has seen every commit before it, so the tables never go back to an older state.
     with lake.lock("corpus_entities", LOCK_TIMEOUT_S, "merging the corpus's entities"):
+        unchanged, versions = incremental.inputs_unchanged(lake, "corpus_entities", INPUTS)
+        if unchanged:  # a metadata-only run: no mention, claim or commit point moved
+            context.log.info(f"the documents' entities are as they were ({versions}): kept")
+            for key in ("entities", "entity_mentions", "claims"):
+                yield dg.MaterializeResult(
+                    asset_key=key,
+                    metadata={"unchanged_since": dg.MetadataValue.json(versions)},
+                )
+            return
         report = incremental.relink_corpus(lake)
+        incremental.record_inputs(lake, "corpus_entities", versions)
     alias, entities = report.alias, report.entities
     moved = alias.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
     merged = moved.select("document_name", "document_label", "name", "label").unique()

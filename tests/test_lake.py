@@ -174,8 +174,20 @@ def _article(doc_id: str, names: list[tuple[str, str]]) -> dict[str, pl.DataFram
     )
     mentions = pl.DataFrame(
         [
-            (f"{doc_id}-m{i}", doc_id, sentence, entity_id_for(name_key(n), "PERSON"), n)
-            + ("PERSON", "PERSON", 0, 1, n, None, source)
+            (
+                f"{doc_id}-m{i}",
+                doc_id,
+                sentence,
+                entity_id_for(name_key(n), "PERSON"),
+                n,
+                "PERSON",
+                "PERSON",
+                0,
+                1,
+                n,
+                None,
+                source,
+            )
             for i, (n, source) in enumerate(names)
         ],
         schema=polars_schema("document_mentions"),

@@ -32,6 +32,7 @@ the NLP tables.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -568,6 +569,59 @@ def process(
     for shard, shard_report in report.shards.items():
         shard_report.documents = int(per_shard.get(shard, 0))
     return report
+
+
+# --- has anything a step reads changed? ----------------------------------------------------
+# The one place the steps downstream of the parse (the corpus step, the asset checks) ask
+# whether to do their work again: each records the versions of the tables it read when it last
+# succeeded (`step_inputs`), and its inputs are unchanged when no commit since then changed rows
+# it reads. A metadata update (`update_documents`, op "metadata") changes only the metadata
+# columns of existing documents, so a step that reads no metadata column ignores it; compaction
+# and vacuum keep every row.
+STEP_INPUTS = "step_inputs"
+METADATA_OP = "metadata"
+_KEEPS_ROWS = ("compact",)
+
+
+def _moved(lake: Lake, table: str, since: int | None, ignore: Collection[str]) -> bool:
+    """Did the table get a commit after version `since` that changed rows (other than by an
+    op in `ignore`)?"""
+    dt = lake.table(table)
+    now = None if dt is None else dt.version()
+    if since is None or now is None or now < since:
+        return now != since
+    if now == since:
+        return False
+    for commit in dt.history(now - since):
+        if commit["version"] <= since:
+            continue
+        if commit.get("op") in (*_KEEPS_ROWS, *ignore) or commit["operation"].startswith("VACUUM"):
+            continue
+        return True
+    return False
+
+
+def inputs_unchanged(
+    lake: Lake, step: str, tables: Iterable[str], ignore: Collection[str] = (METADATA_OP,)
+) -> tuple[bool, dict[str, int | None]]:
+    """(whether no row the step reads changed since it last recorded its inputs, the tables'
+    versions now, to record when it succeeds). A step that never recorded has changed inputs."""
+    versions = lake.versions(tables)
+    rows = (
+        lake.read(STEP_INPUTS).filter(pl.col("step") == step) if lake.exists(STEP_INPUTS) else None
+    )
+    if rows is None or rows.is_empty():
+        return False, versions
+    last = json.loads(rows["versions"][0])
+    if set(last) != set(versions):
+        return False, versions
+    return not any(_moved(lake, t, last[t], ignore) for t in versions), versions
+
+
+def record_inputs(lake: Lake, step: str, versions: dict[str, int | None]) -> None:
+    """Record the versions of the tables a step read, once it succeeded (one commit)."""
+    row = pl.DataFrame({"step": [step], "versions": [json.dumps(versions, sort_keys=True)]})
+    lake.replace(STEP_INPUTS, in_predicate("step", [step]), row, {"op": "step inputs"})
 
 
 # --- metadata without a text change ---------------------------------------------------------

@@ -188,6 +188,9 @@ SCHEMAS["entity_links"] = pa.schema(
 )
 SCHEMAS["linked_documents"] = pa.schema([("doc_id", pa.string()), ("committed_at", TIMESTAMP)])
 
+# What each step downstream of the parse read when it last succeeded (incremental.inputs_unchanged)
+SCHEMAS["step_inputs"] = pa.schema([("step", pa.string()), ("versions", pa.string())])
+
 # The per-document stage the corpus step reads: the same columns, with each document's own
 # entity decisions (ids, labels, names) before the corpus-wide merge.
 SCHEMAS["document_mentions"] = SCHEMAS["entity_mentions"]
