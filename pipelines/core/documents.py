@@ -366,6 +366,13 @@ def record_document(
     """One JSON article (raises `RejectedFile`): its text is the text field exactly, its title
     the title field; `content_sha256` is taken over the text."""
     where = "line" if line is not None else "file"
+    if isinstance(value, list) and line is None:
+        # The contract: a `.json` file is one article, named by the file's path; elements of an
+        # array would share that path (and a `.jsonl` file already holds many, one a line).
+        raise RejectedFile(
+            f"the file holds an array of {len(value):,} JSON values, not one object: a .json "
+            "file is one article; put one article a line in a .jsonl file"
+        )
     if not isinstance(value, dict):
         kind = {list: "an array", str: "a string"}.get(type(value), f"a {type(value).__name__}")
         raise RejectedFile(f"the {where} holds {kind}, not a JSON object: not an article")
