@@ -143,8 +143,9 @@ def test_jsonl_lines_are_articles_and_bad_lines_are_refused_one_by_one(tmp_path)
     first = found["feed.jsonl#1"]
     assert isinstance(first, Document)
     assert first.text == "Story 1 happened.\r\nIt was in London."  # the field exactly
-    assert first.title == "Story 1" and first.publisher == "bbc.co.uk"
-    assert first.published_at == datetime(2022, 3, 1, 10) and first.authors == ("Jane Doe",)
+    assert first.title == "Story 1" and first.metadata.publisher == "bbc.co.uk"
+    assert first.metadata.published_at == datetime(2022, 3, 1, 10)
+    assert first.metadata.authors == ("Jane Doe",)
     assert first.content_sha256 == hashlib.sha256(first.text.encode()).hexdigest()
     assert isinstance(found["feed.jsonl#8"], Document) and isinstance(
         found["feed.jsonl#14"], Document

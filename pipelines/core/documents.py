@@ -20,13 +20,13 @@ import re
 import stat
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from pipelines.core import metadata
 from pipelines.core.ids import doc_id_for, record_doc_id
+from pipelines.core.metadata import Metadata
 
 ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl")
 DEFAULT_MAX_JSONL_BYTES = 1 << 30
@@ -71,13 +71,9 @@ class Document:
     encoding: str
     n_bytes: int
     signature: str | None = None  # the file's `RawFile.signature` when it was found
-    # metadata (a JSON article's fields or a manifest row): see the contract
-    published_at: datetime | None = None
-    publisher: str | None = None
-    url: str | None = None
-    authors: tuple[str, ...] = ()
-    section: str | None = None
-    language: str | None = None
+    # its metadata (a JSON article's fields or a manifest row, see the contract); `title` above
+    # is the one it is stored with (the metadata's, else the headline)
+    metadata: Metadata = field(default_factory=Metadata)
     warnings: tuple[str, ...] = ()  # what could not be read in its metadata (`file_warnings`)
 
     @property

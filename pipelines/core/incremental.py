@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from pipelines.core.documents import Document
+from pipelines.core.metadata import Metadata
 from pipelines.core.store import Lake, in_predicate
 from pipelines.core.tables import SCHEMAS, polars_schema
 
@@ -387,6 +388,7 @@ def documents_frame(
         previous[d.doc_id][1] if previous.get(d.doc_id, ("",))[0] == d.content_sha256 else now
         for d in documents
     ]
+    metadata = [d.metadata.columns() for d in documents]
     rows = pl.DataFrame(
         {
             "doc_id": [d.doc_id for d in documents],
@@ -397,12 +399,7 @@ def documents_frame(
             "encoding": [d.encoding for d in documents],
             "n_chars": [d.n_chars for d in documents],
             "ingested_at": first_seen,
-            "published_at": [d.published_at for d in documents],
-            "publisher": [d.publisher for d in documents],
-            "url": [d.url for d in documents],
-            "authors": [list(d.authors) for d in documents],
-            "section": [d.section for d in documents],
-            "language": [d.language for d in documents],
+            **{c: [found[c] for found in metadata] for c in Metadata().columns()},
             # every article is its own story until the corpus step joins copies
             "story_id": [d.doc_id for d in documents],
             "duplicate_of": [None for _ in documents],
