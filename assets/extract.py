@@ -11,11 +11,13 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import column_counts, markdown_table, table_metadata
-from pipelines.core import corpus_entities, incremental
+from pipelines.core import incremental
 from pipelines.resources import NewsStorage
 
 OWNERS = ["team:news-data"]
 LOCK_TIMEOUT_S = 600.0
+# What the corpus step reads: the documents' own entities and claims, and the commit point.
+INPUTS = ("document_mentions", "document_claims", incremental.COMMITTED)
 
 
 def corpus_spec(
@@ -55,25 +57,24 @@ def corpus_spec(
         ),
     ]
 )
-def link_corpus_entities(storage: NewsStorage):
+def link_corpus_entities(context: dg.AssetExecutionContext, storage: NewsStorage):
     """Merge the documents' entities across the corpus; relink mentions and speakers to them."""
     lake = storage.lake()
     # One corpus step at a time, reading one version of the per-document tables: whichever step
     # runs last has seen every commit before it, so the tables never go back to an older state.
     with lake.lock("corpus_entities", LOCK_TIMEOUT_S, "merging the corpus's entities"):
-        document_mentions = lake.scan("document_mentions").collect().lazy()
-        alias = corpus_entities.aliases(document_mentions)
-        mentions, entities = corpus_entities.resolve_mentions(document_mentions, alias)
-        claims = corpus_entities.resolve_speakers(
-            lake.scan("document_claims"), alias, entities.lazy()
-        ).collect()
-        replaced = incremental.commit_corpus_tables(  # in the order that keeps keys resolving
-            lake,
-            ("entities", "entity_id", entities),
-            [("entity_mentions", mentions), ("claims", claims)],
-            {"op": "corpus entities"},
-        )
-
+        unchanged, versions = incremental.inputs_unchanged(lake, "corpus_entities", INPUTS)
+        if unchanged:  # a metadata-only run: no mention, claim or commit point moved
+            context.log.info(f"the documents' entities are as they were ({versions}): kept")
+            for key in ("entities", "entity_mentions", "claims"):
+                yield dg.MaterializeResult(
+                    asset_key=key,
+                    metadata={"unchanged_since": dg.MetadataValue.json(versions)},
+                )
+            return
+        report = incremental.relink_corpus(lake)
+        incremental.record_inputs(lake, "corpus_entities", versions)
+    alias, entities = report.alias, report.entities
     moved = alias.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
     merged = moved.select("document_name", "document_label", "name", "label").unique()
     top = entities.head(10).select("name", "label", "country", "n_mentions", "n_documents")
@@ -83,24 +84,31 @@ def link_corpus_entities(storage: NewsStorage):
             **table_metadata("entities", entities),
             "top_10": dg.MetadataValue.md(markdown_table(top)),
             "document_entities_merged": moved.height,
-            "documents_relinked": dg.MetadataValue.json(replaced),
+            "decisions_kept": report.decisions,
+            "documents_linked": report.linked,
+            "documents_relinked": report.relinked,
+            "documents_replaced": dg.MetadataValue.json(report.replaced),
             "merged_sample": dg.MetadataValue.md(
                 markdown_table(merged.sort("name", "document_name").head(10))
             ),
         },
     )
+    mentions = lake.scan("entity_mentions")
+    claims = lake.scan("claims")
     yield dg.MaterializeResult(
         asset_key="entity_mentions",
         metadata={
             **table_metadata("entity_mentions", mentions),
-            "labels": column_counts(mentions, "label"),
-            "label_sources": column_counts(mentions, "label_source"),
+            "labels": column_counts(mentions.select("label").collect(), "label"),
+            "label_sources": column_counts(
+                mentions.select("label_source").collect(), "label_source"
+            ),
         },
     )
     yield dg.MaterializeResult(
         asset_key="claims",
         metadata={
             **table_metadata("claims", claims),
-            "claims_by_type": column_counts(claims, "claim_type"),
+            "claims_by_type": column_counts(claims.select("claim_type").collect(), "claim_type"),
         },
     )

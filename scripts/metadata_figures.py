@@ -6,9 +6,11 @@
    broken in different ways: exactly the good lines load, each broken one is refused by line.
 3. The cost of a metadata-only change (the manifest edited, no text changed) against a full run,
    both real in-process Dagster runs over a sample of Reuters (`--sample`, spread over the
-   corpus), then the week-by-week query of the README on that sample.
+   corpus), then the week-by-week query of the README on that sample; or, with `--corpus bbc`,
+   over the BBC corpus (all of it unless `--sample`) with its own manifest as `metadata.csv`.
+   Wall and CPU seconds (this process and its workers) of each run, and each stage's seconds.
 
-    .venv/bin/python scripts/metadata_figures.py [--sample 1000] [--skip-runs]
+    .venv/bin/python scripts/metadata_figures.py [--sample 1000] [--skip-runs] [--corpus bbc]
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 CORPORA = ROOT.parent / "shared" / "corpora"
 REUTERS = CORPORA / "reuters21578"
 MANIFEST = CORPORA / "_meta" / "reuters21578_manifest.csv"
+BBC = CORPORA / "bbc"
+BBC_MANIFEST = CORPORA / "_meta" / "bbc_manifest.csv"
 
 WEEKLY = """
 select date_trunc('week', day)::date as week,
@@ -56,6 +60,25 @@ def copy_reuters(seeds: Path, names: list[str] | None = None) -> int:
     rows = rows[:1] + [r for r in rows[1:] if r.split(",", 1)[0] in keep]
     (seeds / "metadata.csv").write_text("".join(rows), encoding="utf-8", newline="")
     return len(wanted)
+
+
+def copy_bbc(seeds: Path, sample: int | None) -> int:
+    """The BBC texts (every `len // sample`-th, or all) and their manifest as `metadata.csv`
+    (its own columns: `file`, `category`, `title`, ...)."""
+    seeds.mkdir(parents=True, exist_ok=True)
+    names = sorted(os.listdir(BBC))
+    if sample:
+        names = names[:: max(1, len(names) // sample)][:sample]
+    for name in names:
+        try:
+            os.link(BBC / name, seeds / name)
+        except OSError:
+            shutil.copyfile(BBC / name, seeds / name)
+    rows = BBC_MANIFEST.read_text(encoding="utf-8").splitlines(keepends=True)
+    keep = set(names)
+    rows = rows[:1] + [r for r in rows[1:] if r.split(",", 1)[0] in keep]
+    (seeds / "metadata.csv").write_text("".join(rows), encoding="utf-8", newline="")
+    return len(names)
 
 
 def reuters_dates(work: Path) -> None:
@@ -130,45 +153,68 @@ def news_please_jsonl(work: Path) -> None:
         print(f"  {item.source_path}: {item.reason[:100]}")
 
 
-def runs(work: Path, sample: int) -> None:
+def runs(work: Path, sample: int | None, corpus: str = "reuters") -> None:
+    import resource
+
     import dagster as dg
     import duckdb
 
+    from pipelines.cli import stage_times
     from pipelines.definitions import defs
 
-    names = sorted(os.listdir(REUTERS))
-    step = max(1, len(names) // sample)
-    seeds = work / "reuters-sample"
-    copy_reuters(seeds, names[::step][:sample])
+    seeds = work / f"{corpus}-sample"
+    if corpus == "bbc":
+        copy_bbc(seeds, sample)
+        publisher, header = "BBC", "file,category,"
+    else:
+        names = sorted(os.listdir(REUTERS))
+        sample = sample or 1000
+        copy_reuters(seeds, names[:: max(1, len(names) // sample)][:sample])
+        publisher, header = "Reuters", "file,newid,"
     os.environ.update(NEWS_SEEDS_DIR=str(seeds), NEWS_DATA_DIR=str(work / "data"))
     job = defs.resolve_job_def("news_etl")
     instance = dg.DagsterInstance.ephemeral()
 
+    def cpu() -> float:
+        own, workers = (
+            resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
     def run(label: str) -> float:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu()
         result = job.execute_in_process(instance=instance)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, cpu() - cpu_started
         assert result.success
+        steps = {
+            s.step_key: s.end_time - s.start_time
+            for s in instance.get_run_step_stats(result.run_id)
+            if s.start_time and s.end_time
+        }
+        stages = ", ".join(f"{name} {t:.1f} s" for name, t in stage_times(steps))
+        print(f"{label}: {seconds:.1f} s wall, {cpu_seconds:.1f} s CPU; stages: {stages}")
         figures = {}
         for event in result.get_asset_materialization_events():
             mat = event.step_materialization_data.materialization
             if mat.asset_key.path == ["documents"] and "documents_parsed" in mat.metadata:
                 figures = {k: v.value for k, v in mat.metadata.items()}
         keys = ("documents_parsed", "documents_metadata_updated", "documents_with_published_at")
-        print(f"{label}: {seconds:.1f} s; " + ", ".join(f"{k} {figures.get(k)}" for k in keys))
+        print(f"  {label}: " + ", ".join(f"{k} {figures.get(k)}" for k in keys))
         return seconds
 
     full = run(f"full run ({len(os.listdir(seeds)) - 1} articles)")
     manifest = (seeds / "metadata.csv").read_text(encoding="utf-8")
-    manifest = manifest.replace("file,newid,", "file,publisher,newid,").replace(
-        ".txt,", ".txt,Reuters,"
+    manifest = manifest.replace(header, "file,publisher," + header[5:]).replace(
+        ".txt,", f".txt,{publisher},"
     )
     (seeds / "metadata.csv").write_text(manifest, encoding="utf-8")  # every row: an outlet
     metadata_only = run("metadata-only run (publisher added to every manifest row)")
     print(f"metadata-only / full: {metadata_only / full:.1%}")
-    (seeds / "metadata.csv").write_text(manifest.replace(",Reuters,", ",Reuters Ltd,"))
+    (seeds / "metadata.csv").write_text(manifest.replace(f",{publisher},", f",{publisher} Ltd,"))
     again = run("metadata-only run (every publisher renamed)")
     print(f"metadata-only / full, again: {again / full:.1%}")
+    if corpus == "bbc":
+        return
     with duckdb.connect(str(work / "data" / "warehouse.duckdb"), read_only=True) as con:
         print(WEEKLY.strip())
         print(con.sql(WEEKLY).show(max_rows=100) or "")
@@ -177,15 +223,18 @@ def runs(work: Path, sample: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--sample", type=int, help="articles in the runs (Reuters: 1000)")
     parser.add_argument("--skip-runs", action="store_true")
+    parser.add_argument("--corpus", choices=("reuters", "bbc"), default="reuters")
+    parser.add_argument("--runs-only", action="store_true", help="only the runs' figures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="news-metadata-") as tmp:
         work = Path(tmp)
-        reuters_dates(work)
-        news_please_jsonl(work)
+        if not args.runs_only:
+            reuters_dates(work)
+            news_please_jsonl(work)
         if not args.skip_runs:
-            runs(work, args.sample)
+            runs(work, args.sample, args.corpus)
 
 
 if __name__ == "__main__":

@@ -143,8 +143,9 @@ def test_jsonl_lines_are_articles_and_bad_lines_are_refused_one_by_one(tmp_path)
     first = found["feed.jsonl#1"]
     assert isinstance(first, Document)
     assert first.text == "Story 1 happened.\r\nIt was in London."  # the field exactly
-    assert first.title == "Story 1" and first.publisher == "bbc.co.uk"
-    assert first.published_at == datetime(2022, 3, 1, 10) and first.authors == ("Jane Doe",)
+    assert first.title == "Story 1" and first.metadata.publisher == "bbc.co.uk"
+    assert first.metadata.published_at == datetime(2022, 3, 1, 10)
+    assert first.metadata.authors == ("Jane Doe",)
     assert first.content_sha256 == hashlib.sha256(first.text.encode()).hexdigest()
     assert isinstance(found["feed.jsonl#8"], Document) and isinstance(
         found["feed.jsonl#14"], Document
@@ -191,14 +192,17 @@ def test_a_json_file_is_one_article_and_manifests_are_never_articles(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "one.json").write_text(json.dumps(_news_please(4, id="abc")))
-    (seeds / "list.json").write_text(json.dumps([_news_please(5)]))
+    (seeds / "list.json").write_text(json.dumps([_news_please(5), _news_please(6)]))
     (seeds / "empty.json").write_text("")
     (seeds / "metadata.jsonl").write_text(json.dumps({"path": "a.txt", "text": "not an article"}))
     (seeds / "metadata.csv").write_text("file,date\n")
     found = _read(seeds)
     assert found["one.json"].text == "Story 4 happened.\r\nIt was in London."
     assert found["one.json"].doc_id == record_doc_id("one.json", "id:abc")
-    assert "holds an array" in found["list.json"].reason
+    assert found["list.json"].reason == (  # the contract: a .json file is one article
+        "the file holds an array of 2 JSON values, not one object: a .json file is one "
+        "article; put one article a line in a .jsonl file"
+    )
     assert found["empty.json"].reason == "file is empty"
     assert "metadata.jsonl" not in found and "metadata.csv" not in found
 

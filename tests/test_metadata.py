@@ -381,6 +381,27 @@ def test_metadata_reaches_the_warehouse_and_a_change_is_not_parsed_again(tmp_pat
         warehouse, "select publisher from quotes_by_publisher where speaker = 'Luis Caputo'"
     ) == [("Reuters UK",)]
 
+    # metadata alone: nothing parsed, nothing relinked, every check passes on the versions it
+    # passed before (a metadata commit changes no id, text or child row), the documents updated
+    warehouse_before = _query(warehouse, "select * from claims order by claim_id")
+    (seeds / "wire/metadata.csv").write_text(manifest.replace("Reuters", "Reuters Intl"))
+    result = materialize_all(seeds, data, monkeypatch)
+    figures = _run_figures(result)
+    assert (figures["documents_parsed"], figures["documents_metadata_updated"]) == (0, 2)
+    corpus = {
+        m.asset_key.path[0]: m.metadata
+        for m in result.asset_materializations_for_node("link_corpus_entities")
+    }
+    assert all("unchanged_since" in meta for meta in corpus.values()), corpus
+    evaluations = result.get_asset_check_evaluations()
+    assert evaluations and all(e.passed for e in evaluations)
+    assert all("unchanged_since" in e.metadata for e in evaluations)
+    assert _query(warehouse, "select count(*) from documents where publisher = 'Reuters Intl'") == [
+        (2,)
+    ]
+    assert _query(warehouse, "select * from claims order by claim_id") == warehouse_before
+    assert _query(warehouse, "select value from load_info where key = 'load'") == [("incremental",)]
+
     # a good line breaks: its rows stay beside its refusal; a removed record is removed
     lines[1] = '{"id": "r1", "maintext": '  # was line 2, the Stena Line record
     del lines[3]  # the Arsenal record

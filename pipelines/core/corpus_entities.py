@@ -22,9 +22,13 @@ other documents can, so this step reads all the documents' decisions together:
   other entities keep the full name's company ("Brown" in a match report is not Gordon Brown).
 
 The result is an alias map, (doc_id, document's entity_id) -> corpus entity, applied to the
-mentions and to the claims' speakers. Ids stay derived from canonical name and label
-(`pipelines.core.ids`), so the same corpus gives the same ids on every run and machine; a new
-document can change a merge (a second famous Blair), and then the ids follow the evidence.
+mentions and to the claims' speakers. What the merge decides that a document did not is small
+(`decisions`: the document entities it moved or relabelled), and only the documents whose inputs
+or decisions changed need their mentions and claims linked again (`relinked_documents`), so a run
+that adds a few articles relinks a few, however large the corpus. Ids stay derived from
+canonical name and label (`pipelines.core.ids`), so the same corpus gives the same ids on every
+run and machine; a new document can change a merge (a second famous Blair), and then the ids
+follow the evidence.
 """
 
 from __future__ import annotations
@@ -49,6 +53,11 @@ _SUFFIXES = ["jr", "sr", "ii", "iii", "iv"]
 _ARTICLES = frozenset(["the", "a", "an"])
 
 
+# The columns of `document_mentions` the merge reads (a narrow scan of a large table).
+MENTION_COLUMNS = ("doc_id", "entity_id", "entity_name", "label", "label_source", "country")
+DECISION_COLUMNS = ("doc_id", "entity_id", "corpus_entity_id", "label", "label_source")
+
+
 def document_entities(mentions: pl.LazyFrame) -> pl.DataFrame:
     """One row per (document, entity) with the document's name, label and label source, and
     the name's key (how names are compared, see `ids.name_key`)."""
@@ -61,6 +70,7 @@ def document_entities(mentions: pl.LazyFrame) -> pl.DataFrame:
             pl.col("label").first().alias("document_label"),
             # rows written before sources were recorded count as evidence: never overruled
             pl.col("label_source").first().fill_null("evidence"),
+            pl.col("label_source").first().fill_null("evidence").alias("document_source"),
         )
         .sort("doc_id", "entity_id")
         .collect()
@@ -238,6 +248,79 @@ def aliases(mentions: pl.LazyFrame) -> pl.DataFrame:
         "label_source",
         "document_name",
         "document_label",
+        "document_source",
+    )
+
+
+def decisions(alias: pl.DataFrame) -> pl.DataFrame:
+    """The alias rows the corpus changed (another entity, label or label source than the
+    document's own): the small part of the merge worth keeping. Any other row is a function of
+    the document's own rows, so it changes only when they do."""
+    moved = (
+        (pl.col("corpus_entity_id") != pl.col("entity_id"))
+        | (pl.col("label") != pl.col("document_label"))
+        | (pl.col("label_source") != pl.col("document_source"))
+    )
+    return alias.filter(moved).select(DECISION_COLUMNS).sort("doc_id", "entity_id")
+
+
+def relinked_documents(
+    old_decisions: pl.DataFrame,
+    new_decisions: pl.DataFrame,
+    old_entities: pl.DataFrame,
+    new_entities: pl.DataFrame,
+    alias: pl.DataFrame,
+    speakers: pl.LazyFrame,
+) -> set[str]:
+    """The documents whose linked mentions or claims change although their own rows did not:
+    a decision on one of their entities changed, or a corpus entity they name (or a speaker
+    they link, `speakers`: doc_id, speaker_entity_id) got another canonical name, or appeared
+    or left."""
+    keys = ["doc_id", "entity_id"]
+    both = old_decisions.join(new_decisions, on=keys, how="full", coalesce=True)
+    differs = pl.any_horizontal(
+        pl.col(c).ne_missing(pl.col(f"{c}_right")) for c in DECISION_COLUMNS if c not in keys
+    )
+    moved = set(both.filter(differs)["doc_id"].to_list())
+    names = old_entities.select("entity_id", "name").join(
+        new_entities.select("entity_id", "name"), on="entity_id", how="full", coalesce=True
+    )
+    renamed = names.filter(pl.col("name").ne_missing(pl.col("name_right")))["entity_id"]
+    if renamed.is_empty():
+        return moved
+    ids = renamed.implode()
+    moved |= set(alias.filter(pl.col("corpus_entity_id").is_in(ids))["doc_id"].to_list())
+    quoted = speakers.filter(pl.col("speaker_entity_id").is_in(ids)).select("doc_id").collect()
+    return moved | set(quoted["doc_id"].to_list())
+
+
+def corpus_index(mentions: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The merge over the whole corpus from the mentions' `MENTION_COLUMNS`: the alias map and
+    the `entities` table it makes."""
+    mentions = mentions.select(MENTION_COLUMNS).collect().lazy()
+    alias = aliases(mentions)
+    return alias, entities_table(_linked(mentions, alias)).collect()
+
+
+def _linked(mentions: pl.LazyFrame, alias: pl.DataFrame) -> pl.LazyFrame:
+    """The mentions moved to their corpus entity (id, label, label source, the merge's name)."""
+    corpus = alias.lazy().select(
+        "doc_id",
+        "entity_id",
+        "corpus_entity_id",
+        pl.col("name").alias("corpus_name"),
+        pl.col("label").alias("corpus_label"),
+        pl.col("label_source").alias("corpus_source"),
+    )
+    return (
+        mentions.join(corpus, on=["doc_id", "entity_id"], how="left")
+        .with_columns(
+            pl.coalesce("corpus_entity_id", "entity_id").alias("entity_id"),
+            pl.coalesce("corpus_label", "label").alias("label"),
+            pl.coalesce("corpus_name", "entity_name").alias("entity_name"),
+            pl.coalesce("corpus_source", "label_source").alias("label_source"),
+        )
+        .drop("corpus_entity_id", "corpus_label", "corpus_name", "corpus_source")
     )
 
 
@@ -257,30 +340,14 @@ def entities_table(mentions: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def resolve_mentions(
-    mentions: pl.LazyFrame, alias: pl.DataFrame
+    mentions: pl.LazyFrame, alias: pl.DataFrame, entities: pl.DataFrame | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The mentions with their corpus entity (id, label, label source and canonical name), and
-    the `entities` table they make."""
-    corpus = alias.lazy().select(
-        "doc_id",
-        "entity_id",
-        "corpus_entity_id",
-        pl.col("name").alias("corpus_name"),
-        pl.col("label").alias("corpus_label"),
-        pl.col("label_source").alias("corpus_source"),
-    )
-    linked = (
-        mentions.join(corpus, on=["doc_id", "entity_id"], how="left")
-        .with_columns(
-            pl.coalesce("corpus_entity_id", "entity_id").alias("entity_id"),
-            pl.coalesce("corpus_label", "label").alias("label"),
-            pl.coalesce("corpus_name", "entity_name").alias("entity_name"),
-            pl.coalesce("corpus_source", "label_source").alias("label_source"),
-        )
-        .drop("corpus_entity_id", "corpus_label", "corpus_name", "corpus_source")
-        .collect()
-    )
-    entities = entities_table(linked.lazy()).collect()
+    the `entities` table they make (or `entities`, the whole corpus's, when these mentions are
+    some documents' only)."""
+    linked = _linked(mentions, alias).collect()
+    if entities is None:
+        entities = entities_table(linked.lazy()).collect()
     named = (
         linked.join(entities.select("entity_id", "name"), on="entity_id", how="left")
         .with_columns(pl.col("name").alias("entity_name"))

@@ -20,13 +20,13 @@ import re
 import stat
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from pipelines.core import metadata
 from pipelines.core.ids import doc_id_for, record_doc_id
+from pipelines.core.metadata import Metadata
 
 ARTICLE_SUFFIXES = (".txt", ".json", ".jsonl")
 DEFAULT_MAX_JSONL_BYTES = 1 << 30
@@ -71,13 +71,9 @@ class Document:
     encoding: str
     n_bytes: int
     signature: str | None = None  # the file's `RawFile.signature` when it was found
-    # metadata (a JSON article's fields or a manifest row): see the contract
-    published_at: datetime | None = None
-    publisher: str | None = None
-    url: str | None = None
-    authors: tuple[str, ...] = ()
-    section: str | None = None
-    language: str | None = None
+    # its metadata (a JSON article's fields or a manifest row, see the contract); `title` above
+    # is the one it is stored with (the metadata's, else the headline)
+    metadata: Metadata = field(default_factory=Metadata)
     warnings: tuple[str, ...] = ()  # what could not be read in its metadata (`file_warnings`)
 
     @property
@@ -366,6 +362,13 @@ def record_document(
     """One JSON article (raises `RejectedFile`): its text is the text field exactly, its title
     the title field; `content_sha256` is taken over the text."""
     where = "line" if line is not None else "file"
+    if isinstance(value, list) and line is None:
+        # The contract: a `.json` file is one article, named by the file's path; elements of an
+        # array would share that path (and a `.jsonl` file already holds many, one a line).
+        raise RejectedFile(
+            f"the file holds an array of {len(value):,} JSON values, not one object: a .json "
+            "file is one article; put one article a line in a .jsonl file"
+        )
     if not isinstance(value, dict):
         kind = {list: "an array", str: "a string"}.get(type(value), f"a {type(value).__name__}")
         raise RejectedFile(f"the {where} holds {kind}, not a JSON object: not an article")

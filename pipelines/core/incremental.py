@@ -41,7 +41,8 @@ these tables has its committed documents recorded as made by the current code on
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+import json
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -49,6 +50,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from pipelines.core.documents import Document
+from pipelines.core.metadata import Metadata
 from pipelines.core.store import Lake, in_predicate
 from pipelines.core.tables import SCHEMAS, polars_schema
 
@@ -344,24 +346,127 @@ def commit_corpus_tables(
     parent: tuple[str, str, pl.DataFrame],
     children: list[tuple[str, pl.DataFrame]],
     metadata: dict | None = None,
+    documents: Collection[str] | None = None,
 ) -> dict[str, int]:
-    """Replace a parent table (whole) and the tables keyed by document that point to it (the
-    changed documents only, see `replace_changed_documents`), keeping every foreign key
-    resolving at every moment: the parent first with its old rows still there, then the
-    children, then the parent without the old rows no child needs any more. `parent` is
-    (table, key column, rows). Returns the documents replaced in each child."""
+    """Replace a parent table (whole) and the tables keyed by document that point to it,
+    keeping every foreign key resolving at every moment: the parent first with its old rows
+    still there, then the children, then the parent without the old rows no child needs any
+    more. `parent` is (table, key column, rows). A child's rows are either the whole table (only
+    the documents whose rows differ are committed, see `replace_changed_documents`) or, given
+    `documents`, exactly those documents' rows (committed as they are, no comparison). Returns
+    the documents replaced in each child."""
     table, key, rows = parent
     old = lake.read(table)
     stale = old.filter(~pl.col(key).is_in(rows[key].implode()))
-    if not rows.equals(old):
+    if not rows.sort(key).equals(old.sort(key)):  # a Delta read keeps no row order
         lake.overwrite(table, pl.concat([rows, stale]) if stale.height else rows, metadata)
     replaced = {
         child: replace_changed_documents(lake, child, child_rows, metadata)
+        if documents is None
+        else replace_documents(lake, child, documents, child_rows, metadata)
         for child, child_rows in children
     }
     if stale.height:
         lake.overwrite(table, rows, metadata)
     return replaced
+
+
+def replace_documents(
+    lake: Lake,
+    table: str,
+    documents: Collection[str],
+    rows: pl.DataFrame,
+    metadata: dict | None = None,
+) -> int:
+    """Make `rows` the rows of `documents` in a table keyed by document (one commit; none when
+    there are no documents). When they are most of the table's documents (a first run), the
+    table is written whole from `rows` and the rows of the other documents it keeps."""
+    if not documents:
+        return 0
+    present = lake.read(table, ["doc_id"])["doc_id"].unique() if lake.exists(table) else None
+    if present is None or len(documents) * 2 >= present.len():
+        keep = (
+            lake.read(table).filter(~pl.col("doc_id").is_in(pl.Series(list(documents)).implode()))
+            if present is not None
+            else rows.clear()
+        )
+        lake.overwrite(table, pl.concat([keep, rows]), metadata)
+    else:
+        lake.replace(table, in_predicate("doc_id", documents), rows, metadata)
+    return len(documents)
+
+
+# --- the corpus entity step -------------------------------------------------------------------
+# `corpus_entities` decides, over every document's own entities, which corpus entity each one
+# is. What it keeps is small: `entity_links` (the decisions a document did not make itself) and
+# `linked_documents` (for which commit each document was linked). A run links again only the
+# documents committed since (new or changed), and those whose decisions or entity names moved;
+# every other document's rows of `entity_mentions` and `claims` stay as they are, unread.
+LINKS = "entity_links"
+LINKED = "linked_documents"
+
+
+@dataclass
+class CorpusReport:
+    entities: pl.DataFrame  # the corpus's entities table, as committed
+    alias: pl.DataFrame  # every document entity -> its corpus entity
+    linked: int = 0  # documents committed since the last link (new or changed)
+    relinked: int = 0  # unchanged documents whose decisions or entity names changed
+    removed: int = 0  # documents gone since the last link
+    decisions: int = 0  # rows of `entity_links`
+    replaced: dict[str, int] = field(default_factory=dict)
+
+
+def relink_corpus(lake: Lake, metadata: dict | None = None) -> CorpusReport:
+    """The corpus entity step over the lake: merge every document's entities (a narrow scan of
+    `document_mentions`), then link the mentions and claims of the documents that need it,
+    committed in the order of `commit_corpus_tables` (`entities`, the children, the state,
+    `entities` without what nothing points to)."""
+    from pipelines.core import corpus_entities  # the merge itself is the NLP core's
+
+    meta = {"op": "corpus entities", **(metadata or {})}
+    alias, entities = corpus_entities.corpus_index(lake.scan("document_mentions"))
+    decided = corpus_entities.decisions(alias)
+    committed = lake.read(COMMITTED, ["doc_id", "committed_at"])
+    linked = lake.read(LINKED)
+    fresh = set(committed.join(linked, on=["doc_id", "committed_at"], how="anti")["doc_id"])
+    gone = set(linked.join(committed, on="doc_id", how="anti")["doc_id"])
+    relinked = corpus_entities.relinked_documents(
+        lake.read(LINKS),
+        decided,
+        lake.read("entities"),
+        entities,
+        alias,
+        lake.scan("document_claims").select("doc_id", "speaker_entity_id"),
+    )
+    relinked = relinked - fresh - gone
+    redo = sorted(fresh | relinked)
+    mentions, _ = corpus_entities.resolve_mentions(
+        lake.scan("document_mentions").filter(pl.col("doc_id").is_in(redo)), alias, entities
+    )
+    claims = corpus_entities.resolve_speakers(
+        lake.scan("document_claims").filter(pl.col("doc_id").is_in(redo)), alias, entities.lazy()
+    ).collect()
+    replaced = commit_corpus_tables(
+        lake,
+        ("entities", "entity_id", entities),
+        [("entity_mentions", mentions), ("claims", claims)],
+        meta,
+        documents=redo,
+    )
+    replace_changed_documents(lake, LINKS, decided, meta)
+    state = committed.filter(pl.col("doc_id").is_in(redo))
+    if redo or gone:
+        replace_documents(lake, LINKED, [*redo, *gone], state, meta)
+    return CorpusReport(
+        entities,
+        alias,
+        linked=len(fresh),
+        relinked=len(relinked),
+        removed=len(gone),
+        decisions=decided.height,
+        replaced=replaced,
+    )
 
 
 def update_documents(lake: Lake, rows: pl.DataFrame, metadata: dict | None = None) -> int:
@@ -390,6 +495,7 @@ def documents_frame(
         previous[d.doc_id][1] if previous.get(d.doc_id, ("",))[0] == d.content_sha256 else now
         for d in documents
     ]
+    metadata = [d.metadata.columns() for d in documents]
     rows = pl.DataFrame(
         {
             "doc_id": [d.doc_id for d in documents],
@@ -400,12 +506,7 @@ def documents_frame(
             "encoding": [d.encoding for d in documents],
             "n_chars": [d.n_chars for d in documents],
             "ingested_at": first_seen,
-            "published_at": [d.published_at for d in documents],
-            "publisher": [d.publisher for d in documents],
-            "url": [d.url for d in documents],
-            "authors": [list(d.authors) for d in documents],
-            "section": [d.section for d in documents],
-            "language": [d.language for d in documents],
+            **{c: [found[c] for found in metadata] for c in Metadata().columns()},
             # every article is its own story until the corpus step joins copies
             "story_id": [d.doc_id for d in documents],
             "duplicate_of": [None for _ in documents],
@@ -600,6 +701,59 @@ def process(
     for shard, shard_report in report.shards.items():
         shard_report.documents = int(per_shard.get(shard, 0))
     return report
+
+
+# --- has anything a step reads changed? ----------------------------------------------------
+# The one place the steps downstream of the parse (the corpus step, the asset checks) ask
+# whether to do their work again: each records the versions of the tables it read when it last
+# succeeded (`step_inputs`), and its inputs are unchanged when no commit since then changed rows
+# it reads. A metadata update (`update_documents`, op "metadata") changes only the metadata
+# columns of existing documents, so a step that reads no metadata column ignores it; compaction
+# and vacuum keep every row.
+STEP_INPUTS = "step_inputs"
+METADATA_OP = "metadata"
+_KEEPS_ROWS = ("compact",)
+
+
+def _moved(lake: Lake, table: str, since: int | None, ignore: Collection[str]) -> bool:
+    """Did the table get a commit after version `since` that changed rows (other than by an
+    op in `ignore`)?"""
+    dt = lake.table(table)
+    now = None if dt is None else dt.version()
+    if since is None or now is None or now < since:
+        return now != since
+    if now == since:
+        return False
+    for commit in dt.history(now - since):
+        if commit["version"] <= since:
+            continue
+        if commit.get("op") in (*_KEEPS_ROWS, *ignore) or commit["operation"].startswith("VACUUM"):
+            continue
+        return True
+    return False
+
+
+def inputs_unchanged(
+    lake: Lake, step: str, tables: Iterable[str], ignore: Collection[str] = (METADATA_OP,)
+) -> tuple[bool, dict[str, int | None]]:
+    """(whether no row the step reads changed since it last recorded its inputs, the tables'
+    versions now, to record when it succeeds). A step that never recorded has changed inputs."""
+    versions = lake.versions(tables)
+    rows = (
+        lake.read(STEP_INPUTS).filter(pl.col("step") == step) if lake.exists(STEP_INPUTS) else None
+    )
+    if rows is None or rows.is_empty():
+        return False, versions
+    last = json.loads(rows["versions"][0])
+    if set(last) != set(versions):
+        return False, versions
+    return not any(_moved(lake, t, last[t], ignore) for t in versions), versions
+
+
+def record_inputs(lake: Lake, step: str, versions: dict[str, int | None]) -> None:
+    """Record the versions of the tables a step read, once it succeeded (one commit)."""
+    row = pl.DataFrame({"step": [step], "versions": [json.dumps(versions, sort_keys=True)]})
+    lake.replace(STEP_INPUTS, in_predicate("step", [step]), row, {"op": "step inputs"})
 
 
 # --- metadata without a text change ---------------------------------------------------------

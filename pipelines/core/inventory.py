@@ -69,12 +69,7 @@ def _document_row(document: Document, metadata_sha256: str) -> dict[str, Any]:
         "reason": None,
         "file_signature": document.signature,
         "title": document.title,
-        "published_at": document.published_at,
-        "publisher": document.publisher,
-        "url": document.url,
-        "authors": list(document.authors),
-        "section": document.section,
-        "language": document.language,
+        **document.metadata.columns(),
         "metadata_sha256": metadata_sha256,
         "warnings": list(document.warnings),
     }
@@ -142,10 +137,7 @@ def scan(
                 item = _with_warnings(item, found.warnings)
                 digest = metadata.row_digest(row, where)
             else:
-                digest = metadata.Metadata(
-                    item.title, item.published_at, item.publisher, item.url, item.authors,
-                    item.section, item.language, item.warnings,
-                ).digest()  # fmt: skip
+                digest = replace(item.metadata, title=item.title, warnings=item.warnings).digest()
             rows.append(_document_row(item, digest))
         else:
             # a line that was an article and now is not keeps its doc_id, so its rows stay

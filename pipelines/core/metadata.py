@@ -106,6 +106,18 @@ class Metadata:
     language: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
+    def columns(self) -> dict[str, Any]:
+        """Its values as the metadata columns of a `documents` or `source_files` row, the
+        title aside (a row holds the title it is stored with, the headline when none is here)."""
+        return {
+            "published_at": self.published_at,
+            "publisher": self.publisher,
+            "url": self.url,
+            "authors": list(self.authors),
+            "section": self.section,
+            "language": self.language,
+        }
+
     def digest(self) -> str:
         """A hash of the values (and the warnings): equal digests, equal rows."""
         values = [
@@ -231,16 +243,7 @@ def from_record(record: dict[str, Any], where: str = "") -> Metadata:
 
 def with_metadata(document: Any, metadata: Metadata, headline: str | None) -> Any:
     """The document with these fields; its title is the metadata's, else its headline."""
-    return replace(
-        document,
-        title=metadata.title or headline,
-        published_at=metadata.published_at,
-        publisher=metadata.publisher,
-        url=metadata.url,
-        authors=metadata.authors,
-        section=metadata.section,
-        language=metadata.language,
-    )
+    return replace(document, title=metadata.title or headline, metadata=metadata)
 
 
 # --- manifests ---------------------------------------------------------------------------------

@@ -251,22 +251,24 @@ class Lake:
     def _properties(self, metadata: dict[str, str] | None) -> CommitProperties:
         return CommitProperties(custom_metadata=metadata or None, max_commit_retries=5)
 
+    def _write(self, table: str, df: pl.DataFrame, metadata: dict | None, **options) -> int:
+        """Write the frame in the table's schema as one commit (`options` go to delta-rs's
+        `write_deltalake`: mode, predicate, file size)."""
+        data = to_arrow(table, df)
+        properties = self._properties(metadata)
+        return self._commit(
+            table,
+            lambda dt: write_deltalake(dt, data, commit_properties=properties, **options),
+        )
+
     def overwrite(self, table: str, df: pl.DataFrame, metadata: dict | None = None) -> int:
         """Replace the whole table (one commit). Rows keyed by document are written in doc_id
         order in files of at most COMPACT_TARGET_BYTES, so that replacing some documents' rows
         later rewrites only the files their ids fall in (the log's statistics say which)."""
         if "doc_id" in df.columns:
             df = df.sort("doc_id")
-        data = to_arrow(table, df)
-        return self._commit(
-            table,
-            lambda dt: write_deltalake(
-                dt,
-                data,
-                mode="overwrite",
-                target_file_size=COMPACT_TARGET_BYTES,
-                commit_properties=self._properties(metadata),
-            ),
+        return self._write(
+            table, df, metadata, mode="overwrite", target_file_size=COMPACT_TARGET_BYTES
         )
 
     def replace(
@@ -274,28 +276,12 @@ class Lake:
     ) -> int:
         """Delete the rows matching `predicate` and add `df` (which must match it too), in one
         commit: a reader sees the old rows or the new ones, never neither."""
-        data = to_arrow(table, df)
         if df.is_empty():
             return self.delete(table, predicate, metadata)
-        return self._commit(
-            table,
-            lambda dt: write_deltalake(
-                dt,
-                data,
-                mode="overwrite",
-                predicate=predicate,
-                commit_properties=self._properties(metadata),
-            ),
-        )
+        return self._write(table, df, metadata, mode="overwrite", predicate=predicate)
 
     def append(self, table: str, df: pl.DataFrame, metadata: dict | None = None) -> int:
-        data = to_arrow(table, df)
-        return self._commit(
-            table,
-            lambda dt: write_deltalake(
-                dt, data, mode="append", commit_properties=self._properties(metadata)
-            ),
-        )
+        return self._write(table, df, metadata, mode="append")
 
     def delete(self, table: str, predicate: str, metadata: dict | None = None) -> int:
         """Delete the rows matching `predicate` (one commit; none when no row matches)."""

@@ -189,6 +189,23 @@ SCHEMAS["document_extractions"] = pa.schema(
     [("doc_id", pa.string()), ("content_sha256", pa.string()), ("extracted_by", pa.string())]
 )
 
+# The corpus entity step's state (pipelines.core.corpus_entities, incremental.relink_corpus): the
+# decisions it made that a document did not (small), and for which commit of each document its
+# rows of entity_mentions and claims were linked.
+SCHEMAS["entity_links"] = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("entity_id", pa.string()),
+        ("corpus_entity_id", pa.string()),
+        ("label", pa.string()),
+        ("label_source", pa.string()),
+    ]
+)
+SCHEMAS["linked_documents"] = pa.schema([("doc_id", pa.string()), ("committed_at", TIMESTAMP)])
+
+# What each step downstream of the parse read when it last succeeded (incremental.inputs_unchanged)
+SCHEMAS["step_inputs"] = pa.schema([("step", pa.string()), ("versions", pa.string())])
+
 # The per-document stage the corpus step reads: the same columns, with each document's own
 # entity decisions (ids, labels, names) before the corpus-wide merge.
 SCHEMAS["document_mentions"] = SCHEMAS["entity_mentions"]

@@ -36,6 +36,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipelines.core import search
 from pipelines.core.store import Lake, LockTimeout, file_lock, fsync_path
@@ -101,10 +102,11 @@ DECISIONS = (
 DEFAULT_LOCK_TIMEOUT_S = 600.0
 
 
-def _decide(con: duckdb.DuckDBPyConnection) -> None:
+def _decide(con: duckdb.DuckDBPyConnection, index: bool = True) -> None:
     """Set the decided columns from their decision tables (the default where none is there)
     on the rows where they differ, then bring the search index up to date with the rows loaded
-    (`pipelines.core.search`: only the documents whose indexed text changed)."""
+    (`pipelines.core.search`: only the documents whose indexed text changed), unless `index` is
+    false (the tables it is built from did not change)."""
     for table, key, decision, columns, default in DECISIONS:
         values = [
             f"coalesce(d.{c}, t.{default}) AS {c}" if i == 0 and default else f"d.{c} AS {c}"
@@ -117,7 +119,8 @@ def _decide(con: duckdb.DuckDBPyConnection) -> None:
             f"FROM {table} t LEFT JOIN {decision} d USING ({key})) n "
             f"WHERE {table}.{key} = n.{key} AND ({differs})"
         )
-    search.update_index(con)
+    if index:
+        search.update_index(con)
 
 
 class WarehouseBusy(LockTimeout):
@@ -392,7 +395,9 @@ def _update(
         con.execute("USE wh")
         try:
             changed = _apply(con, lake, plans, versions, table_ddl(sql_dir))
-            _decide(con)
+            # the index is words of sentences and claims: a metadata change keeps it
+            indexed = {source for source, _key, _where in search.INDEXES.values()}
+            _decide(con, index=any(load.table in indexed for load, _a, _r in plans))
         except duckdb.ConstraintException:
             # a key the change would leave dangling (the lake's tables were written by
             # something that does not keep their order): build in full, which checks them all
@@ -464,12 +469,19 @@ def _apply(
         names = SCHEMAS[load.table].names
         columns = ", ".join(names)
         if load.key:  # in place: what points to a row keeps pointing to it
+            # DuckDB updates a list column by deleting and inserting the row, which the rows
+            # pointing to it forbid: the other columns first, and a list column only where it
+            # differs (a changed `authors` then builds the warehouse in full)
             others = [c for c in names if c != load.key]
-            differs = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in others)
-            con.execute(
-                f"UPDATE {load.table} t SET {', '.join(f'{c} = n.{c}' for c in others)} "
-                f"FROM new_{load.table} n WHERE t.{load.key} = n.{load.key} AND ({differs})"
-            )
+            lists = {f.name for f in SCHEMAS[load.table] if pa.types.is_list(f.type)}
+            for group in ([c for c in others if c not in lists], *([c] for c in sorted(lists))):
+                if not group:
+                    continue
+                differs = " OR ".join(f"t.{c} IS DISTINCT FROM n.{c}" for c in group)
+                con.execute(
+                    f"UPDATE {load.table} t SET {', '.join(f'{c} = n.{c}' for c in group)} "
+                    f"FROM new_{load.table} n WHERE t.{load.key} = n.{load.key} AND ({differs})"
+                )
             con.execute(
                 f"INSERT INTO {load.table} ({columns}) SELECT {columns} FROM new_{load.table} "
                 f"WHERE {load.key} NOT IN (SELECT {load.key} FROM {load.table})"
@@ -548,8 +560,6 @@ def connect_lake(lake: Lake, versions: dict[str, int | None]) -> duckdb.DuckDBPy
 
 
 def _duck_type(arrow_type) -> str:
-    import pyarrow as pa
-
     if pa.types.is_list(arrow_type):
         return "VARCHAR[]"
     return {
