@@ -396,7 +396,7 @@ def _update(
         try:
             changed = _apply(con, lake, plans, versions, table_ddl(sql_dir))
             # the index is words of sentences and claims: a metadata change keeps it
-            indexed = {source for source, _key, _where in search.INDEXES.values()}
+            indexed = {index.source for index in search.INDEXES}
             _decide(con, index=any(load.table in indexed for load, _a, _r in plans))
         except duckdb.ConstraintException:
             # a key the change would leave dangling (the lake's tables were written by
