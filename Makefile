@@ -32,10 +32,12 @@ run: $(STAMP) $(DAGSTER_YAML)
 ui: $(STAMP) $(DAGSTER_YAML)
 	$(DG) dev --host 127.0.0.1 --port $${PORT:-3000}
 
-## make test: set up (and, as root, the Debian packages the tests use), lint, test
+## make test: set up (and, as root, the Debian packages the tests use), lint, test (on
+## TEST_WORKERS processes, whole modules each, so module fixtures are built once; 2 = the cores)
+TEST_WORKERS ?= 2
 test: $(STAMP) $(DAGSTER_YAML) system-packages
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 ## make test-fast: the inner loop: ruff and every test not marked `slow` (no servers, no
 ## browser, no killed runs; about a minute and a half)

@@ -269,3 +269,35 @@ def test_the_corpus_step_links_the_changed_documents_and_gives_a_clean_runs_tabl
     _commit(fresh, ARTICLES)
     incremental.relink_corpus(fresh)
     assert _corpus(lake) == _corpus(fresh)
+
+
+def test_an_overwrite_started_before_another_writers_commit_replaces_the_whole_table(
+    tmp_path, monkeypatch
+):
+    """A whole-table overwrite that began on a version another writer has since added rows to
+    must not leave those rows beside its own (delta-rs, left to rebase it, removes only the files
+    of the version it started from: duplicate keys, seen with two machines on one S3 lake)."""
+    from deltalake import DeltaTable
+
+    lake = Lake(str(tmp_path / "lake"))
+    table = "linked_documents"
+
+    def rows(*ids: str) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"doc_id": list(ids), "committed_at": [datetime(2026, 1, 1)] * len(ids)}
+        )
+
+    lake.create(table)  # empty: a first run, where nothing the other writer removes is shared
+    started = DeltaTable(lake.uri(table))  # this writer's view, before the other one commits
+    lake.overwrite(table, rows("a", "b"))  # the other writer
+    latest = Lake.create
+    handed = []
+
+    def create(self, name):  # the first attempt writes on the version it started from
+        handed.append(name)
+        return started if len(handed) == 1 else latest(self, name)
+
+    monkeypatch.setattr(Lake, "create", create)
+    lake.overwrite(table, rows("a", "c"))
+    assert len(handed) == 2  # the stale attempt failed and was made again on the latest version
+    assert sorted(lake.read(table)["doc_id"].to_list()) == ["a", "c"]

@@ -248,14 +248,21 @@ class Lake:
             return dt.version()
         raise AssertionError("unreachable")
 
-    def _properties(self, metadata: dict[str, str] | None) -> CommitProperties:
-        return CommitProperties(custom_metadata=metadata or None, max_commit_retries=5)
+    def _properties(self, metadata: dict[str, str] | None, retries: int = 5) -> CommitProperties:
+        return CommitProperties(custom_metadata=metadata or None, max_commit_retries=retries)
 
     def _write(self, table: str, df: pl.DataFrame, metadata: dict | None, **options) -> int:
         """Write the frame in the table's schema as one commit (`options` go to delta-rs's
-        `write_deltalake`: mode, predicate, file size)."""
+        `write_deltalake`: mode, predicate, file size).
+
+        A whole-table overwrite is never rebased by delta-rs: rebased onto a version another
+        writer committed meanwhile, it removes only the files of the version it started from,
+        so that writer's new files would stay beside the rows meant to replace them (duplicate
+        keys). Without delta-rs's retries it fails instead, and `_commit` writes it again on the
+        latest version, which it replaces whole."""
         data = to_arrow(table, df)
-        properties = self._properties(metadata)
+        whole = options.get("mode") == "overwrite" and "predicate" not in options
+        properties = self._properties(metadata, retries=0 if whole else 5)
         return self._commit(
             table,
             lambda dt: write_deltalake(dt, data, commit_properties=properties, **options),
