@@ -89,21 +89,22 @@ def articles(split: str, limit: int | None = None) -> list[Article]:
     return out
 
 
+def spans(c) -> tuple:
+    """A claim's type and spans as the scorer reads them from the warehouse's claims table."""
+    speaker = c.speaker
+    return (
+        c.claim_type,
+        c.start,
+        c.end,
+        speaker.start if speaker else None,
+        speaker.end if speaker else None,
+        c.cue_start,
+    )
+
+
 def groups(claims: list) -> list[dict]:
     """Claims merged as the scorer merges them: pieces that share a cue are one prediction."""
-    return merge_by_cue(
-        (
-            None,
-            c.claim_type,
-            c.start,
-            c.end,
-            c.speaker.start if c.speaker else None,
-            c.speaker.end if c.speaker else None,
-            c.cue_start,
-            c.confidence,
-        )
-        for c in claims
-    )
+    return merge_by_cue((None, *spans(c), c.confidence) for c in claims)
 
 
 def score_claims(split: str, by_article: dict[str, tuple[str, list]]) -> dict:
@@ -129,17 +130,7 @@ def score_claims(split: str, by_article: dict[str, tuple[str, list]]) -> dict:
             [(name, f"{name}.txt", text) for name, (text, _c) in by_article.items()],
         )
         rows = [
-            (
-                name,
-                c.claim_type,
-                c.start,
-                c.end,
-                c.speaker.start if c.speaker else None,
-                c.speaker.end if c.speaker else None,
-                c.cue_start,
-                c.cue_end,
-                c.confidence,
-            )
+            (name, *spans(c), c.cue_end, c.confidence)
             for name, (_t, claims) in by_article.items()
             for c in claims
         ]
