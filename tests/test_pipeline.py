@@ -50,6 +50,23 @@ def test_every_asset_materialised_and_every_check_passed(seed_run):
     assert all(e.passed for e in evaluations), [e.check_name for e in evaluations if not e.passed]
 
 
+def test_the_checks_of_one_steps_tables_run_as_one_step(seed_run):
+    """18 checks, each with its own result, in two steps: the parse step's tables' and the
+    corpus step's (a step per check would cost a task or a pod each on Celery or Kubernetes)."""
+    result = seed_run["result"]
+    evaluations = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    by_step: dict[str, set[str]] = {}
+    for e in evaluations:
+        data = e.event_specific_data
+        by_step.setdefault(e.step_key, set()).add(
+            f"{data.asset_key.to_user_string()}.{data.check_name}"
+        )
+    assert set(by_step) == {"parse_checks", "corpus_checks"}
+    assert sum(len(v) for v in by_step.values()) == len(evaluations) == 18
+    assert "sentences.offsets_give_span_text" in by_step["parse_checks"]
+    assert "entities.entity_mentions_entity_id_resolves" in by_step["corpus_checks"]
+
+
 def test_materialisations_carry_row_counts_and_schemas(seed_run):
     result = seed_run["result"]
     for event in result.get_asset_materialization_events():

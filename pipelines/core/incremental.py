@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -738,22 +738,56 @@ def inputs_unchanged(
 ) -> tuple[bool, dict[str, int | None]]:
     """(whether no row the step reads changed since it last recorded its inputs, the tables'
     versions now, to record when it succeeds). A step that never recorded has changed inputs."""
-    versions = lake.versions(tables)
-    rows = (
-        lake.read(STEP_INPUTS).filter(pl.col("step") == step) if lake.exists(STEP_INPUTS) else None
-    )
-    if rows is None or rows.is_empty():
-        return False, versions
-    last = json.loads(rows["versions"][0])
-    if set(last) != set(versions):
-        return False, versions
-    return not any(_moved(lake, t, last[t], ignore) for t in versions), versions
+    return steps_unchanged(lake, {step: tables}, ignore)[step]
+
+
+def steps_unchanged(
+    lake: Lake, steps: Mapping[str, Iterable[str]], ignore: Collection[str] = (METADATA_OP,)
+) -> dict[str, tuple[bool, dict[str, int | None]]]:
+    """`inputs_unchanged` for several steps at once: one read of what they recorded, each
+    table's version and history looked at once (what a group of checks asks together)."""
+    wanted = {step: sorted(set(tables)) for step, tables in steps.items()}
+    versions = lake.versions(sorted({t for tables in wanted.values() for t in tables}))
+    recorded: dict[str, dict[str, int | None]] = {}
+    if lake.exists(STEP_INPUTS):
+        rows = lake.read(STEP_INPUTS).filter(pl.col("step").is_in(list(wanted)))
+        recorded = {step: json.loads(v) for step, v in rows.select("step", "versions").iter_rows()}
+    moved: dict[tuple[str, int | None], bool] = {}
+
+    def has_moved(table: str, since: int | None) -> bool:
+        if (table, since) not in moved:
+            moved[table, since] = _moved(lake, table, since, ignore)
+        return moved[table, since]
+
+    found = {}
+    for step, tables in wanted.items():
+        now = {t: versions[t] for t in tables}
+        last = recorded.get(step)
+        unchanged = (
+            last is not None
+            and set(last) == set(now)
+            and not any(has_moved(t, last[t]) for t in tables)
+        )
+        found[step] = (unchanged, now)
+    return found
 
 
 def record_inputs(lake: Lake, step: str, versions: dict[str, int | None]) -> None:
     """Record the versions of the tables a step read, once it succeeded (one commit)."""
-    row = pl.DataFrame({"step": [step], "versions": [json.dumps(versions, sort_keys=True)]})
-    lake.replace(STEP_INPUTS, in_predicate("step", [step]), row, {"op": "step inputs"})
+    record_steps_inputs(lake, {step: versions})
+
+
+def record_steps_inputs(lake: Lake, recorded: Mapping[str, dict[str, int | None]]) -> None:
+    """`record_inputs` for several steps, in one commit (nothing to record: no commit)."""
+    if not recorded:
+        return
+    row = pl.DataFrame(
+        {
+            "step": list(recorded),
+            "versions": [json.dumps(v, sort_keys=True) for v in recorded.values()],
+        }
+    )
+    lake.replace(STEP_INPUTS, in_predicate("step", list(recorded)), row, {"op": "step inputs"})
 
 
 # --- metadata without a text change ---------------------------------------------------------
