@@ -56,6 +56,10 @@ def test_slow_rates_keep_a_decimal_and_the_last_line_says_how_long_it_took():
     assert progress.update(500, force=True) == (
         "500 of 500 articles (100 %), 2.0 articles/s, done in 4 min"
     )
+    clock.now += 40  # the heartbeat while the step writes: the rate does not fall
+    assert progress.tick() == (
+        "500 of 500 articles (100 %), 2.0 articles/s, done in 4 min, writing (40 s since)"
+    )
 
 
 def test_the_heartbeat_speaks_while_nothing_arrives():

@@ -47,6 +47,7 @@ class Progress:
     started: float = field(init=False)
     first: tuple[float, int] | None = field(default=None, init=False)  # (time, count)
     last_line: tuple[float, int] | None = field(default=None, init=False)
+    finished: tuple[float, float | None] | None = field(default=None, init=False)  # (time, rate)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -73,9 +74,19 @@ class Progress:
         rate = self.rate()
         if rate is None:
             return text + f", starting ({duration(self.elapsed())} so far)"
-        per_s = f"{_rate(rate)} {self.unit}/s"
         if self.done >= self.total:
-            return text + f", {per_s}, done in {duration(self.elapsed())}"
+            # the rate and time as they were when the last item came: the heartbeat goes on
+            # while the step commits what it made, and must not show the rate falling
+            if self.finished is None:
+                self.finished = (self.clock(), rate)
+            at, rate = self.finished
+            per_s = f"{_rate(rate)} {self.unit}/s"
+            done_in = f", {per_s}, done in {duration(at - self.started)}"
+            writing = self.clock() - at
+            return (
+                text + done_in + (f", writing ({duration(writing)} since)" if writing >= 1 else "")
+            )
+        per_s = f"{_rate(rate)} {self.unit}/s"
         return text + f", {per_s}, about {duration((self.total - self.done) / rate)} left"
 
     def update(self, done: int, force: bool = False) -> str | None:
