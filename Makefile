@@ -33,11 +33,13 @@ ui: $(STAMP) $(DAGSTER_YAML)
 	$(DG) dev --host 127.0.0.1 --port $${PORT:-3000}
 
 ## make test: set up (and, as root, the Debian packages the tests use), lint, test (on
-## TEST_WORKERS processes, whole modules each, so module fixtures are built once; 2 = the cores)
+## TEST_WORKERS processes, whole modules each, so module fixtures are built once; 2 = the cores;
+## the slowest modules first, in the order tests/conftest.py gives; TEST_ARGS adds options)
 TEST_WORKERS ?= 2
+TEST_ARGS ?=
 test: $(STAMP) $(DAGSTER_YAML) system-packages
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(TEST_ARGS)
 
 ## make test-fast: the inner loop: ruff and every test not marked `slow` (no servers, no
 ## browser, no killed runs; about a minute and a half)

@@ -1,11 +1,13 @@
-"""Helpers several test modules share: a free loopback port, comparing two warehouses, and a
-real Dagster webserver (`dg dev`, or `dagster dev -w workspace.yaml`) to ask over GraphQL."""
+"""Helpers several test modules share: a free loopback port, comparing two warehouses, a real
+Dagster webserver (`dg dev`, or `dagster dev -w workspace.yaml`) to ask over GraphQL, servers
+started and stopped, and a sample of the BBC corpus."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +23,7 @@ import polars as pl
 from pipelines.core.tables import PRIMARY_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
 BIN = Path(sys.executable).parent  # the environment the tests run in: dagster, dg, duckdb
 # `dg dev` as the README runs it (with the project's environment, as `make ui` does), and
 # `dagster dev` on the workspace file the design fixes
@@ -180,3 +183,36 @@ def _wait_for_group_to_end(pgid: int, timeout: float) -> None:
         deadline = time.monotonic() + 5
         while _group_alive(pgid) and time.monotonic() < deadline:
             time.sleep(0.2)
+
+
+def wait_for(predicate, what: str, timeout_s: float = 60.0) -> None:
+    """Wait until `predicate()` is true, or fail saying what did not happen."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a process we started, and its children (it leads its own session)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def bbc_sample(folder: Path, every: int, count: int) -> Path:
+    """`count` BBC articles (every `every`th file), alternately in folders `a/` and `b/`."""
+    bbc = SHARED / "corpora" / "bbc"
+    if not bbc.is_dir():
+        raise AssertionError(f"the BBC corpus is missing at {bbc}")
+    for i, path in enumerate(sorted(bbc.glob("*.txt"))[::every][:count]):
+        target = folder / ("a" if i % 2 else "b") / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    return folder
