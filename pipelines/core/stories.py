@@ -30,7 +30,6 @@ from datetime import timedelta
 
 import numpy as np
 import polars as pl
-from datasketch import MinHash
 
 SHINGLE_WORDS = 5
 # 255 permutations in 85 bands of 3: a pair at Jaccard 0.3 is a candidate with probability 0.90,
@@ -108,7 +107,15 @@ def body_key(tokens: list[str]) -> str:
     return hashlib.sha256(" ".join(tokens).encode()).hexdigest()[:32]
 
 
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+# datasketch is imported when a signature is first made, not with the module: it imports
+# scipy's integrators (1.6 s), which every process that loads the code location would pay (the
+# code server, a sensor, each step of a Celery or Kubernetes run).
+@functools.cache
+def _minhash() -> tuple[type, object]:
+    """datasketch's MinHash class, and the permutations every signature shares."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
 def _already_hashed(value: int) -> int:
@@ -117,10 +124,11 @@ def _already_hashed(value: int) -> int:
 
 def signature(shingle_set: set[int]) -> np.ndarray:
     """The MinHash signature (NUM_PERM 32-bit values) of a set of shingle hashes."""
-    minhash = MinHash(
+    minhash_class, permutations = _minhash()
+    minhash = minhash_class(
         num_perm=NUM_PERM,
         seed=SEED,
-        permutations=_PERMUTATIONS,
+        permutations=permutations,
         scheme=SCHEME,
         hashfunc=_already_hashed,
     )
