@@ -25,8 +25,9 @@ from tests.helpers import assert_same_warehouse, bbc_sample, free_port, stop, wa
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-# The orchestration a backfill with NEWS_SHARDS_PER_RUN=8 performs: the scan, one run per eight
-# shards (runs side by side: two orchestrating processes here, one run each), then the usual
+# The orchestration a backfill with NEWS_SHARDS_PER_RUN=4 performs: the scan, one run per four
+# shards (runs side by side: four orchestrating processes here, one run each, so the two
+# workers always have a queue and their steps overlap), then the usual
 # run, which parses nothing more and checks and loads what the shards wrote. It runs in
 # processes of its own, because NEWS_EXECUTOR is read when the code location loads.
 DRIVER = """
@@ -57,7 +58,7 @@ elif what == "all":
 else:  # a range of shards, e.g. "0-3"
     run(keys("documents", "sentences", "document_mentions", "document_claims"), what.split("-"))
 """
-RANGES = [f"{SHARDS[i]}-{SHARDS[i + 7]}" for i in range(0, len(SHARDS), 8)]
+RANGES = [f"{SHARDS[i]}-{SHARDS[i + 3]}" for i in range(0, len(SHARDS), 4)]
 
 
 @pytest.fixture(scope="module")
