@@ -231,6 +231,26 @@ def test_newsetl_search_prints_ranked_hits_with_the_words_marked(warehouse_file,
     assert "Noose tightens (copy)" not in out
 
 
+def test_newsetl_search_with_a_limit_keeps_the_ranking_and_the_copies(warehouse_file, capsys):
+    """Only the best hits are read in full (those scoring at least the limit-th best story's
+    best): the rows shown, their order and their copies are those of the whole ranking's."""
+    assert cli.main(["search", "kyiv", "--limit", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    # s4 (0.57) first; then s1 and s8 tie at 0.52, s1's article first by path, with its copy s9
+    assert lines[0].startswith(" 1.   0.57  Life in Kyiv")
+    assert lines[2].startswith(" 2.   0.52  Noose tightens")
+    assert lines[2].endswith("(and 1 copy)")
+    assert cli.main(["search", "kyiv", "--limit", "10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[2].split(" · ")[0] for line in lines[::2]] == [
+        "Life in Kyiv",
+        "Noose tightens",
+        "Other news",  # s8: Kyïv
+        "Life in Kyiv",  # s3, the long one
+    ]
+
+
 def test_newsetl_search_filters(warehouse_file, capsys):
     assert cli.main(["search", "noose", "--quotes", "--speaker", "western"]) == 0
     out = capsys.readouterr().out
@@ -247,6 +267,7 @@ def test_newsetl_search_filters(warehouse_file, capsys):
         (["the of and"], 0, "no word of the query is in the index"),
         (["'; drop table sentences; --"], 0, "no word of the query is in the index"),
         (["zebra"], 0, "no word of the query is in the index"),
+        (["kyiv", "--limit", "0"], 2, "--limit must be at least 1"),
     ],
 )
 def test_newsetl_search_explains_what_it_cannot_answer(warehouse_file, capsys, args, code, message):
