@@ -273,13 +273,13 @@ def search(
                 where h.score >= coalesce((select score from cut), '-infinity'::double)
                 qualify row_number() over (partition by h.story_id, h.text_hash
                                            order by d.published_at nulls last, d.source_path) = 1
-                order by h.score desc, d.source_path
+                order by h.score desc, d.source_path, h.{key}
                 limit ?
             )
             select b.score, c.text, {speaker_column}, b.title, b.published_at, b.publisher,
                    b.source_path, b.copies
             from best b join {index.source} c using ({key})
-            order by b.score desc, b.source_path
+            order by b.score desc, b.source_path, b.{key}
         """
         rows = con.execute(sql, [*params, limit - 1, limit]).fetchall()
     if not rows:
