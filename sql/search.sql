@@ -122,8 +122,8 @@ CREATE OR REPLACE MACRO search_query_stems(query) AS TABLE
 -- query, in no order: one posting per stem and row (tf counts every word of the stem), the stems'
 -- weights summed per row; N and the mean length are the index's own. No text is read. The
 -- weights are summed as integers of 1e-12: a sum of doubles depends on the order the threads
--- add them in, so two copies of a sentence could score 19.155604826776358 and ...354 and swap
--- places from one run to the next; integer sums are the same in any order.
+-- add them in (one sentence scored 19.155604826776358 in one run and ...354 in another, so
+-- rows tied with it could swap places); integer sums are the same in any order.
 CREATE OR REPLACE MACRO search_sentence_scores(query) AS TABLE
     SELECT p.sentence_id,
            sum((q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.dl / q.avgdl)) * 1e12)::BIGINT)
