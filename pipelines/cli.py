@@ -200,6 +200,9 @@ def search(
     if not query.strip():
         print("error: the query is empty: give some words to search for", file=sys.stderr)
         return 2
+    if limit < 1:
+        print("error: --limit must be at least 1", file=sys.stderr)
+        return 2
     if len(query) > MAX_QUERY_CHARS:
         print(f"error: the query is longer than {MAX_QUERY_CHARS:,} characters", file=sys.stderr)
         return 2
@@ -227,15 +230,15 @@ def search(
             )
             return 0
         quotes = quotes or speaker is not None
+        index = search_index.INDEXES[1 if quotes else 0]
+        key = index.key
+        joins, where = "", []
         if quotes:
-            source = "search_claims(?)"
-            where = [f"h.claim_type in {QUOTE_TYPES}"]
-        else:
-            source = "search_sentences(?)"
-            where = []
+            joins = "join claims c using (claim_id) "
+            where.append(f"c.claim_type in {QUOTE_TYPES}")
         params: list[object] = [query]
         if speaker:
-            where.append("h.speaker ilike ?")
+            where.append("c.speaker ilike ?")
             params.append(f"%{speaker}%")
         if since_at:
             where.append("d.published_at >= ?")
@@ -243,18 +246,42 @@ def search(
         if publisher:
             where.append("d.publisher ilike ?")
             params.append(publisher)
-        speaker_column = "h.speaker" if quotes else "null"
-        # one hit per story: copies of an article repeat its sentences word for word
-        sql = (
-            f"select h.score, h.text, {speaker_column}, d.title, d.published_at, d.publisher, "
-            "d.source_path, count(*) over (partition by d.story_id, h.text) - 1 "
-            f"from {source} h join documents d using (doc_id) "
-            f"{'where ' + ' and '.join(where) if where else ''} "
-            "qualify row_number() over (partition by d.story_id, h.text "
-            "order by d.published_at nulls last, d.source_path) = 1 "
-            "order by h.score desc, d.source_path limit ?"
-        )
-        rows = con.execute(sql, [*params, limit]).fetchall()
+        speaker_column = "c.speaker" if quotes else "null"
+        # One hit per story and text: copies of an article repeat its sentences word for word,
+        # so hits of one story with the same text (the index's text hash) are one, shown once.
+        # Only the best hits are ranked, deduplicated and joined to their text (a common word
+        # has tens of thousands of hits): a story's copies of a sentence score the same, and
+        # there are at least as many (story, text) groups as stories above any score, so the
+        # `limit` best groups, and every copy of them, score at least the `limit`-th best
+        # story's best score (the cut; with fewer stories than `limit`, every hit is kept).
+        sql = f"""
+            with hits as (
+                select h.{key}, h.score, r.text_hash, d.doc_id, d.story_id
+                from search_{index.name}_scores(?) h
+                join {index.rows} r using ({key})
+                {joins}join documents d on d.doc_id = r.doc_id
+                {"where " + " and ".join(where) if where else ""}
+            ),
+            cut as (  -- the limit-th best story's best score; none: fewer stories
+                select max(score) - 1e-9 as score from hits group by story_id
+                order by score desc limit 1 offset ?
+            ),
+            best as (
+                select h.{key}, h.score, d.title, d.published_at, d.publisher, d.source_path,
+                       count(*) over (partition by h.story_id, h.text_hash) - 1 as copies
+                from hits h join documents d using (doc_id)
+                where h.score >= coalesce((select score from cut), '-infinity'::double)
+                qualify row_number() over (partition by h.story_id, h.text_hash
+                                           order by d.published_at nulls last, d.source_path) = 1
+                order by h.score desc, d.source_path, h.{key}
+                limit ?
+            )
+            select b.score, c.text, {speaker_column}, b.title, b.published_at, b.publisher,
+                   b.source_path, b.copies
+            from best b join {index.source} c using ({key})
+            order by b.score desc, b.source_path, b.{key}
+        """
+        rows = con.execute(sql, [*params, limit - 1, limit]).fetchall()
     if not rows:
         print("no results")
         return 0

@@ -9,12 +9,18 @@ quoted spans; the index and the macros are the warehouse's own (`pipelines.core.
 a DuckDB file written as the load writes it. Prints the index build time and sizes, the time of
 an incremental update after `--change` documents were edited (the load's `update_index`), and
 each query's warm time (median of 20 runs in one read-only session, wall and CPU of all
-threads: the machine is shared, and CPU time moves less with its load).
+threads: the machine is shared, and CPU time moves less with its load) in the three forms a user
+writes: `SELECT * FROM search_sentences(?) LIMIT 10` (as the README shows it), with `k := 10`,
+and every row; then `newsetl search` (sentences, then `--quotes`), in process, as a user runs it
+(opening the warehouse each time).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import re
 import statistics
 import sys
@@ -27,6 +33,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipelines import cli
 from pipelines.core import search
 from pipelines.core.ids import claim_id_for, doc_id_for, sentence_id_for
 
@@ -94,6 +101,13 @@ def main() -> None:
         # in key order, as the load writes them
         con.execute("CREATE TABLE sentences AS SELECT * FROM sentences ORDER BY sentence_id")
         con.execute("CREATE TABLE claims AS SELECT * FROM claims ORDER BY claim_id")
+        # what `newsetl search` joins: every article its own story, no publisher or date
+        con.execute(
+            "CREATE TABLE documents AS SELECT doc_id, NULL::VARCHAR AS title, "
+            "NULL::TIMESTAMP AS published_at, NULL::VARCHAR AS publisher, "
+            "doc_id || '.txt' AS source_path, doc_id AS story_id "
+            "FROM (SELECT DISTINCT doc_id FROM sentences) ORDER BY doc_id"
+        )
         started, cpu = time.perf_counter(), time.process_time()
         con.execute("BEGIN")
         counts = search.update_index(con).row_counts
@@ -133,19 +147,51 @@ def main() -> None:
         with duckdb.connect(str(path), read_only=True) as ro:
             for macro in ("search_sentences", "search_claims"):
                 for query in QUERIES:
-                    sql = f"SELECT * FROM {macro}(?) LIMIT 10"
                     n_hits = ro.execute(f"SELECT count(*) FROM {macro}(?)", [query]).fetchone()[0]
-                    times, cpus = [], []
-                    for _ in range(args.runs):
-                        started, cpu = time.perf_counter(), time.process_time()
-                        ro.execute(sql, [query]).fetchall()
-                        times.append((time.perf_counter() - started) * 1000)
-                        cpus.append((time.process_time() - cpu) * 1000)
+                    timed = [
+                        (
+                            form,
+                            warm(
+                                args.runs, lambda sql=sql, q=query: ro.execute(sql, [q]).fetchall()
+                            ),
+                        )
+                        for form, sql in (
+                            ("LIMIT 10", f"SELECT * FROM {macro}(?) LIMIT 10"),
+                            ("k := 10", f"SELECT * FROM {macro}(?, k := 10)"),
+                            ("all rows", f"SELECT * FROM {macro}(?)"),
+                        )
+                    ]
                     print(
-                        f"  {macro}({query!r}): {n_hits:,} hits, warm median "
-                        f"{statistics.median(times):.1f} ms, max {max(times):.1f} ms, "
-                        f"CPU median {statistics.median(cpus):.1f} ms"
+                        f"  {macro}({query!r}): {n_hits:,} hits; "
+                        + "; ".join(f"{form} {t}" for form, t in timed)
                     )
+        # `newsetl search` as a user runs it (opening the warehouse each time, printing 10 hits)
+        os.environ["NEWS_WAREHOUSE_PATH"] = str(path)
+        for quotes in (False, True):
+            for query in QUERIES:
+                timing = warm(args.runs, lambda q=query, quotes=quotes: newsetl_search(q, quotes))
+                print(f"  newsetl search {query!r}{' --quotes' if quotes else ''}: {timing}")
+
+
+def warm(runs: int, run) -> str:
+    """Median and max wall time of `runs` warm runs (after one), and the median CPU time of all
+    threads."""
+    run()
+    walls, cpus = [], []
+    for _ in range(runs):
+        started, cpu = time.perf_counter(), time.process_time()
+        run()
+        walls.append((time.perf_counter() - started) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    return (
+        f"wall median {statistics.median(walls):.1f} ms (max {max(walls):.1f}), "
+        f"CPU {statistics.median(cpus):.1f} ms"
+    )
+
+
+def newsetl_search(query: str, quotes: bool) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):
+        cli.search(query, quotes=quotes)
 
 
 if __name__ == "__main__":

@@ -118,47 +118,69 @@ CREATE OR REPLACE MACRO search_query_stems(query) AS TABLE
     FROM search_stems s
     WHERE s.term_id IN (SELECT term_id FROM found UNION SELECT term_id FROM guessed);
 
--- BM25 (k1 1.2, b 0.75, Lucene's idf) of each indexed sentence holding a stem of the query,
--- best first: one posting per stem and row (tf counts every word of the stem), the stems'
--- weights summed per row; N and the mean length are the index's own.
+-- BM25 (k1 1.2, b 0.75, Lucene's idf) of each indexed sentence (claim) holding a stem of the
+-- query, in no order: one posting per stem and row (tf counts every word of the stem), the stems'
+-- weights summed per row; N and the mean length are the index's own. No text is read. The
+-- weights are summed as integers of 1e-12: a sum of doubles depends on the order the threads
+-- add them in (one sentence scored 19.155604826776358 in one run and ...354 in another, so
+-- rows tied with it could swap places); integer sums are the same in any order.
+CREATE OR REPLACE MACRO search_sentence_scores(query) AS TABLE
+    SELECT p.sentence_id,
+           sum((q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.dl / q.avgdl)) * 1e12)::BIGINT)
+               / 1e12 AS score,
+           count(*) AS n_matched
+    FROM search_sentence_postings p
+    JOIN (
+        SELECT q.term_id, n.avgdl,
+               ln(1 + (n.n - q.sentence_df + 0.5) / (q.sentence_df + 0.5)) AS idf
+        FROM search_query_stems(query) q,
+             (SELECT n_rows AS n, total_dl / n_rows AS avgdl
+              FROM search_sizes WHERE name = 'sentence') n
+        WHERE q.sentence_df > 0
+    ) q USING (term_id)
+    GROUP BY p.sentence_id;
+
+CREATE OR REPLACE MACRO search_claim_scores(query) AS TABLE
+    SELECT p.claim_id,
+           sum((q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.dl / q.avgdl)) * 1e12)::BIGINT)
+               / 1e12 AS score,
+           count(*) AS n_matched
+    FROM search_claim_postings p
+    JOIN (
+        SELECT q.term_id, n.avgdl,
+               ln(1 + (n.n - q.claim_df + 0.5) / (q.claim_df + 0.5)) AS idf
+        FROM search_query_stems(query) q,
+             (SELECT n_rows AS n, total_dl / n_rows AS avgdl
+              FROM search_sizes WHERE name = 'claim') n
+        WHERE q.claim_df > 0
+    ) q USING (term_id)
+    GROUP BY p.claim_id;
+
+-- Every hit, best first, with its text: `search_sentences('noose kyiv')`. The text is joined
+-- last, and DuckDB does not push a caller's LIMIT below that join, so the join reads the text of
+-- every hit (60,000 rows for "said"); `k := 10` ranks the hits first and joins the text of the
+-- best 10 only (the same rows as `... LIMIT 10`, in the same order). The two branches keep the
+-- default (k NULL) free of a second sort: a constant k leaves one branch, the other is pruned.
 -- (Subqueries, not CTEs used twice: a materialised CTE above the ORDER BY would keep DuckDB
 -- from turning ORDER BY ... LIMIT k into a top-k.)
-CREATE OR REPLACE MACRO search_sentences(query) AS TABLE
+CREATE OR REPLACE MACRO search_sentences(query, k := NULL) AS TABLE
     SELECT h.sentence_id, s.doc_id, h.score, s.text, h.n_matched
     FROM (
-        SELECT p.sentence_id,
-               sum(q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.dl / q.avgdl))) AS score,
-               count(*) AS n_matched
-        FROM search_sentence_postings p
-        JOIN (
-            SELECT q.term_id, n.avgdl,
-                   ln(1 + (n.n - q.sentence_df + 0.5) / (q.sentence_df + 0.5)) AS idf
-            FROM search_query_stems(query) q,
-                 (SELECT n_rows AS n, total_dl / n_rows AS avgdl
-                  FROM search_sizes WHERE name = 'sentence') n
-            WHERE q.sentence_df > 0
-        ) q USING (term_id)
-        GROUP BY p.sentence_id
+        SELECT * FROM search_sentence_scores(query) WHERE k IS NULL
+        UNION ALL
+        (SELECT * FROM search_sentence_scores(query) WHERE k IS NOT NULL
+         ORDER BY score DESC, sentence_id LIMIT k)
     ) h
     JOIN sentences s USING (sentence_id)
     ORDER BY h.score DESC, h.sentence_id;
 
-CREATE OR REPLACE MACRO search_claims(query) AS TABLE
+CREATE OR REPLACE MACRO search_claims(query, k := NULL) AS TABLE
     SELECT h.claim_id, c.doc_id, h.score, c.text, c.claim_type, c.speaker, h.n_matched
     FROM (
-        SELECT p.claim_id,
-               sum(q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.dl / q.avgdl))) AS score,
-               count(*) AS n_matched
-        FROM search_claim_postings p
-        JOIN (
-            SELECT q.term_id, n.avgdl,
-                   ln(1 + (n.n - q.claim_df + 0.5) / (q.claim_df + 0.5)) AS idf
-            FROM search_query_stems(query) q,
-                 (SELECT n_rows AS n, total_dl / n_rows AS avgdl
-                  FROM search_sizes WHERE name = 'claim') n
-            WHERE q.claim_df > 0
-        ) q USING (term_id)
-        GROUP BY p.claim_id
+        SELECT * FROM search_claim_scores(query) WHERE k IS NULL
+        UNION ALL
+        (SELECT * FROM search_claim_scores(query) WHERE k IS NOT NULL
+         ORDER BY score DESC, claim_id LIMIT k)
     ) h
     JOIN claims c USING (claim_id)
     ORDER BY h.score DESC, h.claim_id;

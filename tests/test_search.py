@@ -103,6 +103,52 @@ def test_stems_case_and_accents(con):
     assert "s8" in ranked(con, "kyiv cafe")  # Kyïv, Café
 
 
+def test_the_ranking_and_scores_are_pinned(con):
+    """The whole ranking with its scores, as the macros gave it before `k` and the score
+    macros (computed then, on these rows): a change of the SQL must not move a row."""
+    got = con.execute("select sentence_id, round(score, 4) from search_sentences('noose kyiv')")
+    assert got.fetchall() == [
+        ("s1", 1.5302),
+        ("s9", 1.5302),  # a tie: sentence_id decides
+        ("s2", 0.9363),
+        ("s4", 0.5664),
+        ("s8", 0.5244),
+        ("s3", 0.3452),
+    ]
+    got = con.execute("select claim_id, round(score, 4) from search_claims('city defend people')")
+    assert got.fetchall() == [("c2", 2.1851), ("c3", 0.9331)]
+
+
+QUERIES = ["noose kyiv", "kyiv", "noose", "tightened", "kyiv cafe", "city defend people", "zebra"]
+
+
+@pytest.mark.parametrize("macro", ["search_sentences", "search_claims"])
+@pytest.mark.parametrize("query", QUERIES)
+def test_k_is_the_first_k_rows_of_the_whole_ranking(con, macro, query):
+    everything = con.execute(f"select * from {macro}(?)", [query]).fetchall()
+    assert con.execute(f"select * from {macro}(?, k := NULL)", [query]).fetchall() == everything
+    for k in (0, 1, 2, 3, 100):
+        # k as a parameter, as a constant, and the caller's LIMIT: the same rows, in order
+        assert (
+            con.execute(f"select * from {macro}(?, k := ?)", [query, k]).fetchall()
+            == (everything[:k])
+        )
+        literal = con.execute(f"select * from {macro}(?, k := {k})", [query]).fetchall()
+        assert literal == everything[:k]
+        limited = con.execute(f"select * from {macro}(?) limit {k}", [query]).fetchall()
+        assert limited == everything[:k]
+
+
+def test_the_scores_macros_give_every_hit_without_text(con):
+    scores = con.execute(
+        "select sentence_id, score, n_matched from search_sentence_scores('noose kyiv') "
+        "order by score desc, sentence_id"
+    ).fetchall()
+    full = con.execute("select sentence_id, score, n_matched from search_sentences('noose kyiv')")
+    assert scores == full.fetchall()
+    assert scores[0][2] == 2  # s1 holds both stems
+
+
 def test_claims_are_searched_with_type_and_speaker(con):
     rows = con.execute(
         "select claim_id, claim_type, speaker from search_claims('noose')"
@@ -154,14 +200,15 @@ def test_the_macros_work_from_the_duckdb_1x_command_line(tmp_path):
             "-readonly",
             "-csv",
             str(path),
-            "select sentence_id from search_sentences('noose')",
+            "select sentence_id from search_sentences('noose'); "
+            "select sentence_id from search_sentences('noose', k := 2);",
         ],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["sentence_id", "s1", "s9", "s2"]
+    assert done.stdout.split() == ["sentence_id", "s1", "s9", "s2", "sentence_id", "s1", "s9"]
 
 
 @pytest.fixture()
@@ -184,6 +231,26 @@ def test_newsetl_search_prints_ranked_hits_with_the_words_marked(warehouse_file,
     assert "Noose tightens (copy)" not in out
 
 
+def test_newsetl_search_with_a_limit_keeps_the_ranking_and_the_copies(warehouse_file, capsys):
+    """Only the best hits are read in full (those scoring at least the limit-th best story's
+    best): the rows shown, their order and their copies are those of the whole ranking's."""
+    assert cli.main(["search", "kyiv", "--limit", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    # s4 (0.57) first; then s1 and s8 tie at 0.52, s1's article first by path, with its copy s9
+    assert lines[0].startswith(" 1.   0.57  Life in Kyiv")
+    assert lines[2].startswith(" 2.   0.52  Noose tightens")
+    assert lines[2].endswith("(and 1 copy)")
+    assert cli.main(["search", "kyiv", "--limit", "10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[2].split(" · ")[0] for line in lines[::2]] == [
+        "Life in Kyiv",
+        "Noose tightens",
+        "Other news",  # s8: Kyïv
+        "Life in Kyiv",  # s3, the long one
+    ]
+
+
 def test_newsetl_search_filters(warehouse_file, capsys):
     assert cli.main(["search", "noose", "--quotes", "--speaker", "western"]) == 0
     out = capsys.readouterr().out
@@ -194,18 +261,17 @@ def test_newsetl_search_filters(warehouse_file, capsys):
 
 
 @pytest.mark.parametrize(
-    ("query", "code", "message"),
+    ("args", "code", "message"),
     [
-        ("", 2, "the query is empty"),
-        ("the of and", 0, "no word of the query is in the index"),
-        ("'; drop table sentences; --", 0, "no word of the query is in the index"),
-        ("zebra", 0, "no word of the query is in the index"),
+        ([""], 2, "the query is empty"),
+        (["the of and"], 0, "no word of the query is in the index"),
+        (["'; drop table sentences; --"], 0, "no word of the query is in the index"),
+        (["zebra"], 0, "no word of the query is in the index"),
+        (["kyiv", "--limit", "0"], 2, "--limit must be at least 1"),
     ],
 )
-def test_newsetl_search_explains_what_it_cannot_answer(
-    warehouse_file, capsys, query, code, message
-):
-    assert cli.main(["search", query]) == code
+def test_newsetl_search_explains_what_it_cannot_answer(warehouse_file, capsys, args, code, message):
+    assert cli.main(["search", *args]) == code
     captured = capsys.readouterr()
     assert message in captured.out + captured.err
 
