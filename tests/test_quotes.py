@@ -188,6 +188,34 @@ def test_reported_speech_takes_the_whole_quotation_it_opens(parse):
     assert q.speaker_text == "The senator"
 
 
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        (
+            "The senator said the budget was a disaster: “Nobody in this town has read it.”",
+            "the budget was a disaster: “Nobody in this town has read it.”",
+        ),
+        (  # two clauses of one cue in the parse, "said A: “B”"
+            "The mayor said the city was ready for the storm: “We have more plows than ever.”",
+            "the city was ready for the storm: “We have more plows than ever.”",
+        ),
+    ],
+)
+def test_reported_speech_that_holds_its_cues_quote_is_one_attribution(parse, text, content):
+    """A clause and the quotation it runs into share their cue: one attribution, scored as the
+    pieces merged by cue, so the clause is kept beside the quote."""
+    claims = quotes(parse, text, ("direct_quote", "indirect_quote"))
+    assert len({c.cue for c in claims}) == 1
+    start, end = min(c.char_start for c in claims), max(c.char_end for c in claims)
+    assert text[start:end].strip("”") == content.strip("”")
+
+
+def test_a_cue_that_only_introduces_a_quote_gives_the_quote_alone(parse):
+    text = "The senator said: “Nobody in this town has read the budget.”"
+    [q] = quotes(parse, text, ("direct_quote", "indirect_quote"))
+    assert (q.claim_type, q.text) == ("direct_quote", "Nobody in this town has read the budget.")
+
+
 def test_manner_of_speaking_verbs_are_cues(parse):
     [q] = quotes(parse, "“Four more years!” the protesters chanted outside the hall.")
     assert (q.claim_type, q.cue, q.speaker_text) == ("direct_quote", "chanted", "the protesters")

@@ -79,7 +79,10 @@ def propose_quotes(
         if quote.speaker is not None:
             previous, previous_paragraph = quote, paragraph
     direct = [(q.start, q.end) for q in quotes if q.claim_type == "direct_quote"]
-    reported = _reported_speech(doc, sentences, direct, every_span, resolver, mentions, open_verbs)
+    direct_cues = {(q.start, q.end): q.cue_start for q in quotes if q.claim_type == "direct_quote"}
+    reported = _reported_speech(
+        doc, sentences, direct, every_span, resolver, mentions, open_verbs, direct_cues
+    )
     reported += _colon_attributions(doc, sentences, mentions, direct)
     reported += _clause_attributions(doc, sentences, direct, resolver, mentions)
     # the model's own proposals change none of the rules' decisions below

@@ -33,6 +33,26 @@ from pipelines.core.sentences import SentenceIndex
 
 _JUDGING_VERBS = STANCE_VERBS | THOUGHT_VERBS
 
+# Words of its own, outside its quotations, that reported speech needs to be more than the
+# quotation it holds ("said the budget was a disaster: “…”", not "said: “…”").
+_OWN_WORDS = 4
+
+
+def _holds_its_quotes(
+    text: str, start: int, end: int, cue: int, direct_cues: dict[tuple[int, int], int | None]
+) -> bool:
+    """Reported speech that holds the direct quotes of its own cue whole, and words of its own
+    besides: "X said the budget was a disaster: “Nobody has read it.”" reports the clause and
+    the quotation together, so it stands though a quote fills much of it (the scorer merges
+    the two by their shared cue)."""
+    inside = [(s, e, c) for (s, e), c in direct_cues.items() if s < end and e > start]
+    if not inside or any(c != cue or s < start - 1 or e > end + 1 for s, e, c in inside):
+        return False
+    own = text[start:end]
+    for s, e, _c in sorted(inside, reverse=True):
+        own = own[: max(0, s - start)] + " " + own[e - start :]
+    return sum(any(ch.isalnum() for ch in w) for w in own.split()) >= _OWN_WORDS
+
 
 def _reported_content(cue: Token) -> list[Token]:
     """The words a reporting verb reports, from the parse (empty when it reports none)."""
@@ -48,6 +68,10 @@ def _reported_content(cue: Token) -> list[Token]:
         return before
     children = {c.dep_: c for c in cue.children}
     if "ccomp" in children:  # "X said (that) …", "… , X said"
+        clauses = [c for c in cue.children if c.dep_ == "ccomp"]
+        if len(clauses) > 1 and all(c.i > cue.i for c in clauses):
+            # "X said A: “B”" parsed as two clauses of one cue: A and B are what X said
+            return list(cue.doc[clauses[0].left_edge.i : clauses[-1].right_edge.i + 1])
         return list(children["ccomp"].subtree)
     if cue.dep_ == "parataxis" and cue.head.pos_ in ("VERB", "AUX"):  # "…, X said, …"
         inside = {t.i for t in cue.subtree}
@@ -118,12 +142,15 @@ def _reported_speech(
     resolver: _Resolver,
     mentions: list[Mention],
     open_verbs: bool = False,
+    direct_cues: dict[tuple[int, int], int | None] | None = None,
 ) -> list[Quote]:
     """ "X said (that) …", "… , X said", "according to X, …": a cue with a clause. With
     `open_verbs`, also any other verb whose subject can speak, with what stands on its right
     (its clause, object, infinitive or prepositional phrase: "X backed the plan", "X pushed for
     a vote"), and a cue of the lexicon that reports no clause, with its object: proposals for
-    the quote model, which alone decides whether such a verb attributes (origin "open_…")."""
+    the quote model, which alone decides whether such a verb attributes (origin "open_…").
+    A clause that a direct quote fills is left to the quote unless it holds the quotes of its
+    own cue and words of its own (`direct_cues`: each direct quote's span and cue)."""
     found: list[Quote] = []
     every_quote = _Quoted((s.start, s.end) for s in spans)
     for token in doc:
@@ -149,7 +176,9 @@ def _reported_speech(
         start = content[0].idx
         end = content[-1].idx + len(content[-1].text)
         start, end = _whole_quotes(*_trim(text_of(doc), start, end), spans)
-        if _overlaps(start, end, quoted):
+        if _overlaps(start, end, quoted) and not _holds_its_quotes(
+            text_of(doc), start, end, token.idx, direct_cues or {}
+        ):
             continue
         subject = _cue_subject(token)
         if subject is None or subject.lower_ in ("it", "there", "this", "which"):
