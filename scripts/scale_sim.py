@@ -31,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.core import incremental, warehouse
+from pipelines.core import corpus_entities, incremental, warehouse
 from pipelines.core.ids import entity_id_for, name_key, short_hash
 from pipelines.core.store import Lake
 from pipelines.core.tables import polars_schema
@@ -180,7 +180,9 @@ def main() -> None:
                 lake.append(table, rows[table])
             state = rows["documents"].select("doc_id", "content_sha256", committed_at=pl.lit(now))
             lake.append(incremental.COMMITTED, state)
-        incremental.relink_corpus(lake)  # the first corpus step: every document linked
+        incremental.relink_corpus(
+            lake, corpus_entities
+        )  # the first corpus step: every document linked
         lake.overwrite("rejected_files", pl.DataFrame(schema=polars_schema("rejected_files")))
 
     timed("write the synthetic lake", setup, write_lake)
@@ -228,14 +230,15 @@ def main() -> None:
     timed("commit the batch (every table, in order)", added, commit, cpu["+"])
 
     corpus = timed(
-        "corpus step: merge every document's entities, link the changed documents",
+        "corpus step: merge what the changed documents touch, link them",
         added,
-        lambda: incremental.relink_corpus(lake),
+        lambda: incremental.relink_corpus(lake, corpus_entities),
         cpu["+"],
     )
     print(
         f"  corpus step: {corpus.linked} linked, {corpus.relinked} relinked, "
-        f"{corpus.decisions:,} decisions kept, {corpus.entities.height:,} entities"
+        f"{corpus.decisions:,} decisions kept, {corpus.entities.height:,} entities; "
+        f"{corpus.decided} documents decided again" + (" (merged whole)" if corpus.whole else "")
     )
     report = timed("warehouse load", added, lambda: warehouse.build(lake, wh), cpu["+"])
     print(f"  warehouse load: {report.mode}, {report.changed_documents} documents changed")
