@@ -387,12 +387,13 @@ def replace_documents(
     metadata: dict | None = None,
 ) -> int:
     """Make `rows` the rows of `documents` in a table keyed by document (one commit; none when
-    there are no documents). When they are most of the table's documents (a first run), the
-    table is written whole from `rows` and the rows of the other documents it keeps."""
+    there are no documents). When they are half the table's rows or more (a first run), the
+    table is written whole from `rows` and the rows of the other documents it keeps (the row
+    count is the log's: nothing is read to decide)."""
     if not documents:
         return 0
-    present = lake.read(table, ["doc_id"])["doc_id"].unique() if lake.exists(table) else None
-    if present is None or len(documents) * 2 >= present.len():
+    present = lake.count(table)
+    if present is None or len(documents) * 2 >= present:
         keep = (
             lake.read(table).filter(~pl.col("doc_id").is_in(pl.Series(list(documents)).implode()))
             if present is not None
