@@ -287,7 +287,11 @@ BASE = {
     "a3": [("Blair", "evidence"), ("Gordon Brown", "evidence")],
     "a4": [("Tony Blair", "evidence"), ("Gordon Brown", "evidence")],
     "a5": [("Brown", "evidence"), ("Arsenal", "evidence", "ORG")],  # a match report
-    "a6": [("Jordan", "model"), ("Moscow", "evidence", "GPE", "RU")],
+    "a6": [
+        ("Jordan", "model"),
+        ("Moscow", "evidence", "GPE", "RU"),
+        ("Martin O'Neill", "evidence"),
+    ],
 }
 
 
@@ -335,7 +339,11 @@ def test_an_incremental_merge_gives_what_a_clean_merge_of_the_same_documents_giv
     assert added.decided == 5
 
     def edit() -> None:  # a4 no longer names Tony Blair, and names Gordon Brown with Arsenal
-        current["a4"] = [("Gordon Brown", "evidence"), ("Arsenal", "evidence", "ORG")]
+        current["a4"] = [
+            ("Gordon Brown", "evidence"),
+            ("Arsenal", "evidence", "ORG"),
+            ("Martin O'Neill", "evidence"),  # a quote in a name the step's predicates name
+        ]
         _commit(lake, {"a4": current["a4"]}, replaced={"a4"})
 
     edited = step("edited", edit)

@@ -457,12 +457,14 @@ class _Rows:
     touched: set[str]
     new: pl.DataFrame
 
-    def where(self, condition: pl.Expr) -> pl.DataFrame:
+    def where(self, column: str, values: Iterable[str]) -> pl.DataFrame:
+        """The rows whose `column` is one of `values` (none read when there are none)."""
+        values = sorted(set(values))
+        if not values:
+            return self.new.clear()
+        condition = pl.col(column).is_in(pl.Series(values, dtype=pl.String).implode())
         kept = self.stored.filter(~pl.col("doc_id").is_in(_ids(self.touched)) & condition)
         return pl.concat([kept.collect(), self.new.filter(condition)])
-
-    def of(self, docs: Iterable[str]) -> pl.DataFrame:
-        return self.where(pl.col("doc_id").is_in(_ids(docs)))
 
     def documents(self) -> int:
         kept = self.stored.filter(~pl.col("doc_id").is_in(_ids(self.touched)))
@@ -472,10 +474,10 @@ class _Rows:
 
 def _decide(merge, rows: _Rows, docs: set[str], stats: pl.DataFrame, n: int) -> pl.DataFrame:
     """The alias rows of some documents, with the context their surnames need."""
-    chosen = rows.of(docs)
+    chosen = rows.where("doc_id", docs)
     full = merge.full_names(stats).join(chosen.select("key").unique(), on="key", how="semi")
-    naming = rows.where(pl.col("key").is_in(full["full_key"].implode()))["doc_id"]
-    return merge.decide(chosen, stats, n, rows.of(naming.to_list()))
+    naming = rows.where("key", full["full_key"])["doc_id"]
+    return merge.decide(chosen, stats, n, rows.where("doc_id", naming))
 
 
 def _differing(old: pl.DataFrame, new: pl.DataFrame) -> set[str]:
@@ -515,16 +517,16 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
             lake.scan(DOC_ENTITIES), set(), pl.DataFrame(schema=polars_schema(DOC_ENTITIES))
         )
         stats, n, decide = old_stats, 0, set()
-        decided_again, keys = old_stats.clear(), _ids([])
+        decided_again, keys = old_stats.clear(), set()
         alias = merge.decide(rows.new)
     else:
         touched = fresh | gone
         mentions = lake.scan("document_mentions").filter(pl.col("doc_id").is_in(_ids(fresh)))
         rows = _Rows(lake.scan(DOC_ENTITIES), touched, merge.entity_rows(mentions))
         old = lake.read(DOC_ENTITIES, doc_ids=touched) if touched else rows.new.clear()
-        keys = _ids([*old["key"], *rows.new["key"]])
-        decided_again = merge.name_stats(rows.where(pl.col("key").is_in(keys)))
-        stats = pl.concat([old_stats.filter(~pl.col("key").is_in(keys)), decided_again])
+        keys = {*old["key"], *rows.new["key"]}
+        decided_again = merge.name_stats(rows.where("key", keys))
+        stats = pl.concat([old_stats.filter(~pl.col("key").is_in(_ids(keys))), decided_again])
         stats = stats.sort("key")
         n = rows.documents()
         # the names whose verdict or full name moved, and the surnames joined to a full name
@@ -534,8 +536,8 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
         moved = verdicts.filter(pl.col("corpus_label").ne_missing(pl.col("corpus_label_right")))
         full_old, full_new = merge.full_names(old_stats), merge.full_names(stats)
         surnames = full_old.join(full_new, on="key", how="full", coalesce=True)
-        watch = _ids([*moved["key"], *surnames["key"]])
-        naming = rows.where(pl.col("key").is_in(watch))["doc_id"]
+        watch = {*moved["key"], *surnames["key"]}
+        naming = rows.where("key", watch)["doc_id"]
         decide = (fresh | set(naming)) - gone
         alias = _decide(merge, rows, decide, stats, n)
     decided = merge.decisions(alias)
@@ -614,8 +616,8 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     if whole:
         if not stats.equals(old_stats.sort("key")):
             lake.overwrite(NAMES, stats, meta)
-    elif not decided_again.equals(old_stats.filter(pl.col("key").is_in(keys)).sort("key")):
-        lake.replace(NAMES, in_predicate("key", keys.explode().to_list()), decided_again, meta)
+    elif not decided_again.equals(old_stats.filter(pl.col("key").is_in(_ids(keys))).sort("key")):
+        lake.replace(NAMES, in_predicate("key", keys), decided_again, meta)
     state = committed.filter(pl.col("doc_id").is_in(redo))
     if redo or gone:
         replace_documents(lake, LINKED, [*redo, *gone], state, meta)
