@@ -381,6 +381,14 @@ def test_a_killed_corpus_step_is_merged_whole_by_the_next(tmp_path):
     _commit(clean, {**BASE, "a7": [("Yukos", "evidence", "ORG")]})
     incremental.relink_corpus(clean, corpus_entities)
     assert _merge_state(lake) == _merge_state(clean)
+    # a step that finds another run's commits among its state's (a step on another machine,
+    # which may have read the state before its own) records nothing: the next one is whole
+    started = lake.versions(incremental.MERGE_STATE)
+    links = lake.read("entity_links")
+    lake.overwrite("entity_links", links, {"run": "ours"})
+    assert incremental._only_ours(lake, started, "ours")
+    lake.overwrite("entity_links", links, {"run": "theirs"})
+    assert not incremental._only_ours(lake, started, "ours")
 
 
 def test_an_overwrite_started_before_another_writers_commit_replaces_the_whole_table(

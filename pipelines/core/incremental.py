@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -488,18 +489,38 @@ def _differing(old: pl.DataFrame, new: pl.DataFrame) -> set[str]:
     return set(both.filter(pl.col("digest").ne_missing(pl.col("digest_right")))["doc_id"])
 
 
+def _only_ours(lake: Lake, started: dict[str, int | None], run: str) -> bool:
+    """Did every commit to these tables since the versions `started` come from this run (or
+    keep every row: a creation, compaction, vacuum)? A corpus step on another machine that
+    wrote meanwhile may have read the state before this one's commits."""
+    for table, since in started.items():
+        dt = lake.table(table)
+        if dt is None or dt.version() == since:
+            continue
+        first = -1 if since is None else since
+        for commit in dt.history(dt.version() - first):
+            if commit["version"] <= first or commit.get("run") == run:
+                continue
+            operation = commit.get("operation", "")
+            if commit.get("op") in _KEEPS_ROWS or operation.startswith(("VACUUM", "CREATE")):
+                continue
+            return False
+    return True
+
+
 def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusReport:
     """The corpus entity step over the lake, with `merge` the NLP core's merge
     (`pipelines.core.corpus_entities`): decide again what the documents changed since the last
     step touch, then link the mentions and claims of the documents that need it, committed in
     the order of `commit_corpus_tables` (`entities`, the children, the state, `entities`
     without what nothing points to), the step's own state after them."""
-    meta = {"op": "corpus entities", **(metadata or {})}
+    run = uuid.uuid4().hex
+    meta = {"op": "corpus entities", "run": run, **(metadata or {})}
     committed = lake.read(COMMITTED, ["doc_id", "committed_at"])
     linked = lake.read(LINKED)
     fresh = set(committed.join(linked, on=["doc_id", "committed_at"], how="anti")["doc_id"])
     gone = set(linked.join(committed, on="doc_id", how="anti")["doc_id"])
-    kept, _ = inputs_unchanged(lake, MERGE_STEP, MERGE_STATE, ignore=())
+    kept, started = inputs_unchanged(lake, MERGE_STEP, MERGE_STATE, ignore=())
     whole = not kept
     old_stats = lake.read(NAMES)
     if whole:  # every document read again, every name and document decided
@@ -624,7 +645,8 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     for table in MERGE_STATE:  # each there, even empty, so its version says what it holds
         lake.create(table)
     links = lake.read(LINKS, ["entity_id", "corpus_entity_id"])
-    record_inputs(lake, MERGE_STEP, lake.versions(MERGE_STATE))
+    if _only_ours(lake, started, run):  # else another step wrote meanwhile: the next is whole
+        record_inputs(lake, MERGE_STEP, lake.versions(MERGE_STATE))
     return CorpusReport(
         entities,
         alias,
