@@ -542,8 +542,12 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
         alias = merge.decide(rows.new)
     else:
         touched = fresh | gone
-        mentions = lake.scan("document_mentions").filter(pl.col("doc_id").is_in(_ids(fresh)))
-        rows = _Rows(lake.scan(DOC_ENTITIES), touched, merge.entity_rows(mentions))
+        mentions = (
+            lake.read("document_mentions", doc_ids=fresh)
+            if fresh
+            else pl.DataFrame(schema=polars_schema("document_mentions"))
+        )
+        rows = _Rows(lake.scan(DOC_ENTITIES), touched, merge.entity_rows(mentions.lazy()))
         old = lake.read(DOC_ENTITIES, doc_ids=touched) if touched else rows.new.clear()
         keys = {*old["key"], *rows.new["key"]}
         decided_again = merge.name_stats(rows.where("key", keys))
@@ -562,8 +566,15 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
         decide = (fresh | set(naming)) - gone
         alias = _decide(merge, rows, decide, stats, n)
     decided = merge.decisions(alias)
-    in_decided = pl.col("doc_id").is_in(_ids(decide))
-    counts = merge.entity_counts(lake.scan("document_mentions").filter(in_decided), alias)
+    # the decided documents' mentions, read once (the new ones' are read already)
+    mentioned = (
+        lake.read("document_mentions")
+        if whole
+        else lake.read("document_mentions", doc_ids=decide)
+        if decide
+        else pl.DataFrame(schema=polars_schema("document_mentions"))
+    )
+    counts = merge.entity_counts(mentioned.lazy(), alias)
     old_counts = (
         lake.read(COUNTS)
         if whole
@@ -581,9 +592,10 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
             [*old_counts.filter(is_changed)["entity_id"], *counts.filter(is_changed)["entity_id"]]
         )
         named = pl.col("entity_id").is_in(affected)
+        stored = lake.scan(COUNTS).filter(named & ~is_changed)
         counted = pl.concat(
             [
-                lake.scan(COUNTS).filter(named & ~is_changed).collect(),
+                stored.collect() if changed else old_counts.clear(),
                 counts.filter(named & is_changed),
             ]
         )
@@ -614,11 +626,12 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     redo = sorted(fresh | relinked)
     extra = set(redo) - decide  # named a renamed entity, not decided: their decisions stand
     linking = alias if not extra else pl.concat([alias, _decide(merge, rows, extra, stats, n)])
-    mentions, _ = merge.resolve_mentions(
-        lake.scan("document_mentions").filter(pl.col("doc_id").is_in(redo)), linking, entities
-    )
+    to_link = mentioned.filter(pl.col("doc_id").is_in(_ids(redo)))
+    if extra:
+        to_link = pl.concat([to_link, lake.read("document_mentions", doc_ids=extra)])
+    mentions, _ = merge.resolve_mentions(to_link.lazy(), linking, entities)
     claims = merge.resolve_speakers(
-        lake.scan("document_claims").filter(pl.col("doc_id").is_in(redo)),
+        lake.read("document_claims", doc_ids=redo).lazy(),
         linking,
         entities.lazy(),
     ).collect()
