@@ -11,7 +11,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import column_counts, markdown_table, table_metadata
-from pipelines.core import incremental
+from pipelines.core import corpus_entities, incremental
 from pipelines.resources import NewsStorage
 
 OWNERS = ["team:news-data"]
@@ -72,7 +72,7 @@ def link_corpus_entities(context: dg.AssetExecutionContext, storage: NewsStorage
                     metadata={"unchanged_since": dg.MetadataValue.json(versions)},
                 )
             return
-        report = incremental.relink_corpus(lake)
+        report = incremental.relink_corpus(lake, corpus_entities)
         incremental.record_inputs(lake, "corpus_entities", versions)
     alias, entities = report.alias, report.entities
     moved = alias.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
@@ -83,11 +83,14 @@ def link_corpus_entities(context: dg.AssetExecutionContext, storage: NewsStorage
         metadata={
             **table_metadata("entities", entities),
             "top_10": dg.MetadataValue.md(markdown_table(top)),
-            "document_entities_merged": moved.height,
+            "document_entities_merged": report.merged,
             "decisions_kept": report.decisions,
+            "documents_decided": report.decided,
+            "merged_whole": report.whole,
             "documents_linked": report.linked,
             "documents_relinked": report.relinked,
             "documents_replaced": dg.MetadataValue.json(report.replaced),
+            # of the documents this run decided (all of them when merged whole)
             "merged_sample": dg.MetadataValue.md(
                 markdown_table(merged.sort("name", "document_name").head(10))
             ),

@@ -224,3 +224,41 @@ def test_merged_tables_keep_every_key_resolving_and_labels_equal():
         ("Tony Blair", tony),
         ("a spokesman", None),
     ]
+
+
+def test_some_documents_decided_with_the_corpus_facts_get_the_whole_merges_rows():
+    """A document's decisions depend on the corpus only through the facts per name, the
+    number of documents and the full names' company: deciding a few documents with those
+    gives them exactly the rows the merge of the whole corpus gives them, and the entities
+    made from per-document counts are `entities_table`'s."""
+    decisions = [
+        ("p1", "Gordon Brown", "PERSON", "evidence"),
+        ("p1", "Treasury", "ORG", "evidence"),
+        ("p2", "Gordon Brown", "PERSON", "evidence"),
+        ("p2", "Treasury", "ORG", "evidence"),
+        ("p3", "Brown", "PERSON", "evidence"),
+        ("p3", "Treasury", "ORG", "evidence"),
+        ("s1", "Brown", "PERSON", "model"),
+        ("s1", "Arsenal", "ORG", "evidence"),
+        ("y1", "Yukos", "PERSON", "model"),
+        ("y2", "Yukos", "ORG", "evidence"),
+        ("y3", "Yukos", "ORG", "evidence"),
+    ]
+    mentions = _mentions(decisions)
+    rows = corpus_entities.entity_rows(mentions)
+    whole = corpus_entities.decide(rows)
+    stats, n = corpus_entities.name_stats(rows), rows["doc_id"].n_unique()
+    some = rows.filter(pl.col("doc_id").is_in(["p3", "s1", "y1"]))
+    full = corpus_entities.full_names(stats)["full_key"]
+    context = rows.join(rows.filter(pl.col("key").is_in(full.implode())), on="doc_id", how="semi")
+    decided = corpus_entities.decide(some, stats, n, context)
+    assert decided.equals(whole.filter(pl.col("doc_id").is_in(["p3", "s1", "y1"])))
+    moved = decided.filter(pl.col("corpus_entity_id") != pl.col("entity_id"))
+    assert sorted(moved.select("doc_id", "name", "label").rows()) == [
+        ("p3", "Gordon Brown", "PERSON"),
+        ("y1", "Yukos", "ORG"),
+    ]
+    counts = corpus_entities.entity_counts(mentions, whole)
+    linked = corpus_entities._linked(mentions, whole)
+    expected = corpus_entities.entities_table(linked).collect()
+    assert corpus_entities.entities_from_counts(counts).equals(expected)

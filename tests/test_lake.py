@@ -9,7 +9,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from pipelines.core import incremental
+from pipelines.core import corpus_entities, incremental
 from pipelines.core.store import Lake, in_predicate
 from pipelines.core.tables import polars_schema
 
@@ -161,9 +161,9 @@ def test_the_corpus_step_commits_only_the_documents_whose_rows_differ(tmp_path):
     ) == {"entity_mentions": 0}
 
 
-def _article(doc_id: str, names: list[tuple[str, str]]) -> dict[str, pl.DataFrame]:
+def _article(doc_id: str, names: list[tuple]) -> dict[str, pl.DataFrame]:
     """One document's rows as the parse step commits them: a sentence, a mention per (name,
-    label source) of a PERSON, and a quote by the first name."""
+    label source[, label[, country]]) (a PERSON unless said), and a quote by the first name."""
     from pipelines.core.ids import entity_id_for, name_key
 
     sentence = f"{doc_id}-s0000"
@@ -178,17 +178,17 @@ def _article(doc_id: str, names: list[tuple[str, str]]) -> dict[str, pl.DataFram
                 f"{doc_id}-m{i}",
                 doc_id,
                 sentence,
-                entity_id_for(name_key(n), "PERSON"),
+                entity_id_for(name_key(n), label[0] if label else "PERSON"),
                 n,
-                "PERSON",
-                "PERSON",
+                label[0] if label else "PERSON",
+                label[0] if label else "PERSON",
                 0,
                 1,
                 n,
-                None,
+                label[1] if len(label) > 1 else None,
                 source,
             )
-            for i, (n, source) in enumerate(names)
+            for i, (n, source, *label) in enumerate(names)
         ],
         schema=polars_schema("document_mentions"),
         orient="row",
@@ -216,10 +216,10 @@ def _article(doc_id: str, names: list[tuple[str, str]]) -> dict[str, pl.DataFram
     }
 
 
-def _commit(lake: Lake, articles: dict[str, list[tuple[str, str]]]) -> None:
+def _commit(lake: Lake, articles: dict[str, list[tuple]], replaced: set[str] = frozenset()) -> None:
     rows = [_article(d, names) for d, names in articles.items()]
     tables = {t: pl.concat([r[t] for r in rows]) for t in rows[0]}
-    incremental.commit_batch(lake, tables.pop("documents"), tables, set())
+    incremental.commit_batch(lake, tables.pop("documents"), tables, set(replaced))
 
 
 def _corpus(lake: Lake) -> dict[str, list[tuple]]:
@@ -241,34 +241,154 @@ def test_the_corpus_step_links_the_changed_documents_and_gives_a_clean_runs_tabl
     and the lake holds what one corpus step over the same documents gives on a fresh lake."""
     lake = Lake(str(tmp_path / "lake"))
     _commit(lake, ARTICLES)
-    first = incremental.relink_corpus(lake)
+    first = incremental.relink_corpus(lake, corpus_entities)
     assert (first.linked, first.relinked, first.decisions) == (2, 0, 0)
     alone = lake.read("entity_mentions").filter(pl.col("doc_id") == "d3")["entity_name"]
     assert alone.to_list() == ["Blair"]
 
     _commit(lake, {"d2": [("Tony Blair", "evidence")]})  # a second full "Tony Blair"
-    second = incremental.relink_corpus(lake)
+    second = incremental.relink_corpus(lake, corpus_entities)
     assert (second.linked, second.relinked, second.decisions) == (1, 1, 1)
     assert second.replaced == {"entity_mentions": 2, "claims": 2}  # d2 and d3, not d1
     speaker = lake.read("claims").filter(pl.col("doc_id") == "d3")["speaker"]
     assert speaker.to_list() == ["Tony Blair"]
     clean = Lake(str(tmp_path / "clean"))
     _commit(clean, {**ARTICLES, "d2": [("Tony Blair", "evidence")]})
-    incremental.relink_corpus(clean)
+    incremental.relink_corpus(clean, corpus_entities)
     assert _corpus(lake) == _corpus(clean)
 
     unchanged = {t: lake.version(t) for t in ("entity_mentions", "claims", "entities")}
-    again = incremental.relink_corpus(lake)  # nothing new: nothing linked, nothing committed
+    again = incremental.relink_corpus(
+        lake, corpus_entities
+    )  # nothing new: nothing linked, nothing committed
     assert (again.linked, again.relinked) == (0, 0)
     assert {t: lake.version(t) for t in unchanged} == unchanged
 
     incremental.remove_documents(lake, {"d2"})
-    third = incremental.relink_corpus(lake)
+    third = incremental.relink_corpus(lake, corpus_entities)
     assert (third.linked, third.relinked, third.removed, third.decisions) == (0, 1, 1, 0)
     fresh = Lake(str(tmp_path / "fresh"))
     _commit(fresh, ARTICLES)
-    incremental.relink_corpus(fresh)
+    incremental.relink_corpus(fresh, corpus_entities)
     assert _corpus(lake) == _corpus(fresh)
+
+
+# What the corpus step keeps besides its tables: compared with a clean step's too.
+MERGE_STATE = ("document_entities", "entity_names", "entity_counts")
+
+
+def _merge_state(lake: Lake) -> dict[str, list[tuple]]:
+    return {**_corpus(lake), **{t: sorted(lake.read(t).rows()) for t in MERGE_STATE}}
+
+
+BASE = {
+    "a1": [("Yukos", "model"), ("Tony Blair", "evidence"), ("Gordon Brown", "evidence")],
+    "a2": [("Yukos", "evidence", "ORG"), ("Moscow", "evidence", "GPE", "RU")],
+    "a3": [("Blair", "evidence"), ("Gordon Brown", "evidence")],
+    "a4": [("Tony Blair", "evidence"), ("Gordon Brown", "evidence")],
+    "a5": [("Brown", "evidence"), ("Arsenal", "evidence", "ORG")],  # a match report
+    "a6": [
+        ("Jordan", "model"),
+        ("Moscow", "evidence", "GPE", "RU"),
+        ("Martin O'Neill", "evidence"),
+    ],
+}
+
+
+def test_an_incremental_merge_gives_what_a_clean_merge_of_the_same_documents_gives(tmp_path):
+    """The corpus step decides again only what its changed documents touch; after each change
+    (evidence added that flips an unchanged document's label, a document edited so that one
+    surname stops joining and another starts, a document removed, nothing at all) the lake
+    holds what one whole merge of the same documents gives on a new lake: tables, decisions
+    and the step's own state."""
+    lake = Lake(str(tmp_path / "lake"))
+    current = dict(BASE)
+    _commit(lake, current)
+    first = incremental.relink_corpus(lake, corpus_entities)
+    assert first.whole and first.decided == 6
+    blair = lake.read("entity_mentions").filter(pl.col("doc_id") == "a3")
+    assert sorted(blair["entity_name"]) == ["Gordon Brown", "Tony Blair"]  # two Tony Blairs
+
+    def step(name: str, change) -> incremental.CorpusReport:
+        change()
+        report = incremental.relink_corpus(lake, corpus_entities)
+        clean = Lake(str(tmp_path / name))
+        _commit(clean, current)
+        assert incremental.relink_corpus(clean, corpus_entities).whole
+        assert _merge_state(lake) == _merge_state(clean), name
+        assert not report.whole, name
+        return report
+
+    def label(doc: str, name: str) -> str:
+        rows = lake.read("entity_mentions").filter(
+            (pl.col("doc_id") == doc) & (pl.col("text") == name)
+        )
+        return rows["label"].item()
+
+    assert label("a1", "Yukos") == "PERSON"  # one document's evidence overrules nobody
+
+    def add() -> None:  # a second document's evidence: "Yukos" is a company, in a1 too
+        current["a7"] = [("Yukos", "evidence", "ORG")]
+        _commit(lake, {"a7": current["a7"]})
+
+    added = step("added", add)
+    assert label("a1", "Yukos") == "ORG"
+    assert (added.linked, added.relinked) == (1, 1)  # a7, and a1 relinked (not read: a2-a6)
+    # decided again: a7, the others naming "Yukos" (a1, a2), those naming a surname the corpus
+    # joins to a full name (a3, a5: their company and the corpus's size moved); not a4, a6
+    assert added.decided == 5
+
+    def edit() -> None:  # a4 no longer names Tony Blair, and names Gordon Brown with Arsenal
+        current["a4"] = [
+            ("Gordon Brown", "evidence"),
+            ("Arsenal", "evidence", "ORG"),
+            ("Martin O'Neill", "evidence"),  # a quote in a name the step's predicates name
+        ]
+        _commit(lake, {"a4": current["a4"]}, replaced={"a4"})
+
+    edited = step("edited", edit)
+    mentions = lake.read("entity_mentions")
+    assert "Blair" in mentions.filter(pl.col("doc_id") == "a3")["entity_name"].to_list()
+    assert "Gordon Brown" in mentions.filter(pl.col("doc_id") == "a5")["entity_name"].to_list()
+    assert edited.linked == 1 and edited.relinked == 2  # a4; a3 and a5 moved
+
+    def remove() -> None:  # a7 gone: a1's "Yukos" is the model's person again
+        del current["a7"]
+        incremental.remove_documents(lake, {"a7"})
+
+    removed = step("removed", remove)
+    assert label("a1", "Yukos") == "PERSON"
+    assert (removed.removed, removed.relinked) == (1, 1)
+
+    versions = lake.versions(["entities", "entity_mentions", *MERGE_STATE])
+    again = step("again", lambda: None)
+    assert (again.decided, again.linked, again.relinked) == (0, 0, 0)
+    assert lake.versions(versions) == versions  # nothing decided, nothing committed
+
+
+def test_a_killed_corpus_step_is_merged_whole_by_the_next(tmp_path):
+    """The step's state moved without its record (a step killed after some of its commits):
+    the next step merges the corpus whole, and leaves what a clean step leaves."""
+    lake = Lake(str(tmp_path / "lake"))
+    _commit(lake, BASE)
+    incremental.relink_corpus(lake, corpus_entities)
+    _commit(lake, {"a7": [("Yukos", "evidence", "ORG")]})
+    rows = lake.read("document_entities").filter(pl.col("doc_id") != "a2")
+    lake.overwrite("document_entities", rows)  # as if killed midway through its state
+    report = incremental.relink_corpus(lake, corpus_entities)
+    assert report.whole
+    clean = Lake(str(tmp_path / "clean"))
+    _commit(clean, {**BASE, "a7": [("Yukos", "evidence", "ORG")]})
+    incremental.relink_corpus(clean, corpus_entities)
+    assert _merge_state(lake) == _merge_state(clean)
+    # a step that finds another run's commits among its state's (a step on another machine,
+    # which may have read the state before its own) records nothing: the next one is whole
+    started = lake.versions(incremental.MERGE_STATE)
+    links = lake.read("entity_links")
+    lake.overwrite("entity_links", links, {"run": "ours"})
+    assert incremental._only_ours(lake, started, "ours")
+    lake.overwrite("entity_links", links, {"run": "theirs"})
+    assert not incremental._only_ours(lake, started, "ours")
 
 
 def test_an_overwrite_started_before_another_writers_commit_replaces_the_whole_table(

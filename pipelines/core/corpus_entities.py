@@ -56,6 +56,28 @@ _ARTICLES = frozenset(["the", "a", "an"])
 # The columns of `document_mentions` the merge reads (a narrow scan of a large table).
 MENTION_COLUMNS = ("doc_id", "entity_id", "entity_name", "label", "label_source", "country")
 DECISION_COLUMNS = ("doc_id", "entity_id", "corpus_entity_id", "label", "label_source")
+# A document's own entities as the merge reads them (the lake's `document_entities`).
+ENTITY_ROW_COLUMNS = ("doc_id", "entity_id", "name", "label", "label_source", "key")
+# What the merge knows of a name from the rows that name it (the lake's `entity_names`).
+NAME_COLUMNS = (
+    "key",
+    "corpus_label",
+    "n_documents",
+    "surname",
+    "n_people",
+    "full_name",
+    "reads_as_full_name",
+)
+# Each document's linked mentions, counted (the lake's `entity_counts`): `entities` from them.
+COUNT_COLUMNS = (
+    "doc_id",
+    "entity_id",
+    "label",
+    "label_source",
+    "entity_name",
+    "country",
+    "n_mentions",
+)
 
 
 def document_entities(mentions: pl.LazyFrame) -> pl.DataFrame:
@@ -86,16 +108,18 @@ def _keys(names: pl.Series) -> pl.DataFrame:
     )
 
 
-def vote_labels(entities: pl.DataFrame) -> pl.DataFrame:
-    """Labels the model alone gave, replaced by the corpus's clear, evidenced verdict on the
-    same name; their `label_source` becomes "corpus"."""
-    guessed = pl.col("label_source") == "model"
-    votable = pl.col("label").is_in(VOTED_LABELS) | (
-        guessed & pl.col("label").is_in(GUESSED_PLACE_LABELS)
-    )
-    weight = pl.when(guessed).then(1).otherwise(EVIDENCE_WEIGHT)
-    votes = (
-        entities.filter(votable)
+_GUESSED = pl.col("label_source") == "model"
+_VOTABLE = pl.col("label").is_in(VOTED_LABELS) | (
+    _GUESSED & pl.col("label").is_in(GUESSED_PLACE_LABELS)
+)
+
+
+def verdicts(entities: pl.DataFrame) -> pl.DataFrame:
+    """(key, corpus_label): the corpus's clear, evidenced verdict on each name that has one (a
+    function of the rows that name it alone)."""
+    weight = pl.when(_GUESSED).then(1).otherwise(EVIDENCE_WEIGHT)
+    return (
+        entities.filter(_VOTABLE)
         .group_by("key", "label")
         .agg(
             weight.sum().alias("weight"),
@@ -109,9 +133,16 @@ def vote_labels(entities: pl.DataFrame) -> pl.DataFrame:
         )
         .select("key", pl.col("label").alias("corpus_label"))
     )
+
+
+def vote_labels(entities: pl.DataFrame, votes: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Labels the model alone gave, replaced by the corpus's clear, evidenced verdict on the
+    same name (`votes`, default the verdicts of these rows); their `label_source` becomes
+    "corpus"."""
+    votes = verdicts(entities) if votes is None else votes
     relabel = (
-        votable
-        & guessed
+        _VOTABLE
+        & _GUESSED
         & pl.col("corpus_label").is_not_null()
         & (pl.col("corpus_label") != pl.col("label"))
     )
@@ -139,37 +170,82 @@ def _reads_as_full_name(name: str) -> bool:
     return first.casefold() not in _ARTICLES and gazetteer.is_given_name(first)
 
 
-def join_surnames(entities: pl.DataFrame) -> pl.DataFrame:
-    """People named by a surname alone joined to the one person the corpus names in full with
-    it, where that person clearly dominates; `key` and `name` become the full name's."""
-    people = entities.filter(pl.col("label") == "PERSON").with_columns(
-        pl.col("key").str.count_matches(" ").alias("spaces")
-    )
-    full = (
-        people.filter(pl.col("spaces") >= 1)
+def _people(voted: pl.DataFrame) -> pl.DataFrame:
+    """Per full name (a PERSON key of two words or more, after the vote): its surname, how
+    many documents name that person and the most common spelling (`full_name`), and whether it
+    reads as a person's full name."""
+    people = (
+        voted.filter((pl.col("label") == "PERSON") & pl.col("key").str.contains(" ", literal=True))
         .with_columns(_surname().alias("surname"))
-        .group_by("surname", "key")
+        .group_by("key")
         .agg(
-            pl.col("doc_id").n_unique().alias("n_documents"),
+            pl.col("surname").first(),
+            pl.col("doc_id").n_unique().cast(pl.Int64).alias("n_people"),
             pl.col("name").mode().sort().first().alias("full_name"),
         )
-        .with_columns(pl.col("n_documents").sum().over("surname").alias("all_documents"))
     )
-    full = (
-        full.filter(
-            pl.Series([_reads_as_full_name(n) for n in full["full_name"]], dtype=pl.Boolean)
+    return people.with_columns(
+        pl.Series(
+            "reads_as_full_name",
+            [_reads_as_full_name(n) for n in people["full_name"]],
+            dtype=pl.Boolean,
         )
+    )
+
+
+def name_stats(rows: pl.DataFrame) -> pl.DataFrame:
+    """What the merge knows of each name (`key`) from every row that names it, and from those
+    alone (`NAME_COLUMNS`): its verdict (`corpus_label`), how many documents name it
+    (`n_documents`), and, for a full name, its `_people` figures. A name's row changes only
+    when a document naming it changes, so a run re-decides the names its changed documents
+    touch (see `incremental.relink_corpus`)."""
+    votes = verdicts(rows)
+    counts = rows.group_by("key").agg(
+        pl.col("doc_id").n_unique().cast(pl.Int64).alias("n_documents")
+    )
+    return (
+        counts.join(votes, on="key", how="left")
+        .join(_people(vote_labels(rows, votes)), on="key", how="left")
+        .select(NAME_COLUMNS)
+        .sort("key")
+    )
+
+
+def full_names(stats: pl.DataFrame) -> pl.DataFrame:
+    """(surname, full_key, full_name): each surname the corpus's people clearly share with one
+    full name, from `name_stats` over every name."""
+    return (
+        stats.filter(pl.col("surname").is_not_null())
+        .with_columns(pl.col("n_people").sum().over("surname").alias("all_documents"))
+        .filter(pl.col("reads_as_full_name"))
         .filter(
-            (pl.col("n_documents") >= SURNAME_MIN_DOCUMENTS)
-            & (pl.col("n_documents") >= SURNAME_MAJORITY * pl.col("all_documents"))
+            (pl.col("n_people") >= SURNAME_MIN_DOCUMENTS)
+            & (pl.col("n_people") >= SURNAME_MAJORITY * pl.col("all_documents"))
         )
         .select(pl.col("surname").alias("key"), pl.col("key").alias("full_key"), "full_name")
     )
+
+
+def join_surnames(
+    entities: pl.DataFrame, stats: pl.DataFrame, n_documents: int, context: pl.DataFrame
+) -> pl.DataFrame:
+    """People named by a surname alone joined to the one person the corpus names in full with
+    it, where that person clearly dominates; `key` and `name` become the full name's.
+    `entities` are whole documents' rows after the vote; the corpus is `stats` (`name_stats`
+    of every name), `n_documents` (documents with entities) and `context` (every row of every
+    document that names one of the full names these surnames may join)."""
+    full = full_names(stats)
     single = (pl.col("label") == "PERSON") & ~pl.col("key").str.contains(" ")
     candidates = entities.join(full, on="key", how="left").with_columns(
         pl.when(single).then(pl.col("full_key")).alias("full_key")
     )
-    agreed = _context_agrees(entities, candidates.filter(pl.col("full_key").is_not_null()))
+    agreed = _context_agrees(
+        entities,
+        candidates.filter(pl.col("full_key").is_not_null()),
+        stats,
+        n_documents,
+        context,
+    )
     return (
         candidates.join(agreed, on=["doc_id", "key"], how="left")
         .with_columns(pl.when(pl.col("agrees").fill_null(False)).then("full_key").alias("full_key"))
@@ -185,21 +261,30 @@ def join_surnames(entities: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _context_agrees(entities: pl.DataFrame, moves: pl.DataFrame) -> pl.DataFrame:
+def _context_agrees(
+    entities: pl.DataFrame,
+    moves: pl.DataFrame,
+    stats: pl.DataFrame,
+    n_documents: int,
+    context: pl.DataFrame,
+) -> pl.DataFrame:
     """(doc_id, key, agrees) for each proposed surname join: does the article's company fit the
     full name's? The article's other entities, weighted by how rare they are in the corpus
-    (inverse document frequency), must appear with the full name in some document for at least
-    `CONTEXT_MIN_SHARE` of their weight: "Brown" in a match report names nobody Gordon Brown is
-    ever named with. An article that names nobody else has nothing to object."""
-    n_documents = max(entities["doc_id"].n_unique(), 1)
-    rarity = entities.group_by("key").agg(
-        (n_documents / pl.col("doc_id").n_unique()).log().alias("idf")
+    (inverse document frequency, from `stats` and `n_documents`), must appear with the full
+    name in some document (of `context`) for at least `CONTEXT_MIN_SHARE` of their weight:
+    "Brown" in a match report names nobody Gordon Brown is ever named with. An article that
+    names nobody else has nothing to object."""
+    if moves.is_empty():
+        return pl.DataFrame(schema={"doc_id": pl.String, "key": pl.String, "agrees": pl.Boolean})
+    n_documents = max(n_documents, 1)
+    rarity = stats.select(
+        "key", (pl.lit(float(n_documents)) / pl.col("n_documents")).log().alias("idf")
     )
     others = entities.select("doc_id", pl.col("key").alias("other"))
     company = (
-        entities.select(pl.col("key").alias("full_key"), "doc_id")
+        context.select(pl.col("key").alias("full_key"), "doc_id")
         .join(moves.select("full_key").unique(), on="full_key", how="semi")
-        .join(others, on="doc_id")
+        .join(context.select("doc_id", pl.col("key").alias("other")), on="doc_id")
         .select("full_key", "other", pl.lit(True).alias("shared"))
         .unique()
     )
@@ -226,11 +311,34 @@ def _context_agrees(entities: pl.DataFrame, moves: pl.DataFrame) -> pl.DataFrame
     )
 
 
-def aliases(mentions: pl.LazyFrame) -> pl.DataFrame:
-    """(doc_id, entity_id) -> the corpus entity: `corpus_entity_id`, `name`, `label` and
-    `label_source`, for every entity of every document (with the document's own
-    `document_name` and `document_label`, to show what the merge changed)."""
-    entities = join_surnames(vote_labels(document_entities(mentions)))
+def entity_rows(mentions: pl.LazyFrame) -> pl.DataFrame:
+    """Each document's own entities as the merge reads them (`ENTITY_ROW_COLUMNS`: one row per
+    document and entity, with its name's key), kept in the lake by the corpus step."""
+    return document_entities(mentions).select(ENTITY_ROW_COLUMNS)
+
+
+def decide(
+    rows: pl.DataFrame,
+    stats: pl.DataFrame | None = None,
+    n_documents: int | None = None,
+    context: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The alias rows of some whole documents (their `entity_rows`): each document entity ->
+    its corpus entity, given the corpus as `name_stats` over every name, the number of
+    documents with entities, and `context` (see `join_surnames`); by default the documents
+    are the whole corpus. A document's rows depend on the corpus only through those, so
+    deciding a few documents gives the rows a merge of the whole corpus gives them."""
+    if stats is None:
+        stats = name_stats(rows)
+        n_documents = rows["doc_id"].n_unique()
+    entities = rows.with_columns(
+        pl.col("name").alias("document_name"),
+        pl.col("label").alias("document_label"),
+        pl.col("label_source").alias("document_source"),
+    )
+    votes = stats.filter(pl.col("corpus_label").is_not_null()).select("key", "corpus_label")
+    voted = vote_labels(entities, votes)
+    entities = join_surnames(voted, stats, n_documents or 0, voted if context is None else context)
     ids = entities.select("key", "label").unique()
     ids = ids.with_columns(
         pl.Series(
@@ -239,17 +347,28 @@ def aliases(mentions: pl.LazyFrame) -> pl.DataFrame:
             dtype=pl.String,
         )
     )
-    return entities.join(ids, on=["key", "label"], how="left").select(
-        "doc_id",
-        "entity_id",
-        "corpus_entity_id",
-        "name",
-        "label",
-        "label_source",
-        "document_name",
-        "document_label",
-        "document_source",
+    return (
+        entities.join(ids, on=["key", "label"], how="left")
+        .select(
+            "doc_id",
+            "entity_id",
+            "corpus_entity_id",
+            "name",
+            "label",
+            "label_source",
+            "document_name",
+            "document_label",
+            "document_source",
+        )
+        .sort("doc_id", "entity_id")
     )
+
+
+def aliases(mentions: pl.LazyFrame) -> pl.DataFrame:
+    """(doc_id, entity_id) -> the corpus entity: `corpus_entity_id`, `name`, `label` and
+    `label_source`, for every entity of every document (with the document's own
+    `document_name` and `document_label`, to show what the merge changed)."""
+    return decide(entity_rows(mentions))
 
 
 def decisions(alias: pl.DataFrame) -> pl.DataFrame:
@@ -299,7 +418,57 @@ def corpus_index(mentions: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     the `entities` table it makes."""
     mentions = mentions.select(MENTION_COLUMNS).collect().lazy()
     alias = aliases(mentions)
-    return alias, entities_table(_linked(mentions, alias)).collect()
+    return alias, entities_from_counts(entity_counts(mentions, alias))
+
+
+def entity_counts(mentions: pl.LazyFrame, alias: pl.DataFrame) -> pl.DataFrame:
+    """Each document's mentions linked to their corpus entities (`alias`), counted per entity,
+    name, label, label source and country (`COUNT_COLUMNS`): a document's share of the
+    `entities` table, which changes only when its mentions or its alias rows do."""
+    return (
+        _linked(mentions.select(MENTION_COLUMNS), alias)
+        .group_by("doc_id", "entity_id", "label", "label_source", "entity_name", "country")
+        .agg(pl.len().cast(pl.Int64).alias("n_mentions"))
+        .select(COUNT_COLUMNS)
+        .sort("doc_id", "entity_id", "entity_name", "country", nulls_last=True)
+        .collect()
+    )
+
+
+def _most_common(counts: pl.DataFrame, column: str) -> pl.DataFrame:
+    """(entity_id, column): the value most mentions give it (the smallest of a tie)."""
+    return (
+        counts.filter(pl.col(column).is_not_null())
+        .group_by("entity_id", column)
+        .agg(pl.col("n_mentions").sum())
+        .sort(["entity_id", "n_mentions", column], descending=[False, True, False])
+        .group_by("entity_id", maintain_order=True)
+        .first()
+        .select("entity_id", column)
+    )
+
+
+def entities_from_counts(counts: pl.DataFrame) -> pl.DataFrame:
+    """The `entities` rows of the entities the `entity_counts` rows name (all of every
+    document naming them: the rows `entities_table` makes from those documents' mentions)."""
+    totals = counts.group_by("entity_id").agg(
+        pl.col("label").first(),
+        pl.col("n_mentions").sum().cast(pl.Int64),
+        pl.col("doc_id").n_unique().cast(pl.Int64).alias("n_documents"),
+    )
+    return (
+        totals.join(_most_common(counts, "entity_name"), on="entity_id", how="left")
+        .join(_most_common(counts, "country"), on="entity_id", how="left")
+        .select(
+            "entity_id",
+            pl.col("entity_name").alias("name"),
+            "label",
+            "country",
+            "n_mentions",
+            "n_documents",
+        )
+        .sort(["n_mentions", "entity_id"], descending=[True, False])
+    )
 
 
 def _linked(mentions: pl.LazyFrame, alias: pl.DataFrame) -> pl.LazyFrame:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -310,16 +311,24 @@ def kept_parses(lake: Lake, doc_ids: Iterable[str]) -> dict[str, tuple[str, byte
 
 
 def replace_changed_documents(
-    lake: Lake, table: str, rows: pl.DataFrame, metadata: dict | None = None
+    lake: Lake,
+    table: str,
+    rows: pl.DataFrame,
+    metadata: dict | None = None,
+    documents: Collection[str] | None = None,
 ) -> int:
     """Make a table keyed by document hold `rows` by committing only the documents whose rows
     differ from what it holds (one commit; none when nothing differs), so that a step that
     recomputes a whole table (the corpus step) costs the lake, and the warehouse load after it,
-    what changed. Returns how many documents were replaced."""
+    what changed. Given `documents`, `rows` are those documents' rows only, and the others'
+    stay unread. Returns how many documents were replaced."""
     if not lake.exists(table):
         lake.overwrite(table, rows, metadata)
         return rows["doc_id"].n_unique()
-    old, new = _document_digests(lake.read(table)), _document_digests(rows)
+    if documents is not None and not documents:
+        return 0
+    old = lake.read(table) if documents is None else lake.read(table, doc_ids=documents)
+    old, new = _document_digests(old), _document_digests(rows)
     differ = old.join(new, on="doc_id", how="full", coalesce=True).filter(
         pl.col("digest").ne_missing(pl.col("digest_right"))
     )
@@ -379,12 +388,13 @@ def replace_documents(
     metadata: dict | None = None,
 ) -> int:
     """Make `rows` the rows of `documents` in a table keyed by document (one commit; none when
-    there are no documents). When they are most of the table's documents (a first run), the
-    table is written whole from `rows` and the rows of the other documents it keeps."""
+    there are no documents). When they are half the table's rows or more (a first run), the
+    table is written whole from `rows` and the rows of the other documents it keeps (the row
+    count is the log's: nothing is read to decide)."""
     if not documents:
         return 0
-    present = lake.read(table, ["doc_id"])["doc_id"].unique() if lake.exists(table) else None
-    if present is None or len(documents) * 2 >= present.len():
+    present = lake.count(table)
+    if present is None or len(documents) * 2 >= present:
         keep = (
             lake.read(table).filter(~pl.col("doc_id").is_in(pl.Series(list(documents)).implode()))
             if present is not None
@@ -397,55 +407,233 @@ def replace_documents(
 
 
 # --- the corpus entity step -------------------------------------------------------------------
-# `corpus_entities` decides, over every document's own entities, which corpus entity each one
-# is. What it keeps is small: `entity_links` (the decisions a document did not make itself) and
-# `linked_documents` (for which commit each document was linked). A run links again only the
-# documents committed since (new or changed), and those whose decisions or entity names moved;
-# every other document's rows of `entity_mentions` and `claims` stay as they are, unread.
+# The merge (handed in: `pipelines.core.corpus_entities`, the NLP core's) decides which corpus
+# entity each document entity is, from each document's own entities and a few facts per name.
+# What the step keeps is small or per document, so that a run costs what changed:
+# `document_entities` (each document's entities as the merge reads them), `entity_names` (what
+# the merge knows of each name: a function of the rows naming it), `entity_counts` (each
+# document's linked mentions counted: its share of `entities`), `entity_links` (the decisions a
+# document did not make itself) and `linked_documents` (for which commit each document was
+# linked). A run reads the documents committed since (new or changed) and those gone, decides
+# again the names they touch, and then only the documents that name a name whose verdict or
+# full name moved, or a surname the corpus joins to a full name (their company and the
+# corpus's size move with every document); it links again those whose counts moved and those
+# naming an entity whose canonical name changed. Every other document's rows stay as they
+# are, unread. The step records its state's versions when done (`step_inputs`, "corpus
+# merge"); a lake whose state moved otherwise (a killed step, a lake from before these
+# tables) is merged whole once, which is what a first run does.
 LINKS = "entity_links"
 LINKED = "linked_documents"
+DOC_ENTITIES = "document_entities"
+NAMES = "entity_names"
+COUNTS = "entity_counts"
+MERGE_STEP = "corpus merge"
+MERGE_STATE = ("entities", DOC_ENTITIES, NAMES, COUNTS, LINKS, LINKED)
 
 
 @dataclass
 class CorpusReport:
     entities: pl.DataFrame  # the corpus's entities table, as committed
-    alias: pl.DataFrame  # every document entity -> its corpus entity
+    alias: pl.DataFrame  # the entities of the documents decided by this run -> corpus entity
     linked: int = 0  # documents committed since the last link (new or changed)
     relinked: int = 0  # unchanged documents whose decisions or entity names changed
     removed: int = 0  # documents gone since the last link
     decisions: int = 0  # rows of `entity_links`
+    merged: int = 0  # of those, document entities moved to another entity
+    decided: int = 0  # documents whose entities this run decided again
+    whole: bool = False  # merged whole (a first run, or the step's state moved otherwise)
     replaced: dict[str, int] = field(default_factory=dict)
 
 
-def relink_corpus(lake: Lake, metadata: dict | None = None) -> CorpusReport:
-    """The corpus entity step over the lake: merge every document's entities (a narrow scan of
-    `document_mentions`), then link the mentions and claims of the documents that need it,
-    committed in the order of `commit_corpus_tables` (`entities`, the children, the state,
-    `entities` without what nothing points to)."""
-    from pipelines.core import corpus_entities  # the merge itself is the NLP core's
+def _ids(values: Iterable[str]) -> pl.Series:
+    return pl.Series(sorted(set(values)), dtype=pl.String).implode()
 
-    meta = {"op": "corpus entities", **(metadata or {})}
-    alias, entities = corpus_entities.corpus_index(lake.scan("document_mentions"))
-    decided = corpus_entities.decisions(alias)
+
+@dataclass
+class _Rows:
+    """The lake's `document_entities` as they are once this run's documents are read again:
+    the stored rows of every other document, and `new` (the documents committed since)."""
+
+    stored: pl.LazyFrame
+    touched: set[str]
+    new: pl.DataFrame
+
+    def where(self, column: str, values: Iterable[str]) -> pl.DataFrame:
+        """The rows whose `column` is one of `values` (none read when there are none)."""
+        values = sorted(set(values))
+        if not values:
+            return self.new.clear()
+        condition = pl.col(column).is_in(pl.Series(values, dtype=pl.String).implode())
+        kept = self.stored.filter(~pl.col("doc_id").is_in(_ids(self.touched)) & condition)
+        return pl.concat([kept.collect(), self.new.filter(condition)])
+
+    def documents(self) -> int:
+        kept = self.stored.filter(~pl.col("doc_id").is_in(_ids(self.touched)))
+        old = kept.select(pl.col("doc_id").n_unique()).collect().item()
+        return int(old) + self.new["doc_id"].n_unique()
+
+
+def _decide(merge, rows: _Rows, docs: set[str], stats: pl.DataFrame, n: int) -> pl.DataFrame:
+    """The alias rows of some documents, with the context their surnames need."""
+    chosen = rows.where("doc_id", docs)
+    full = merge.full_names(stats).join(chosen.select("key").unique(), on="key", how="semi")
+    naming = rows.where("key", full["full_key"])["doc_id"]
+    return merge.decide(chosen, stats, n, rows.where("doc_id", naming))
+
+
+def _differing(old: pl.DataFrame, new: pl.DataFrame) -> set[str]:
+    """The documents whose rows differ between two frames of one table keyed by document."""
+    both = _document_digests(old).join(
+        _document_digests(new), on="doc_id", how="full", coalesce=True
+    )
+    return set(both.filter(pl.col("digest").ne_missing(pl.col("digest_right")))["doc_id"])
+
+
+def _only_ours(lake: Lake, started: dict[str, int | None], run: str) -> bool:
+    """Did every commit to these tables since the versions `started` come from this run (or
+    keep every row: a creation, compaction, vacuum)? A corpus step on another machine that
+    wrote meanwhile may have read the state before this one's commits."""
+    for table, since in started.items():
+        dt = lake.table(table)
+        if dt is None or dt.version() == since:
+            continue
+        first = -1 if since is None else since
+        for commit in dt.history(dt.version() - first):
+            if commit["version"] <= first or commit.get("run") == run:
+                continue
+            operation = commit.get("operation", "")
+            if commit.get("op") in _KEEPS_ROWS or operation.startswith(("VACUUM", "CREATE")):
+                continue
+            return False
+    return True
+
+
+def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusReport:
+    """The corpus entity step over the lake, with `merge` the NLP core's merge
+    (`pipelines.core.corpus_entities`): decide again what the documents changed since the last
+    step touch, then link the mentions and claims of the documents that need it, committed in
+    the order of `commit_corpus_tables` (`entities`, the children, the state, `entities`
+    without what nothing points to), the step's own state after them."""
+    run = uuid.uuid4().hex
+    meta = {"op": "corpus entities", "run": run, **(metadata or {})}
     committed = lake.read(COMMITTED, ["doc_id", "committed_at"])
     linked = lake.read(LINKED)
     fresh = set(committed.join(linked, on=["doc_id", "committed_at"], how="anti")["doc_id"])
     gone = set(linked.join(committed, on="doc_id", how="anti")["doc_id"])
-    relinked = corpus_entities.relinked_documents(
-        lake.read(LINKS),
-        decided,
-        lake.read("entities"),
-        entities,
-        alias,
-        lake.scan("document_claims").select("doc_id", "speaker_entity_id"),
+    kept, started = inputs_unchanged(lake, MERGE_STEP, MERGE_STATE, ignore=())
+    whole = not kept
+    old_stats = lake.read(NAMES)
+    if whole:  # every document read again, every name and document decided
+        rows = _Rows(
+            pl.DataFrame(schema=polars_schema(DOC_ENTITIES)).lazy(),
+            set(),
+            merge.entity_rows(lake.scan("document_mentions")),
+        )
+        stats = merge.name_stats(rows.new)
+        n = rows.new["doc_id"].n_unique()
+        decide = set(rows.new["doc_id"])
+        alias = merge.decide(rows.new, stats, n)
+    elif not fresh | gone:  # nothing to decide again
+        rows = _Rows(
+            lake.scan(DOC_ENTITIES), set(), pl.DataFrame(schema=polars_schema(DOC_ENTITIES))
+        )
+        stats, n, decide = old_stats, 0, set()
+        decided_again, keys = old_stats.clear(), set()
+        alias = merge.decide(rows.new)
+    else:
+        touched = fresh | gone
+        mentions = (
+            lake.read("document_mentions", doc_ids=fresh)
+            if fresh
+            else pl.DataFrame(schema=polars_schema("document_mentions"))
+        )
+        rows = _Rows(lake.scan(DOC_ENTITIES), touched, merge.entity_rows(mentions.lazy()))
+        old = lake.read(DOC_ENTITIES, doc_ids=touched) if touched else rows.new.clear()
+        keys = {*old["key"], *rows.new["key"]}
+        decided_again = merge.name_stats(rows.where("key", keys))
+        stats = pl.concat([old_stats.filter(~pl.col("key").is_in(_ids(keys))), decided_again])
+        stats = stats.sort("key")
+        n = rows.documents()
+        # the names whose verdict or full name moved, and the surnames joined to a full name
+        verdicts = old_stats.select("key", "corpus_label").join(
+            stats.select("key", "corpus_label"), on="key", how="full", coalesce=True
+        )
+        moved = verdicts.filter(pl.col("corpus_label").ne_missing(pl.col("corpus_label_right")))
+        full_old, full_new = merge.full_names(old_stats), merge.full_names(stats)
+        surnames = full_old.join(full_new, on="key", how="full", coalesce=True)
+        watch = {*moved["key"], *surnames["key"]}
+        naming = rows.where("key", watch)["doc_id"]
+        decide = (fresh | set(naming)) - gone
+        alias = _decide(merge, rows, decide, stats, n)
+    decided = merge.decisions(alias)
+    # the decided documents' mentions, read once (the new ones' are read already)
+    mentioned = (
+        lake.read("document_mentions")
+        if whole
+        else lake.read("document_mentions", doc_ids=decide)
+        if decide
+        else pl.DataFrame(schema=polars_schema("document_mentions"))
     )
+    counts = merge.entity_counts(mentioned.lazy(), alias)
+    old_counts = (
+        lake.read(COUNTS)
+        if whole
+        else lake.read(COUNTS, doc_ids=decide | gone)
+        if decide | gone
+        else lake.read(COUNTS).clear()
+    )
+    changed = _differing(old_counts, counts)  # documents whose share of `entities` moved
+    is_changed = pl.col("doc_id").is_in(_ids(changed))
+    old_entities = lake.read("entities")
+    if whole:
+        entities = merge.entities_from_counts(counts)
+    else:
+        affected = _ids(
+            [*old_counts.filter(is_changed)["entity_id"], *counts.filter(is_changed)["entity_id"]]
+        )
+        named = pl.col("entity_id").is_in(affected)
+        stored = lake.scan(COUNTS).filter(named & ~is_changed)
+        counted = pl.concat(
+            [
+                stored.collect() if changed else old_counts.clear(),
+                counts.filter(named & is_changed),
+            ]
+        )
+        entities = pl.concat(
+            [old_entities.filter(~named), merge.entities_from_counts(counted)]
+        ).sort(["n_mentions", "entity_id"], descending=[True, False])
+    names = old_entities.select("entity_id", "name").join(
+        entities.select("entity_id", "name"), on="entity_id", how="full", coalesce=True
+    )
+    renamed = _ids(names.filter(pl.col("name").ne_missing(pl.col("name_right")))["entity_id"])
+    relinked = set(changed)
+    if renamed.list.len().item():
+        is_renamed = pl.col("entity_id").is_in(renamed)
+        naming = pl.concat(
+            [
+                lake.scan(COUNTS).filter(is_renamed & ~is_changed).select("doc_id").collect(),
+                counts.filter(is_renamed & is_changed).select("doc_id"),
+            ]
+        )
+        quoted = (
+            lake.scan("document_claims")
+            .filter(pl.col("speaker_entity_id").is_in(renamed))
+            .select("doc_id")
+            .collect()
+        )
+        relinked |= set(naming["doc_id"]) | set(quoted["doc_id"])
     relinked = relinked - fresh - gone
     redo = sorted(fresh | relinked)
-    mentions, _ = corpus_entities.resolve_mentions(
-        lake.scan("document_mentions").filter(pl.col("doc_id").is_in(redo)), alias, entities
-    )
-    claims = corpus_entities.resolve_speakers(
-        lake.scan("document_claims").filter(pl.col("doc_id").is_in(redo)), alias, entities.lazy()
+    extra = set(redo) - decide  # named a renamed entity, not decided: their decisions stand
+    linking = alias if not extra else pl.concat([alias, _decide(merge, rows, extra, stats, n)])
+    to_link = mentioned.filter(pl.col("doc_id").is_in(_ids(redo)))
+    if extra:
+        to_link = pl.concat([to_link, lake.read("document_mentions", doc_ids=extra)])
+    mentions, _ = merge.resolve_mentions(to_link.lazy(), linking, entities)
+    claims = merge.resolve_speakers(
+        lake.read("document_claims", doc_ids=redo).lazy(),
+        linking,
+        entities.lazy(),
     ).collect()
     replaced = commit_corpus_tables(
         lake,
@@ -454,17 +642,34 @@ def relink_corpus(lake: Lake, metadata: dict | None = None) -> CorpusReport:
         meta,
         documents=redo,
     )
-    replace_changed_documents(lake, LINKS, decided, meta)
+    # the step's own state, then the commit point of its links, then the record of it all
+    scope = None if whole else decide | gone
+    replace_changed_documents(lake, LINKS, decided, meta, scope)
+    replace_changed_documents(lake, COUNTS, counts, meta, scope)
+    replace_changed_documents(lake, DOC_ENTITIES, rows.new, meta, None if whole else fresh | gone)
+    if whole:
+        if not stats.equals(old_stats.sort("key")):
+            lake.overwrite(NAMES, stats, meta)
+    elif not decided_again.equals(old_stats.filter(pl.col("key").is_in(_ids(keys))).sort("key")):
+        lake.replace(NAMES, in_predicate("key", keys), decided_again, meta)
     state = committed.filter(pl.col("doc_id").is_in(redo))
     if redo or gone:
         replace_documents(lake, LINKED, [*redo, *gone], state, meta)
+    for table in MERGE_STATE:  # each there, even empty, so its version says what it holds
+        lake.create(table)
+    links = lake.read(LINKS, ["entity_id", "corpus_entity_id"])
+    if _only_ours(lake, started, run):  # else another step wrote meanwhile: the next is whole
+        record_inputs(lake, MERGE_STEP, lake.versions(MERGE_STATE))
     return CorpusReport(
         entities,
         alias,
         linked=len(fresh),
         relinked=len(relinked),
         removed=len(gone),
-        decisions=decided.height,
+        decisions=links.height,
+        merged=links.filter(pl.col("entity_id") != pl.col("corpus_entity_id")).height,
+        decided=len(decide),
+        whole=whole,
         replaced=replaced,
     )
 

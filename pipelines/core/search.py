@@ -153,15 +153,17 @@ def _create(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def update_index(con: duckdb.DuckDBPyConnection) -> IndexUpdate:
+def update_index(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> IndexUpdate:
     """Bring the index in the open (writable) warehouse up to date with its `sentences` and
     `claims`, re-indexing only the documents whose indexed rows changed (all of them when the
-    index is new), and (re)create the macros."""
+    index is new), and (re)create the macros. Given `scope` (a table with a `doc_id` column:
+    the documents whose sentences or claims a load changed; the index was whole for every
+    other), only those documents' rows are compared, so that a load costs what changed."""
     _create(con)
     changed: dict[str, int] = {}
     con.execute("CREATE OR REPLACE TEMP TABLE _search_gone (term_id UBIGINT, word_id UBIGINT)")
     for index in INDEXES:
-        changed[index.name] = _update(con, index)
+        changed[index.name] = _update(con, index, scope)
     # words and stems no row uses any more: what a clean build would not have
     used = " UNION ".join(
         f"SELECT unnest(word_ids) AS word_id FROM {i.postings} "
@@ -185,18 +187,20 @@ def update_index(con: duckdb.DuckDBPyConnection) -> IndexUpdate:
     return IndexUpdate(changed, counts)
 
 
-def _update(con: duckdb.DuckDBPyConnection, index: Index) -> int:
-    """Re-index the documents of `index` whose rows differ from the index's; returns how many."""
+def _update(con: duckdb.DuckDBPyConnection, index: Index, scope: str | None = None) -> int:
+    """Re-index the documents of `index` whose rows differ from the index's (of those in
+    `scope`, see `update_index`); returns how many."""
     key, rows, postings = index.key, index.rows, index.postings
+    within = f"doc_id IN (SELECT doc_id FROM {scope})" if scope else "true"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _search_docs AS
         SELECT DISTINCT unnest([u.doc_id, r.doc_id]) AS doc_id
         FROM (
             SELECT {key}, doc_id, hash(text) AS text_hash
-            FROM {index.source} WHERE {index.where}
+            FROM {index.source} WHERE ({index.where}) AND {within}
         ) u
-        FULL JOIN {rows} r ON u.{key} = r.{key}
+        FULL JOIN (SELECT * FROM {rows} WHERE {within}) r ON u.{key} = r.{key}
         WHERE u.{key} IS NULL OR r.{key} IS NULL
            OR u.doc_id IS DISTINCT FROM r.doc_id
            OR u.text_hash IS DISTINCT FROM r.text_hash
@@ -214,6 +218,10 @@ def _update(con: duckdb.DuckDBPyConnection, index: Index) -> int:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _search_old AS SELECT {key} AS unit FROM {rows} "
         "WHERE doc_id IN (SELECT doc_id FROM _search_docs)"
+    )
+    con.execute(  # the postings each stem loses (one per stem and row), for its df
+        "CREATE OR REPLACE TEMP TABLE _search_df AS SELECT term_id, -count(*) AS delta "
+        f"FROM {postings} WHERE {key} IN (SELECT unit FROM _search_old) GROUP BY term_id"
     )
     con.execute(f"DELETE FROM {postings} WHERE {key} IN (SELECT unit FROM _search_old)")
     con.execute(f"DELETE FROM {rows} WHERE {key} IN (SELECT unit FROM _search_old)")
@@ -275,19 +283,17 @@ def _update(con: duckdb.DuckDBPyConnection, index: Index) -> int:
         f"INSERT INTO {rows} SELECT n.unit, n.doc_id, n.text_hash, coalesce(l.dl, 0) "
         "FROM _search_new n LEFT JOIN _search_len l USING (unit) ORDER BY n.unit"
     )
-    # the document frequencies of every stem whose postings came or went
+    # the document frequencies of every stem whose postings came or went: the postings it
+    # lost and gained (not a count of all its postings, which grows with the corpus)
+    con.execute(
+        "INSERT INTO _search_df SELECT term_id, count(DISTINCT unit) FROM _search_tf "
+        "GROUP BY term_id"
+    )
     con.execute(
         f"""
-        UPDATE search_stems SET {index.df} = d.df
-        FROM (
-            SELECT a.term_id, count(p.{key})::INTEGER AS df
-            FROM (
-                SELECT term_id FROM _search_gone UNION SELECT term_id FROM _search_tf
-            ) a
-            LEFT JOIN {postings} p USING (term_id)
-            GROUP BY a.term_id
-        ) d
-        WHERE search_stems.term_id = d.term_id AND search_stems.{index.df} <> d.df
+        UPDATE search_stems SET {index.df} = search_stems.{index.df} + d.delta
+        FROM (SELECT term_id, sum(delta) AS delta FROM _search_df GROUP BY term_id) d
+        WHERE search_stems.term_id = d.term_id AND d.delta <> 0
         """
     )
     for table in (
@@ -297,6 +303,7 @@ def _update(con: duckdb.DuckDBPyConnection, index: Index) -> int:
         "_search_words",
         "_search_tf",
         "_search_len",
+        "_search_df",
     ):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return n_docs

@@ -164,6 +164,15 @@ class Lake:
         """Each table's latest version: together, "the lake as of now"."""
         return {t: self.version(t) for t in tables}
 
+    def count(self, table: str) -> int | None:
+        """The table's rows at its latest version, from its log's file statistics (no file
+        read); None when it was never created."""
+        dt = self.table(table)
+        if dt is None:
+            return None
+        records = dt.get_add_actions(flatten=True).column("num_records").to_pylist()
+        return sum(r or 0 for r in records)
+
     def files(self, table: str, version: int | str | datetime | None = None) -> list[str]:
         """The Parquet files (absolute URIs) that make the table at its latest (or `version`):
         what a reader without a Delta reader (DuckDB here) must read, and nothing else."""

@@ -202,6 +202,40 @@ SCHEMAS["entity_links"] = pa.schema(
     ]
 )
 SCHEMAS["linked_documents"] = pa.schema([("doc_id", pa.string()), ("committed_at", TIMESTAMP)])
+# What the merge reads and knows, kept so that a run re-decides only what its changed documents
+# touch (corpus_entities.ENTITY_ROW_COLUMNS, NAME_COLUMNS, COUNT_COLUMNS).
+SCHEMAS["document_entities"] = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("entity_id", pa.string()),
+        ("name", pa.string()),
+        ("label", pa.string()),
+        ("label_source", pa.string()),
+        ("key", pa.string()),
+    ]
+)
+SCHEMAS["entity_names"] = pa.schema(
+    [
+        ("key", pa.string()),
+        ("corpus_label", pa.string()),
+        ("n_documents", pa.int64()),
+        ("surname", pa.string()),
+        ("n_people", pa.int64()),
+        ("full_name", pa.string()),
+        ("reads_as_full_name", pa.bool_()),
+    ]
+)
+SCHEMAS["entity_counts"] = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("entity_id", pa.string()),
+        ("label", pa.string()),
+        ("label_source", pa.string()),
+        ("entity_name", pa.string()),
+        ("country", pa.string()),
+        ("n_mentions", pa.int64()),
+    ]
+)
 
 # What each step downstream of the parse read when it last succeeded (incremental.inputs_unchanged)
 SCHEMAS["step_inputs"] = pa.schema([("step", pa.string()), ("versions", pa.string())])

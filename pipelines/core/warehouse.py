@@ -90,6 +90,8 @@ LOADS: tuple[TableLoad, ...] = (
     TableLoad("quote_groups"),
 )
 LOAD_ORDER = tuple(load.table for load in LOADS)
+# The tables the search index is made of (each loaded by document).
+SEARCHED = frozenset(index.source for index in search.INDEXES)
 # The columns the stories step decides for the whole corpus: (table, key, decision table,
 # columns, default). A copy arriving can change the story of articles that did not change, so
 # these are set for every row after each load, full or incremental.
@@ -102,11 +104,12 @@ DECISIONS = (
 DEFAULT_LOCK_TIMEOUT_S = 600.0
 
 
-def _decide(con: duckdb.DuckDBPyConnection, index: bool = True) -> None:
+def _decide(con: duckdb.DuckDBPyConnection, index: bool = True, scope: str | None = None) -> None:
     """Set the decided columns from their decision tables (the default where none is there)
     on the rows where they differ, then bring the search index up to date with the rows loaded
     (`pipelines.core.search`: only the documents whose indexed text changed), unless `index` is
-    false (the tables it is built from did not change)."""
+    false (the tables it is built from did not change); `scope` names the documents whose
+    indexed rows a load may have changed (see `search.update_index`)."""
     for table, key, decision, columns, default in DECISIONS:
         values = [
             f"coalesce(d.{c}, t.{default}) AS {c}" if i == 0 and default else f"d.{c} AS {c}"
@@ -120,7 +123,7 @@ def _decide(con: duckdb.DuckDBPyConnection, index: bool = True) -> None:
             f"WHERE {table}.{key} = n.{key} AND ({differs})"
         )
     if index:
-        search.update_index(con)
+        search.update_index(con, scope)
 
 
 class WarehouseBusy(LockTimeout):
@@ -396,8 +399,13 @@ def _update(
         try:
             changed = _apply(con, lake, plans, versions, table_ddl(sql_dir))
             # the index is words of sentences and claims: a metadata change keeps it
-            indexed = {index.source for index in search.INDEXES}
-            _decide(con, index=any(load.table in indexed for load, _a, _r in plans))
+            indexed = [load.table for load, _a, _r in plans if load.table in SEARCHED]
+            if indexed:  # the documents whose indexed rows may have changed
+                con.execute(
+                    "CREATE TEMP TABLE _search_scope AS "
+                    + " UNION ".join(f"SELECT doc_id FROM changed_{t}" for t in indexed)
+                )
+            _decide(con, index=bool(indexed), scope="_search_scope")
         except duckdb.ConstraintException:
             # a key the change would leave dangling (the lake's tables were written by
             # something that does not keep their order): build in full, which checks them all
