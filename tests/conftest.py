@@ -74,6 +74,16 @@ def materialize_all(seeds: Path, data: Path, monkeypatch: pytest.MonkeyPatch):
     return result
 
 
+def reference_warehouse(seeds: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`seeds` through one ordinary in-process run: the warehouse a distributed run (Celery
+    workers, machines sharing an S3 lake) must equal."""
+    mp = pytest.MonkeyPatch()
+    data = tmp_path_factory.mktemp("reference") / "data"
+    materialize_all(seeds, data, mp)
+    mp.undo()
+    return data / "warehouse.duckdb"
+
+
 @pytest.fixture(scope="session")
 def seed_run(tmp_path_factory):
     """The seed article through the whole pipeline into a temporary data folder."""

@@ -19,7 +19,7 @@ import dagster as dg
 import pytest
 
 from pipelines.core.incremental import SHARDS
-from tests.conftest import ROOT, materialize_all
+from tests.conftest import ROOT, reference_warehouse
 from tests.helpers import assert_same_warehouse, bbc_sample, free_port, stop, wait_for
 
 pytestmark = pytest.mark.slow
@@ -69,12 +69,7 @@ def seeds(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def reference(seeds, tmp_path_factory) -> Path:
-    """The same files through one ordinary in-process run: the warehouse to compare with."""
-    mp = pytest.MonkeyPatch()
-    data = tmp_path_factory.mktemp("reference") / "data"
-    materialize_all(seeds, data, mp)
-    mp.undo()
-    return data / "warehouse.duckdb"
+    return reference_warehouse(seeds, tmp_path_factory)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from pipelines.core.tables import PRIMARY_KEYS
-from tests.conftest import ROOT, materialize_all
+from tests.conftest import ROOT, reference_warehouse
 from tests.helpers import assert_same_warehouse, bbc_sample, free_port, stop, wait_for
 
 pytestmark = pytest.mark.slow
@@ -38,12 +38,7 @@ def seeds(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def reference(seeds, tmp_path_factory) -> Path:
-    """The same files through one ordinary in-process run: the warehouse to compare with."""
-    mp = pytest.MonkeyPatch()
-    data = tmp_path_factory.mktemp("reference") / "data"
-    materialize_all(seeds, data, mp)
-    mp.undo()
-    return data / "warehouse.duckdb"
+    return reference_warehouse(seeds, tmp_path_factory)
 
 
 # Every S3 client here (boto3, so s3fs) retries a refused or dropped connection: a loaded moto
