@@ -42,10 +42,10 @@ test: $(STAMP) $(DAGSTER_YAML) system-packages
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(TEST_ARGS)
 
 ## make test-fast: the inner loop: ruff and every test not marked `slow` (no servers, no
-## browser, no killed runs; about a minute and a half)
+## browser, no killed runs; on TEST_WORKERS processes as `make test`: about a minute and a half)
 test-fast: $(STAMP) $(DAGSTER_YAML)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(TEST_ARGS)
 
 # Debian packages the tests drive for real: chromium (the UI test), redis-server (Celery broker).
 system-packages:
