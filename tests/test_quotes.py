@@ -216,6 +216,17 @@ def test_a_cue_that_only_introduces_a_quote_gives_the_quote_alone(parse):
     assert (q.claim_type, q.text) == ("direct_quote", "Nobody in this town has read the budget.")
 
 
+def test_a_quote_with_its_cue_after_it_is_not_also_reported_speech(parse):
+    """ "“…,” they said, reported X.": a content never holds its own cue, so the quotation is the
+    direct quote alone, not also an indirect quote spanning the quote, the cue and the outlet
+    (the seed article's paragraph, where the parse makes the quote and "they said" one clause of
+    "reported")."""
+    text = (SEEDS / "000_5547458096a61dc2.txt").read_text(encoding="utf-8").split("\n")[16]
+    assert text.endswith("they said, reported The Times.")
+    claims = quotes(parse, text, ("direct_quote", "indirect_quote"))
+    assert [c.claim_type for c in claims] == ["direct_quote"]
+
+
 def test_manner_of_speaking_verbs_are_cues(parse):
     [q] = quotes(parse, "“Four more years!” the protesters chanted outside the hall.")
     assert (q.claim_type, q.cue, q.speaker_text) == ("direct_quote", "chanted", "the protesters")

@@ -45,6 +45,8 @@ def _holds_its_quotes(
     besides: "X said the budget was a disaster: “Nobody has read it.”" reports the clause and
     the quotation together, so it stands though a quote fills much of it (the scorer merges
     the two by their shared cue)."""
+    if start <= cue < end:  # "“…,” they said, reported X.": a content never holds its own cue
+        return False
     inside = [(s, e, c) for (s, e), c in direct_cues.items() if s < end and e > start]
     if not inside or any(c != cue or s < start - 1 or e > end + 1 for s, e, c in inside):
         return False
