@@ -74,9 +74,10 @@ def materialize_all(seeds: Path, data: Path, monkeypatch: pytest.MonkeyPatch):
     return result
 
 
-def reference_warehouse(seeds: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`seeds` through one ordinary in-process run: the warehouse a distributed run (Celery
-    workers, machines sharing an S3 lake) must equal."""
+@pytest.fixture(scope="module")
+def reference(seeds: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's `seeds` through one ordinary in-process run: the warehouse a distributed
+    run (Celery workers, machines sharing an S3 lake) must equal."""
     mp = pytest.MonkeyPatch()
     data = tmp_path_factory.mktemp("reference") / "data"
     materialize_all(seeds, data, mp)

@@ -19,7 +19,7 @@ import dagster as dg
 import pytest
 
 from pipelines.core.incremental import SHARDS
-from tests.conftest import ROOT, reference_warehouse
+from tests.conftest import ROOT
 from tests.helpers import assert_same_warehouse, bbc_sample, free_port, stop, wait_for
 
 pytestmark = pytest.mark.slow
@@ -65,11 +65,6 @@ RANGES = [f"{SHARDS[i]}-{SHARDS[i + 3]}" for i in range(0, len(SHARDS), 4)]
 def seeds(tmp_path_factory) -> Path:
     """40 BBC articles (every 50th file), in two folders."""
     return bbc_sample(tmp_path_factory.mktemp("celery") / "seeds", every=50, count=40)
-
-
-@pytest.fixture(scope="module")
-def reference(seeds, tmp_path_factory) -> Path:
-    return reference_warehouse(seeds, tmp_path_factory)
 
 
 @pytest.fixture

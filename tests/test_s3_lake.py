@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from pipelines.core.tables import PRIMARY_KEYS
-from tests.conftest import ROOT, reference_warehouse
+from tests.conftest import ROOT
 from tests.helpers import assert_same_warehouse, bbc_sample, free_port, stop, wait_for
 
 pytestmark = pytest.mark.slow
@@ -34,11 +34,6 @@ BIN = Path(sys.executable).parent
 def seeds(tmp_path_factory) -> Path:
     """20 BBC articles (every 100th file), in two folders."""
     return bbc_sample(tmp_path_factory.mktemp("s3") / "seeds", every=100, count=20)
-
-
-@pytest.fixture(scope="module")
-def reference(seeds, tmp_path_factory) -> Path:
-    return reference_warehouse(seeds, tmp_path_factory)
 
 
 # Every S3 client here (boto3, so s3fs) retries a refused or dropped connection: a loaded moto

@@ -501,8 +501,7 @@ def _only_ours(lake: Lake, started: dict[str, int | None], run: str) -> bool:
         for commit in dt.history(dt.version() - first):
             if commit["version"] <= first or commit.get("run") == run:
                 continue
-            operation = commit.get("operation", "")
-            if commit.get("op") in _KEEPS_ROWS or operation.startswith(("VACUUM", "CREATE")):
+            if _keeps_rows(commit) or commit.get("operation", "").startswith("CREATE"):
                 continue
             return False
     return True
@@ -920,6 +919,13 @@ METADATA_OP = "metadata"
 _KEEPS_ROWS = ("compact",)
 
 
+def _keeps_rows(commit: dict, ignore: Collection[str] = ()) -> bool:
+    """A commit that changed no row (compaction, vacuum) or only by an op in `ignore`."""
+    return commit.get("op") in (*_KEEPS_ROWS, *ignore) or commit.get("operation", "").startswith(
+        "VACUUM"
+    )
+
+
 def _moved(lake: Lake, table: str, since: int | None, ignore: Collection[str]) -> bool:
     """Did the table get a commit after version `since` that changed rows (other than by an
     op in `ignore`)?"""
@@ -932,7 +938,7 @@ def _moved(lake: Lake, table: str, since: int | None, ignore: Collection[str]) -
     for commit in dt.history(now - since):
         if commit["version"] <= since:
             continue
-        if commit.get("op") in (*_KEEPS_ROWS, *ignore) or commit["operation"].startswith("VACUUM"):
+        if _keeps_rows(commit, ignore):
             continue
         return True
     return False
