@@ -54,11 +54,16 @@ def link_stories(context: dg.AssetExecutionContext, storage: NewsStorage):
     """Group copies into stories and quotes into quote groups, across the corpus."""
     lake = storage.lake()
     with lake.lock("stories", LOCK_TIMEOUT_S, "grouping the corpus's stories"):
+        version = lake.version("documents")  # both reads of one snapshot
         documents = lake.read(
-            "documents",
-            ["doc_id", "content_sha256", "source_path", "published_at", "title", "text"],
+            "documents", ["doc_id", "content_sha256", "source_path", "published_at"], version
         )
-        result = stories.update(documents, lake.read("story_signatures"), lake.read("story_pairs"))
+        result = stories.update(
+            documents,
+            lake.read("story_signatures"),
+            lake.read("story_pairs"),
+            texts=lambda ids: lake.read("documents", ["doc_id", "title", "text"], version, ids),
+        )
         groups = quote_groups.quote_groups(
             lake.scan("claims")
             .select("claim_id", "doc_id", "claim_type", "text", "char_start")

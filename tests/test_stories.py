@@ -189,6 +189,33 @@ def test_incremental_runs_leave_what_a_clean_run_leaves():
     assert unchanged.stories.equals(third.stories)
 
 
+def test_an_incremental_run_reads_only_the_new_articles_and_their_candidates_texts():
+    """The bodies of a large corpus are not all read each run: only those of the articles to
+    sign and of the LSH candidates to verify, and the result is the same as from every text."""
+    texts = {
+        "a.txt": article(),
+        "c.txt": SAME_TOPIC,
+        "f.txt": article("Ferry timetable", ["The ferry will sail twice a day from May."]),
+    }
+    first = run(texts)
+    grown = {**texts, "b.txt": article("Kelmouth backs new sea wall")}
+    full = documents(grown)
+    asked: list[list[str]] = []
+
+    def texts_of(ids: list[str]) -> pl.DataFrame:
+        asked.append(ids)
+        return full.filter(pl.col("doc_id").is_in(ids)).select("doc_id", "title", "text")
+
+    meta = full.drop("title", "text")
+    lazy = stories.update(meta, first.signatures, first.pairs, texts=texts_of)
+    eager = stories.update(full, first.signatures, first.pairs)
+    assert asked[0] == ["db.txt"]  # the one article to sign
+    read = {doc_id for ids in asked for doc_id in ids}
+    assert "da.txt" in read and "df.txt" not in read  # its copy verified, the unrelated one not
+    assert lazy.stories.equals(eager.stories) and lazy.pairs.equals(eager.pairs)
+    assert lazy.signatures.equals(eager.signatures)
+
+
 def test_a_removed_or_changed_article_leaves_its_story():
     texts = {"a.txt": article(), "b.txt": article("Kelmouth backs new sea wall")}
     both = run(texts)

@@ -24,7 +24,7 @@ import re
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -315,28 +315,47 @@ class StoryUpdate:
     compared: int  # LSH candidate pairs whose exact similarity was computed
 
 
-def update(documents: pl.DataFrame, signatures: pl.DataFrame, pairs: pl.DataFrame) -> StoryUpdate:
-    """The corpus's stories after `documents` (doc_id, content_sha256, source_path, published_at,
-    title, text: every current article), given the last run's signatures and pairs (empty for a
-    clean run). Only new and changed articles are signed and compared."""
+def update(
+    documents: pl.DataFrame,
+    signatures: pl.DataFrame,
+    pairs: pl.DataFrame,
+    texts: Callable[[list[str]], pl.DataFrame] | None = None,
+) -> StoryUpdate:
+    """The corpus's stories after `documents` (doc_id, content_sha256, source_path, published_at:
+    every current article), given the last run's signatures and pairs (empty for a clean run).
+    Only new and changed articles are signed and compared, so only theirs and their candidates'
+    texts are needed: `texts(doc_ids)` gives them (doc_id, title, text; by default they are
+    columns of `documents`), and a large corpus's bodies are never all read."""
+    if texts is None:
+        texts = functools.partial(_rows_of, documents)
     current = documents.select("doc_id", "content_sha256")
     kept = signatures.join(current, on=["doc_id", "content_sha256"], how="semi")
-    fresh = documents.join(kept.select("doc_id"), on="doc_id", how="anti")
-    signatures = pl.concat([kept, sign(fresh)]).sort("doc_id")
+    fresh = current.join(kept.select("doc_id"), on="doc_id", how="anti")
+    new_ids = sorted(fresh["doc_id"].to_list())
+    fresh_texts = texts(new_ids) if new_ids else pl.DataFrame(schema=TEXT_SCHEMA)
+    signed = sign(fresh.join(fresh_texts, on="doc_id", how="left"))
+    signatures = pl.concat([kept, signed]).sort("doc_id")
     kept_ids = kept.select("doc_id")
     pairs = pairs.join(kept_ids.rename({"doc_id": "doc_a"}), on="doc_a", how="semi").join(
         kept_ids.rename({"doc_id": "doc_b"}), on="doc_b", how="semi"
     )
-    new_ids = fresh["doc_id"].to_list()
     compared = 0
     if new_ids:
         candidates = candidate_pairs(band_keys(signatures), new_ids)
         involved = set(candidates["doc_a"].to_list()) | set(candidates["doc_b"].to_list())
         compared = candidates.height
-        subset = documents.filter(pl.col("doc_id").is_in(sorted(involved)))
+        others = sorted(involved - set(new_ids))
+        subset = pl.concat([fresh_texts, texts(others)]) if others else fresh_texts
         pairs = pl.concat([pairs, verify(candidates, _tokens(subset))])
     pairs = pairs.unique(["doc_a", "doc_b"]).sort("doc_a", "doc_b")
     meta = documents.select("doc_id", "source_path", "published_at").join(
         signatures.select("doc_id", "body_key"), on="doc_id"
     )
     return StoryUpdate(signatures, pairs, assign_stories(meta, pairs), len(new_ids), compared)
+
+
+TEXT_SCHEMA = {"doc_id": pl.String, "title": pl.String, "text": pl.String}
+
+
+def _rows_of(documents: pl.DataFrame, doc_ids: list[str]) -> pl.DataFrame:
+    return documents.filter(pl.col("doc_id").is_in(doc_ids)).select(*TEXT_SCHEMA)
