@@ -952,6 +952,14 @@ def inputs_unchanged(
     return steps_unchanged(lake, {step: tables}, ignore)[step]
 
 
+def recorded_inputs(lake: Lake, steps: Iterable[str]) -> dict[str, dict[str, int | None]]:
+    """The tables' versions each of `steps` recorded when it last succeeded (none: absent)."""
+    if not lake.exists(STEP_INPUTS):
+        return {}
+    rows = lake.read(STEP_INPUTS).filter(pl.col("step").is_in(list(steps)))
+    return {step: json.loads(v) for step, v in rows.select("step", "versions").iter_rows()}
+
+
 def steps_unchanged(
     lake: Lake, steps: Mapping[str, Iterable[str]], ignore: Collection[str] = (METADATA_OP,)
 ) -> dict[str, tuple[bool, dict[str, int | None]]]:
@@ -959,10 +967,7 @@ def steps_unchanged(
     table's version and history looked at once (what a group of checks asks together)."""
     wanted = {step: sorted(set(tables)) for step, tables in steps.items()}
     versions = lake.versions(sorted({t for tables in wanted.values() for t in tables}))
-    recorded: dict[str, dict[str, int | None]] = {}
-    if lake.exists(STEP_INPUTS):
-        rows = lake.read(STEP_INPUTS).filter(pl.col("step").is_in(list(wanted)))
-        recorded = {step: json.loads(v) for step, v in rows.select("step", "versions").iter_rows()}
+    recorded = recorded_inputs(lake, wanted)
     moved: dict[tuple[str, int | None], bool] = {}
 
     def has_moved(table: str, since: int | None) -> bool:

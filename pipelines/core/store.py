@@ -29,7 +29,7 @@ from pathlib import Path
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from pipelines.core.tables import SCHEMAS, polars_schema, to_arrow
 
@@ -101,6 +101,15 @@ def in_predicate(column: str, values: Iterable[str]) -> str:
 
 class LakeConflict(RuntimeError):
     """A commit kept conflicting with other writers' commits; nothing of it was committed."""
+
+
+@dataclass(frozen=True)
+class FileChanges:
+    """What a table's commits since some version did to its files (`Lake.changes`)."""
+
+    table: str
+    added: list[str]
+    removed: list[str]
 
 
 @dataclass
@@ -178,6 +187,35 @@ class Lake:
         what a reader without a Delta reader (DuckDB here) must read, and nothing else."""
         dt = self.table(table, version)
         return [] if dt is None else sorted(dt.file_uris())
+
+    def changes(self, table: str, since: int | None) -> FileChanges | None:
+        """The files the table's commits after version `since` added and removed, net (a row
+        that changed, moved or went is in one of them; rows of a file in neither are as they
+        were then). None when that cannot be told here: the table or that version is not
+        there (never written, past the log's retention), a removed file was vacuumed, or the
+        lake is on object storage (whose files are read through the Delta reader only)."""
+        dt = self.table(table)
+        if dt is None or since is None or not self.is_local:
+            return None
+        try:
+            before = set(self.files(table, since))
+        except DeltaError:  # that version's log is gone (past the log's retention)
+            return None
+        now = set(dt.file_uris())
+        removed = sorted(before - now)
+        if not all(os.path.exists(f) for f in removed):
+            return None
+        return FileChanges(table, sorted(now - before), removed)
+
+    def scan_files(self, table: str, files: list[str]) -> pl.LazyFrame:
+        """A lazy frame over some of the table's Parquet files (from `changes`), in its
+        schema's types."""
+        schema = polars_schema(table)
+        if not files:
+            return pl.DataFrame(schema=schema).lazy()
+        return pl.scan_parquet(files).select(
+            pl.col(name).cast(dtype) for name, dtype in schema.items()
+        )
 
     def read(
         self,
