@@ -17,6 +17,7 @@ documents they touched, the keys they removed), so a run that adds 10 articles t
 checks those, not every row; with nothing recorded to start from (a first run, a version past
 the log's retention, a vacuumed file, a lake on object storage) it reads its tables whole."""
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import groupby
@@ -225,6 +226,7 @@ def _stage_checks(stage: str, checks: list[Check]) -> dg.AssetChecksDefinition:
         lake = storage.lake()
         unchanged = incremental.steps_unchanged(lake, {c.step: c.tables for c in checks})
         last = incremental.recorded_inputs(lake, [c.step for c in checks])
+        changes_since = functools.cache(lake.changes)  # checks passed together share versions
         passed = {}
         try:
             for check in checks:
@@ -241,7 +243,7 @@ def _stage_checks(stage: str, checks: list[Check]) -> dg.AssetChecksDefinition:
                     )
                     continue
                 since = last.get(check.step, {})
-                changes = {t: lake.changes(t, since.get(t)) for t in check.tables}
+                changes = {t: changes_since(t, since.get(t)) for t in check.tables}
                 if all(c is not None for c in changes.values()):
                     failures, scope = check.changed(lake, changes), "what changed since it passed"
                 else:
