@@ -197,25 +197,66 @@ STAGES = {
 }
 
 
-def _result(check: Check, failures: pl.DataFrame, scope: str) -> dg.AssetCheckResult:
-    n = failures.height
+@dataclass(frozen=True)
+class Outcome:
+    """What one check found: its failing rows (none when its tables had no row-changing commit
+    since it passed: then `checked` is "unchanged"), what it read, and the versions it saw."""
+
+    check: Check
+    failures: pl.DataFrame
+    checked: str
+    versions: dict[str, int | None]
+
+
+def evaluate(lake: Lake, checks: list[Check]) -> Iterator[Outcome]:
+    """Run `checks` as one step does: a check whose tables are as they were when it last passed
+    passes at once; the others look for failing rows where the commits since then can have put
+    them (every row with nothing to start from). The ones that pass are recorded in one commit
+    once all were seen."""
+    unchanged = incremental.steps_unchanged(lake, {c.step: c.tables for c in checks})
+    last = incremental.recorded_inputs(lake, [c.step for c in checks])
+    changes_since = functools.cache(lake.changes)  # checks passed together share versions
+    passed = {}
+    try:
+        for check in checks:
+            same, versions = unchanged[check.step]
+            if same:
+                yield Outcome(check, pl.DataFrame(), "unchanged", versions)
+                continue
+            since = last.get(check.step, {})
+            changes = {t: changes_since(t, since.get(t)) for t in check.tables}
+            if all(c is not None for c in changes.values()):
+                failures, scope = check.changed(lake, changes), "what changed since it passed"
+            else:
+                failures, scope = check.failures(lake), "every row"
+            if failures.is_empty():
+                passed[check.step] = versions
+            yield Outcome(check, failures, scope, versions)
+    finally:
+        incremental.record_steps_inputs(lake, passed)
+
+
+def _result(outcome: Outcome) -> dg.AssetCheckResult:
+    check, n = outcome.check, outcome.failures.height
+    if outcome.checked == "unchanged":
+        metadata = {"failures": 0, "unchanged_since": dg.MetadataValue.json(outcome.versions)}
+    else:
+        metadata = {
+            "failures": n,
+            "checked": outcome.checked,
+            "sample": dg.MetadataValue.md(str(outcome.failures.head(5))),
+        }
     return dg.AssetCheckResult(
         asset_key=check.asset,
         check_name=check.name,
         passed=n == 0,
-        metadata={
-            "failures": n,
-            "checked": scope,
-            "sample": dg.MetadataValue.md(str(failures.head(5))),
-        },
+        metadata=metadata,
         description=f"{n} {check.what}" if n else None,
     )
 
 
 def _stage_checks(stage: str, checks: list[Check]) -> dg.AssetChecksDefinition:
-    """One step for the checks of the tables `stage` writes: those whose tables are as they
-    were when they last passed pass at once; the others look for failing rows; the ones that
-    pass are recorded in one commit."""
+    """One step for the checks of the tables `stage` writes (`evaluate`)."""
 
     @dg.multi_asset_check(
         name=f"{stage}_checks",
@@ -223,36 +264,8 @@ def _stage_checks(stage: str, checks: list[Check]) -> dg.AssetChecksDefinition:
         description=f"The invariants of {', '.join(sorted({f'`{c.asset}`' for c in checks}))}.",
     )
     def run_checks(storage: NewsStorage) -> Iterator[dg.AssetCheckResult]:
-        lake = storage.lake()
-        unchanged = incremental.steps_unchanged(lake, {c.step: c.tables for c in checks})
-        last = incremental.recorded_inputs(lake, [c.step for c in checks])
-        changes_since = functools.cache(lake.changes)  # checks passed together share versions
-        passed = {}
-        try:
-            for check in checks:
-                same, versions = unchanged[check.step]
-                if same:
-                    yield dg.AssetCheckResult(
-                        asset_key=check.asset,
-                        check_name=check.name,
-                        passed=True,
-                        metadata={
-                            "failures": 0,
-                            "unchanged_since": dg.MetadataValue.json(versions),
-                        },
-                    )
-                    continue
-                since = last.get(check.step, {})
-                changes = {t: changes_since(t, since.get(t)) for t in check.tables}
-                if all(c is not None for c in changes.values()):
-                    failures, scope = check.changed(lake, changes), "what changed since it passed"
-                else:
-                    failures, scope = check.failures(lake), "every row"
-                if failures.is_empty():
-                    passed[check.step] = versions
-                yield _result(check, failures, scope)
-        finally:
-            incremental.record_steps_inputs(lake, passed)
+        for outcome in evaluate(storage.lake(), checks):
+            yield _result(outcome)
 
     return run_checks
 
