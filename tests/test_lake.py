@@ -450,3 +450,39 @@ def test_a_read_by_documents_reads_only_the_files_holding_them_and_what_delta_re
         holding = sorted(f for f, held in by_file.items() if held & set(wanted))
         assert lake.document_files(table, wanted) == holding, wanted
     assert len(lake.document_files(table, ["d002"])) == 1  # of 7 files, all spanning d002
+
+
+def test_the_commit_points_changes_since_the_last_link_come_from_the_files_its_log_moved(
+    tmp_path,
+):
+    """What the corpus step must link (new or changed documents) and drop (gone ones) since the
+    commit point's version it recorded, from the files the commits since added and removed,
+    equals the two versions compared whole, through a replace, a delete, an append and a
+    compaction; once that version's files are vacuumed, the step compares whole (None)."""
+    lake = Lake(str(tmp_path / "lake"))
+    table = incremental.COMMITTED
+    for part in ("ab", "cd", "ef"):
+        lake.append(table, committed(*[(f"d{c}", "1") for c in part]))
+    since = lake.version(table)
+    incremental.record_steps_inputs(lake, {incremental.MERGE_READ: {table: since}})
+    arrived, gone = incremental.commit_point_changes(lake, since)
+    assert arrived.is_empty() and arrived.columns == ["doc_id", "committed_at"] and not gone
+    later = datetime(2026, 12, 2)
+    changed = committed(("db", "2")).with_columns(committed_at=pl.lit(later))
+    lake.replace(table, in_predicate("doc_id", ["db"]), changed)
+    lake.delete(table, in_predicate("doc_id", ["dc"]))
+    lake.append(table, committed(("dz", "1")))
+    lake.compact(table)
+    point = lake.version(table)
+
+    def whole(version: int) -> pl.DataFrame:
+        return lake.read(table, ["doc_id", "committed_at"], version=version)
+
+    arrived, gone = incremental.commit_point_changes(lake, point)
+    expected = whole(point).join(whole(since), on=["doc_id", "committed_at"], how="anti")
+    assert arrived.sort("doc_id").equals(expected.sort("doc_id"))
+    assert sorted(arrived["doc_id"]) == ["db", "dz"]  # the replaced one, the added one
+    assert gone == {"dc"}
+    assert incremental.commit_point_changes(lake, since - 1) is None  # nothing recorded there
+    Lake(lake.root, retention_hours=0).vacuum(table)
+    assert incremental.commit_point_changes(lake, point) is None

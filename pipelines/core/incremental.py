@@ -429,6 +429,10 @@ NAMES = "entity_names"
 COUNTS = "entity_counts"
 MERGE_STEP = "corpus merge"
 MERGE_STATE = ("entities", DOC_ENTITIES, NAMES, COUNTS, LINKS, LINKED)
+# The commit point's version the step last linked (recorded with its state): `linked_documents`
+# then holds that version's rows, so what the step must link or drop next is what the commit
+# point's commits since changed (`commit_point_changes`), not read from the two tables whole.
+MERGE_READ = "corpus merge: commit point"
 
 
 @dataclass
@@ -507,6 +511,25 @@ def _only_ours(lake: Lake, started: dict[str, int | None], run: str) -> bool:
     return True
 
 
+def commit_point_changes(lake: Lake, point: int | None) -> tuple[pl.DataFrame, set[str]] | None:
+    """Since the commit point's version the corpus step last linked (`MERGE_READ`) up to
+    `point`: (the rows of `committed_documents` (doc_id, committed_at) that are new or changed,
+    the doc_ids that are gone), from the files its commits added and removed (`Lake.changes`).
+    None when nothing was recorded or that version cannot be read any more: then the commit
+    point and `linked_documents` are compared whole. Valid only while the step's state is
+    unchanged since it recorded it (`linked_documents` is then that version's rows)."""
+    since = recorded_inputs(lake, MERGE_READ).get(COMMITTED, None)
+    if since is None or point is None or since > point:
+        return None
+    columns = ["doc_id", "committed_at"]
+    diff = lake.changes(COMMITTED, since, point, columns)
+    if diff is None:
+        return None
+    added, removed = diff
+    arrived = added.join(removed, on=columns, how="anti")
+    return arrived, set(removed["doc_id"]) - set(added["doc_id"])
+
+
 def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusReport:
     """The corpus entity step over the lake, with `merge` the NLP core's merge
     (`pipelines.core.corpus_entities`): decide again what the documents changed since the last
@@ -515,11 +538,18 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     without what nothing points to), the step's own state after them."""
     run = uuid.uuid4().hex
     meta = {"op": "corpus entities", "run": run, **(metadata or {})}
-    committed = lake.read(COMMITTED, ["doc_id", "committed_at"])
-    linked = lake.read(LINKED)
-    fresh = set(committed.join(linked, on=["doc_id", "committed_at"], how="anti")["doc_id"])
-    gone = set(linked.join(committed, on="doc_id", how="anti")["doc_id"])
+    point = lake.version(COMMITTED)  # the commit point as this step reads it
     kept, started = inputs_unchanged(lake, MERGE_STEP, MERGE_STATE, ignore=())
+    changes = commit_point_changes(lake, point) if kept else None
+    committed: pl.DataFrame | None = None
+    if changes is None:  # the commit point and the links read whole
+        committed = lake.read(COMMITTED, ["doc_id", "committed_at"], version=point)
+        linked = lake.read(LINKED)
+        arrived = committed.join(linked, on=["doc_id", "committed_at"], how="anti")
+        gone = set(linked.join(committed, on="doc_id", how="anti")["doc_id"])
+    else:
+        arrived, gone = changes
+    fresh = set(arrived["doc_id"])
     whole = not kept
     old_stats = lake.read(NAMES)
     if whole:  # every document read again, every name and document decided
@@ -651,14 +681,27 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
             lake.overwrite(NAMES, stats, meta)
     elif not decided_again.equals(old_stats.filter(pl.col("key").is_in(_ids(keys))).sort("key")):
         lake.replace(NAMES, in_predicate("key", keys), decided_again, meta)
-    state = committed.filter(pl.col("doc_id").is_in(redo))
+    if committed is None:  # the relinked documents' commit point rows are as they were linked
+        again = set(redo) - fresh
+        state = pl.concat(
+            [
+                arrived,
+                lake.read(COMMITTED, ["doc_id", "committed_at"], version=point, doc_ids=again)
+                if again
+                else arrived.clear(),
+            ]
+        )
+    else:
+        state = committed.filter(pl.col("doc_id").is_in(redo))
     if redo or gone:
         replace_documents(lake, LINKED, [*redo, *gone], state, meta)
     for table in MERGE_STATE:  # each there, even empty, so its version says what it holds
         lake.create(table)
     links = lake.read(LINKS, ["entity_id", "corpus_entity_id"])
     if _only_ours(lake, started, run):  # else another step wrote meanwhile: the next is whole
-        record_inputs(lake, MERGE_STEP, lake.versions(MERGE_STATE))
+        record_steps_inputs(
+            lake, {MERGE_STEP: lake.versions(MERGE_STATE), MERGE_READ: {COMMITTED: point}}
+        )
     return CorpusReport(
         entities,
         alias,
@@ -981,6 +1024,14 @@ def steps_unchanged(
         )
         found[step] = (unchanged, now)
     return found
+
+
+def recorded_inputs(lake: Lake, step: str) -> dict[str, int | None]:
+    """The versions a step recorded when it last succeeded (empty when it never did)."""
+    if not lake.exists(STEP_INPUTS):
+        return {}
+    rows = lake.read(STEP_INPUTS).filter(pl.col("step") == step)
+    return json.loads(rows["versions"][0]) if rows.height else {}
 
 
 def record_inputs(lake: Lake, step: str, versions: dict[str, int | None]) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from pipelines.core.tables import SCHEMAS, polars_schema, to_arrow
 
@@ -245,6 +245,34 @@ class Lake:
         if doc_ids is not None:
             frame = frame.filter(pl.col("doc_id").is_in(sorted(doc_ids)))
         return frame.collect().cast({name: schema[name] for name in names})
+
+    def changes(
+        self, table: str, since: int, version: int, columns: list[str]
+    ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+        """What the commits after version `since` up to `version` changed, from the log's file
+        lists, not the table: (the rows of the files `version` has and `since` had not, the rows
+        of the files `since` had and `version` has not). A row is in one file of a version, so
+        a row of `version` that `since` lacked is among the first and not the second, and a key
+        of `since` that `version` lacks is among the second and not the first; a file that
+        both have is not read. None when `since` cannot be read any more (its log entries or
+        files outside the retention) or its files are not plain Parquet."""
+        try:
+            then, now = self.table(table, since), self.table(table, version)
+            if then is None or now is None or not (_plain_parquet(then) and _plain_parquet(now)):
+                return None
+            before, after = set(then.file_uris()), set(now.file_uris())
+            return self._rows(sorted(after - before), columns, table), self._rows(
+                sorted(before - after), columns, table
+            )
+        except (OSError, DeltaError, pl.exceptions.PolarsError):
+            return None
+
+    def _rows(self, files: list[str], columns: list[str], table: str) -> pl.DataFrame:
+        schema = polars_schema(table)
+        if not files:
+            return pl.DataFrame(schema=schema).select(columns)
+        rows = self._parquet(files).select(columns).collect()
+        return rows.cast({name: schema[name] for name in columns})
 
     def document_files(self, table: str, doc_ids: Iterable[str]) -> list[str]:
         """The files (absolute URIs) of the table's latest version that hold rows of these
