@@ -317,6 +317,11 @@ def test_an_incremental_merge_gives_what_a_clean_merge_of_the_same_documents_giv
         assert incremental.relink_corpus(clean, corpus_entities).whole
         assert _merge_state(lake) == _merge_state(clean), name
         assert not report.whole, name
+        # what the next step starts from: the commit point it linked, the corpus's size
+        read = incremental.recorded_inputs(lake, incremental.MERGE_READ)
+        assert read[incremental.COMMITTED] == lake.version(incremental.COMMITTED), name
+        entity_documents = lake.read(incremental.DOC_ENTITIES)["doc_id"].n_unique()
+        assert read[incremental.ENTITY_DOCUMENTS] == entity_documents, name
         return report
 
     def label(doc: str, name: str) -> str:
@@ -464,8 +469,7 @@ def test_the_commit_points_changes_since_the_last_link_come_from_the_files_its_l
     for part in ("ab", "cd", "ef"):
         lake.append(table, committed(*[(f"d{c}", "1") for c in part]))
     since = lake.version(table)
-    incremental.record_steps_inputs(lake, {incremental.MERGE_READ: {table: since}})
-    arrived, gone = incremental.commit_point_changes(lake, since)
+    arrived, gone = incremental.commit_point_changes(lake, since, since)
     assert arrived.is_empty() and arrived.columns == ["doc_id", "committed_at"] and not gone
     later = datetime(2026, 12, 2)
     changed = committed(("db", "2")).with_columns(committed_at=pl.lit(later))
@@ -478,11 +482,12 @@ def test_the_commit_points_changes_since_the_last_link_come_from_the_files_its_l
     def whole(version: int) -> pl.DataFrame:
         return lake.read(table, ["doc_id", "committed_at"], version=version)
 
-    arrived, gone = incremental.commit_point_changes(lake, point)
+    arrived, gone = incremental.commit_point_changes(lake, since, point)
     expected = whole(point).join(whole(since), on=["doc_id", "committed_at"], how="anti")
     assert arrived.sort("doc_id").equals(expected.sort("doc_id"))
     assert sorted(arrived["doc_id"]) == ["db", "dz"]  # the replaced one, the added one
     assert gone == {"dc"}
-    assert incremental.commit_point_changes(lake, since - 1) is None  # nothing recorded there
+    assert incremental.commit_point_changes(lake, None, point) is None  # nothing recorded
     Lake(lake.root, retention_hours=0).vacuum(table)
-    assert incremental.commit_point_changes(lake, point) is None
+    assert incremental.commit_point_changes(lake, point + 1, point) is None  # a later one
+    assert incremental.commit_point_changes(lake, since, point) is None

@@ -433,6 +433,9 @@ MERGE_STATE = ("entities", DOC_ENTITIES, NAMES, COUNTS, LINKS, LINKED)
 # then holds that version's rows, so what the step must link or drop next is what the commit
 # point's commits since changed (`commit_point_changes`), not read from the two tables whole.
 MERGE_READ = "corpus merge: commit point"
+# Recorded with it: how many documents `document_entities` then held (the merge's corpus size),
+# moved by the documents a step touches instead of counted over every document's rows.
+ENTITY_DOCUMENTS = "documents in document_entities"
 
 
 @dataclass
@@ -511,14 +514,16 @@ def _only_ours(lake: Lake, started: dict[str, int | None], run: str) -> bool:
     return True
 
 
-def commit_point_changes(lake: Lake, point: int | None) -> tuple[pl.DataFrame, set[str]] | None:
-    """Since the commit point's version the corpus step last linked (`MERGE_READ`) up to
-    `point`: (the rows of `committed_documents` (doc_id, committed_at) that are new or changed,
-    the doc_ids that are gone), from the files its commits added and removed (`Lake.changes`).
-    None when nothing was recorded or that version cannot be read any more: then the commit
-    point and `linked_documents` are compared whole. Valid only while the step's state is
-    unchanged since it recorded it (`linked_documents` is then that version's rows)."""
-    since = recorded_inputs(lake, MERGE_READ).get(COMMITTED, None)
+def commit_point_changes(
+    lake: Lake, since: int | None, point: int | None
+) -> tuple[pl.DataFrame, set[str]] | None:
+    """Since the commit point's version `since` (the one the corpus step last linked, recorded
+    in `MERGE_READ`) up to `point`: (the rows of `committed_documents` (doc_id, committed_at)
+    that are new or changed, the doc_ids that are gone), from the files its commits added and
+    removed (`Lake.changes`). None when nothing was recorded or that version cannot be read
+    any more: then the commit point and `linked_documents` are compared whole. Valid only
+    while the step's state is unchanged since it recorded it (`linked_documents` is then that
+    version's rows)."""
     if since is None or point is None or since > point:
         return None
     columns = ["doc_id", "committed_at"]
@@ -540,7 +545,8 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     meta = {"op": "corpus entities", "run": run, **(metadata or {})}
     point = lake.version(COMMITTED)  # the commit point as this step reads it
     kept, started = inputs_unchanged(lake, MERGE_STEP, MERGE_STATE, ignore=())
-    changes = commit_point_changes(lake, point) if kept else None
+    read_before = recorded_inputs(lake, MERGE_READ) if kept else {}
+    changes = commit_point_changes(lake, read_before.get(COMMITTED), point)
     committed: pl.DataFrame | None = None
     if changes is None:  # the commit point and the links read whole
         committed = lake.read(COMMITTED, ["doc_id", "committed_at"], version=point)
@@ -552,6 +558,7 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     fresh = set(arrived["doc_id"])
     whole = not kept
     old_stats = lake.read(NAMES)
+    mentions = pl.DataFrame(schema=polars_schema("document_mentions"))  # the fresh ones'
     if whole:  # every document read again, every name and document decided
         rows = _Rows(
             pl.DataFrame(schema=polars_schema(DOC_ENTITIES)).lazy(),
@@ -559,7 +566,7 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
             merge.entity_rows(lake.scan("document_mentions")),
         )
         stats = merge.name_stats(rows.new)
-        n = rows.new["doc_id"].n_unique()
+        n = entity_documents = rows.new["doc_id"].n_unique()
         decide = set(rows.new["doc_id"])
         alias = merge.decide(rows.new, stats, n)
     elif not fresh | gone:  # nothing to decide again
@@ -567,22 +574,27 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
             lake.scan(DOC_ENTITIES), set(), pl.DataFrame(schema=polars_schema(DOC_ENTITIES))
         )
         stats, n, decide = old_stats, 0, set()
+        entity_documents = read_before.get(ENTITY_DOCUMENTS)
         decided_again, keys = old_stats.clear(), set()
         alias = merge.decide(rows.new)
     else:
         touched = fresh | gone
-        mentions = (
-            lake.read("document_mentions", doc_ids=fresh)
-            if fresh
-            else pl.DataFrame(schema=polars_schema("document_mentions"))
-        )
+        if fresh:
+            mentions = lake.read("document_mentions", doc_ids=fresh)
         rows = _Rows(lake.scan(DOC_ENTITIES), touched, merge.entity_rows(mentions.lazy()))
         old = lake.read(DOC_ENTITIES, doc_ids=touched) if touched else rows.new.clear()
         keys = {*old["key"], *rows.new["key"]}
         decided_again = merge.name_stats(rows.where("key", keys))
         stats = pl.concat([old_stats.filter(~pl.col("key").is_in(_ids(keys))), decided_again])
         stats = stats.sort("key")
-        n = rows.documents()
+        # the corpus's documents with entities: the recorded count moved by the touched
+        # documents' (a scan of every document's rows when nothing was recorded)
+        known = read_before.get(ENTITY_DOCUMENTS)
+        n = entity_documents = (
+            rows.documents()
+            if known is None
+            else known - old["doc_id"].n_unique() + rows.new["doc_id"].n_unique()
+        )
         # the names whose verdict or full name moved, and the surnames joined to a full name
         verdicts = old_stats.select("key", "corpus_label").join(
             stats.select("key", "corpus_label"), on="key", how="full", coalesce=True
@@ -596,13 +608,16 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
         alias = _decide(merge, rows, decide, stats, n)
     decided = merge.decisions(alias)
     # the decided documents' mentions, read once (the new ones' are read already)
-    mentioned = (
-        lake.read("document_mentions")
-        if whole
-        else lake.read("document_mentions", doc_ids=decide)
-        if decide
-        else pl.DataFrame(schema=polars_schema("document_mentions"))
-    )
+    if whole:
+        mentioned = lake.read("document_mentions")
+    else:
+        known_mentions = mentions.filter(pl.col("doc_id").is_in(_ids(decide)))
+        unread = decide - fresh
+        mentioned = (
+            pl.concat([known_mentions, lake.read("document_mentions", doc_ids=unread)])
+            if unread
+            else known_mentions
+        )
     counts = merge.entity_counts(mentioned.lazy(), alias)
     old_counts = (
         lake.read(COUNTS)
@@ -699,9 +714,8 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
         lake.create(table)
     links = lake.read(LINKS, ["entity_id", "corpus_entity_id"])
     if _only_ours(lake, started, run):  # else another step wrote meanwhile: the next is whole
-        record_steps_inputs(
-            lake, {MERGE_STEP: lake.versions(MERGE_STATE), MERGE_READ: {COMMITTED: point}}
-        )
+        read = {COMMITTED: point, ENTITY_DOCUMENTS: entity_documents}
+        record_steps_inputs(lake, {MERGE_STEP: lake.versions(MERGE_STATE), MERGE_READ: read})
     return CorpusReport(
         entities,
         alias,
