@@ -316,18 +316,23 @@ def replace_changed_documents(
     rows: pl.DataFrame,
     metadata: dict | None = None,
     documents: Collection[str] | None = None,
+    held: pl.DataFrame | None = None,
 ) -> int:
     """Make a table keyed by document hold `rows` by committing only the documents whose rows
     differ from what it holds (one commit; none when nothing differs), so that a step that
     recomputes a whole table (the corpus step) costs the lake, and the warehouse load after it,
     what changed. Given `documents`, `rows` are those documents' rows only, and the others'
-    stay unread. Returns how many documents were replaced."""
+    stay unread; `held` are the rows the table holds for them, when the caller read them
+    already (not read again). Returns how many documents were replaced."""
     if not lake.exists(table):
         lake.overwrite(table, rows, metadata)
         return rows["doc_id"].n_unique()
     if documents is not None and not documents:
         return 0
-    old = lake.read(table) if documents is None else lake.read(table, doc_ids=documents)
+    if held is not None:
+        old = held
+    else:
+        old = lake.read(table) if documents is None else lake.read(table, doc_ids=documents)
     old, new = _document_digests(old), _document_digests(rows)
     differ = old.join(new, on="doc_id", how="full", coalesce=True).filter(
         pl.col("digest").ne_missing(pl.col("digest_right"))
@@ -559,6 +564,7 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     whole = not kept
     old_stats = lake.read(NAMES)
     mentions = pl.DataFrame(schema=polars_schema("document_mentions"))  # the fresh ones'
+    held_entities = None  # the stored `document_entities` rows of the fresh and gone documents
     if whole:  # every document read again, every name and document decided
         rows = _Rows(
             pl.DataFrame(schema=polars_schema(DOC_ENTITIES)).lazy(),
@@ -582,7 +588,7 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
         if fresh:
             mentions = lake.read("document_mentions", doc_ids=fresh)
         rows = _Rows(lake.scan(DOC_ENTITIES), touched, merge.entity_rows(mentions.lazy()))
-        old = lake.read(DOC_ENTITIES, doc_ids=touched) if touched else rows.new.clear()
+        old = held_entities = lake.read(DOC_ENTITIES, doc_ids=touched)
         keys = {*old["key"], *rows.new["key"]}
         decided_again = merge.name_stats(rows.where("key", keys))
         stats = pl.concat([old_stats.filter(~pl.col("key").is_in(_ids(keys))), decided_again])
@@ -689,8 +695,11 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     # the step's own state, then the commit point of its links, then the record of it all
     scope = None if whole else decide | gone
     replace_changed_documents(lake, LINKS, decided, meta, scope)
-    replace_changed_documents(lake, COUNTS, counts, meta, scope)
-    replace_changed_documents(lake, DOC_ENTITIES, rows.new, meta, None if whole else fresh | gone)
+    # their stored rows, read above for the same documents
+    replace_changed_documents(lake, COUNTS, counts, meta, scope, None if whole else old_counts)
+    replace_changed_documents(
+        lake, DOC_ENTITIES, rows.new, meta, None if whole else fresh | gone, held_entities
+    )
     if whole:
         if not stats.equals(old_stats.sort("key")):
             lake.overwrite(NAMES, stats, meta)
