@@ -1,5 +1,5 @@
 """The asset checks look only where the commits since they passed can have broken them, and find
-there exactly what a check of every row finds (`assets.checks`, `Lake.changes`)."""
+there exactly what a check of every row finds (`assets.checks`, `Lake.changed_files`)."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def versions(lake: Lake) -> dict[str, int]:
 
 
 def both_ways(lake: Lake, since: dict[str, int], check: Check) -> tuple[int, int]:
-    changes = {t: lake.changes(t, since[t]) for t in check.tables}
+    changes = {t: lake.changed_files(t, since[t]) for t in check.tables}
     assert all(c is not None for c in changes.values())
     return check.failures(lake).height, check.changed(lake, changes).height
 
@@ -133,9 +133,9 @@ def test_breakages_are_found_where_they_were_made_as_a_whole_check_finds_them(
 
 def test_with_nothing_to_start_from_a_check_reads_its_tables_whole(built):
     lake: Lake = built["lake"]
-    assert lake.changes("sentences", None) is None
-    assert lake.changes("sentences", 10_000) is None  # a version that never was
-    assert lake.changes("no_such_table", 0) is None
+    assert lake.changed_files("sentences", None) is None
+    assert lake.changed_files("sentences", 10_000) is None  # a version that never was
+    assert lake.changed_files("no_such_table", 0) is None
     now = lake.version("sentences")
-    same = lake.changes("sentences", now)
+    same = lake.changed_files("sentences", now)
     assert same is not None and same.added == [] and same.removed == []

@@ -317,6 +317,11 @@ def test_an_incremental_merge_gives_what_a_clean_merge_of_the_same_documents_giv
         assert incremental.relink_corpus(clean, corpus_entities).whole
         assert _merge_state(lake) == _merge_state(clean), name
         assert not report.whole, name
+        # what the next step starts from: the commit point it linked, the corpus's size
+        read = incremental.recorded_inputs(lake, [incremental.MERGE_READ])[incremental.MERGE_READ]
+        assert read[incremental.COMMITTED] == lake.version(incremental.COMMITTED), name
+        entity_documents = lake.read(incremental.DOC_ENTITIES)["doc_id"].n_unique()
+        assert read[incremental.ENTITY_DOCUMENTS] == entity_documents, name
         return report
 
     def label(doc: str, name: str) -> str:
@@ -421,3 +426,68 @@ def test_an_overwrite_started_before_another_writers_commit_replaces_the_whole_t
     lake.overwrite(table, rows("a", "c"))
     assert len(handed) == 2  # the stale attempt failed and was made again on the latest version
     assert sorted(lake.read(table)["doc_id"].to_list()) == ["a", "c"]
+
+
+def test_a_read_by_documents_reads_only_the_files_holding_them_and_what_delta_reads(tmp_path):
+    """Six files whose doc_id ranges all overlap (as a run's batches leave them), then rows
+    replaced and deleted: a read by doc ids gives exactly the Delta reader's rows at every
+    version, and `document_files` names exactly the files that hold the ids."""
+    lake = Lake(str(tmp_path / "lake"))
+    table = incremental.COMMITTED
+    ids = [f"d{i:03d}" for i in range(60)]
+    for part in range(6):  # d000, d006, ... in one file; d001, d007, ... in the next
+        lake.append(table, committed(*[(d, "1") for d in ids[part::6]]))
+    first = lake.version(table)
+    lake.replace(table, in_predicate("doc_id", ["d007", "d013"]), committed(("d007", "2")))
+    lake.delete(table, in_predicate("doc_id", ["d020"]))
+    lake.append(table, committed(("d999", "3")))
+
+    def delta_reader(version: int | None, wanted: list[str]) -> pl.DataFrame:
+        rows = pl.read_delta(lake.uri(table), version=version)
+        return rows.filter(pl.col("doc_id").is_in(wanted)).sort("doc_id")
+
+    for version in (first, None):
+        for wanted in ([], ["d007"], ["d013", "d020", "nope"], ["d999", "d000", "d059"], ids):
+            rows = lake.read(table, doc_ids=wanted, version=version).sort("doc_id")
+            assert rows.equals(delta_reader(version, wanted)), (version, wanted)
+    by_file = {f: set(pl.read_parquet(f)["doc_id"]) for f in lake.files(table)}
+    for wanted in (["d007"], ["d001", "d002"], ["d020"], ["d999", "d013"]):
+        holding = sorted(f for f, held in by_file.items() if held & set(wanted))
+        assert lake.document_files(table, wanted) == holding, wanted
+    assert len(lake.document_files(table, ["d002"])) == 1  # of 7 files, all spanning d002
+
+
+def test_the_commit_points_changes_since_the_last_link_come_from_the_files_its_log_moved(
+    tmp_path,
+):
+    """What the corpus step must link (new or changed documents) and drop (gone ones) since the
+    commit point's version it recorded, from the files the commits since added and removed,
+    equals the two versions compared whole, through a replace, a delete, an append and a
+    compaction; once that version's files are vacuumed, the step compares whole (None)."""
+    lake = Lake(str(tmp_path / "lake"))
+    table = incremental.COMMITTED
+    for part in ("ab", "cd", "ef"):
+        lake.append(table, committed(*[(f"d{c}", "1") for c in part]))
+    since = lake.version(table)
+    arrived, gone = incremental.commit_point_changes(lake, since, since)
+    assert arrived.is_empty() and arrived.columns == ["doc_id", "committed_at"] and not gone
+    later = datetime(2026, 12, 2)
+    changed = committed(("db", "2")).with_columns(committed_at=pl.lit(later))
+    lake.replace(table, in_predicate("doc_id", ["db"]), changed)
+    lake.delete(table, in_predicate("doc_id", ["dc"]))
+    lake.append(table, committed(("dz", "1")))
+    lake.compact(table)
+    point = lake.version(table)
+
+    def whole(version: int) -> pl.DataFrame:
+        return lake.read(table, ["doc_id", "committed_at"], version=version)
+
+    arrived, gone = incremental.commit_point_changes(lake, since, point)
+    expected = whole(point).join(whole(since), on=["doc_id", "committed_at"], how="anti")
+    assert arrived.sort("doc_id").equals(expected.sort("doc_id"))
+    assert sorted(arrived["doc_id"]) == ["db", "dz"]  # the replaced one, the added one
+    assert gone == {"dc"}
+    assert incremental.commit_point_changes(lake, None, point) is None  # nothing recorded
+    Lake(lake.root, retention_hours=0).vacuum(table)
+    assert incremental.commit_point_changes(lake, point + 1, point) is None  # a later one
+    assert incremental.commit_point_changes(lake, since, point) is None

@@ -316,18 +316,23 @@ def replace_changed_documents(
     rows: pl.DataFrame,
     metadata: dict | None = None,
     documents: Collection[str] | None = None,
+    held: pl.DataFrame | None = None,
 ) -> int:
     """Make a table keyed by document hold `rows` by committing only the documents whose rows
     differ from what it holds (one commit; none when nothing differs), so that a step that
     recomputes a whole table (the corpus step) costs the lake, and the warehouse load after it,
     what changed. Given `documents`, `rows` are those documents' rows only, and the others'
-    stay unread. Returns how many documents were replaced."""
+    stay unread; `held` are the rows the table holds for them, when the caller read them
+    already (not read again). Returns how many documents were replaced."""
     if not lake.exists(table):
         lake.overwrite(table, rows, metadata)
         return rows["doc_id"].n_unique()
     if documents is not None and not documents:
         return 0
-    old = lake.read(table) if documents is None else lake.read(table, doc_ids=documents)
+    if held is not None:
+        old = held
+    else:
+        old = lake.read(table) if documents is None else lake.read(table, doc_ids=documents)
     old, new = _document_digests(old), _document_digests(rows)
     differ = old.join(new, on="doc_id", how="full", coalesce=True).filter(
         pl.col("digest").ne_missing(pl.col("digest_right"))
@@ -429,6 +434,13 @@ NAMES = "entity_names"
 COUNTS = "entity_counts"
 MERGE_STEP = "corpus merge"
 MERGE_STATE = ("entities", DOC_ENTITIES, NAMES, COUNTS, LINKS, LINKED)
+# The commit point's version the step last linked (recorded with its state): `linked_documents`
+# then holds that version's rows, so what the step must link or drop next is what the commit
+# point's commits since changed (`commit_point_changes`), not read from the two tables whole.
+MERGE_READ = "corpus merge: commit point"
+# Recorded with it: how many documents `document_entities` then held (the merge's corpus size),
+# moved by the documents a step touches instead of counted over every document's rows.
+ENTITY_DOCUMENTS = "documents in document_entities"
 
 
 @dataclass
@@ -507,6 +519,27 @@ def _only_ours(lake: Lake, started: dict[str, int | None], run: str) -> bool:
     return True
 
 
+def commit_point_changes(
+    lake: Lake, since: int | None, point: int | None
+) -> tuple[pl.DataFrame, set[str]] | None:
+    """Since the commit point's version `since` (the one the corpus step last linked, recorded
+    in `MERGE_READ`) up to `point`: (the rows of `committed_documents` (doc_id, committed_at)
+    that are new or changed, the doc_ids that are gone), from the files its commits added and
+    removed (`Lake.changes`). None when nothing was recorded or that version cannot be read
+    any more: then the commit point and `linked_documents` are compared whole. Valid only
+    while the step's state is unchanged since it recorded it (`linked_documents` is then that
+    version's rows)."""
+    if since is None or point is None or since > point:
+        return None
+    columns = ["doc_id", "committed_at"]
+    diff = lake.changes(COMMITTED, since, point, columns)
+    if diff is None:
+        return None
+    added, removed = diff
+    arrived = added.join(removed, on=columns, how="anti")
+    return arrived, set(removed["doc_id"]) - set(added["doc_id"])
+
+
 def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusReport:
     """The corpus entity step over the lake, with `merge` the NLP core's merge
     (`pipelines.core.corpus_entities`): decide again what the documents changed since the last
@@ -515,13 +548,23 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     without what nothing points to), the step's own state after them."""
     run = uuid.uuid4().hex
     meta = {"op": "corpus entities", "run": run, **(metadata or {})}
-    committed = lake.read(COMMITTED, ["doc_id", "committed_at"])
-    linked = lake.read(LINKED)
-    fresh = set(committed.join(linked, on=["doc_id", "committed_at"], how="anti")["doc_id"])
-    gone = set(linked.join(committed, on="doc_id", how="anti")["doc_id"])
+    point = lake.version(COMMITTED)  # the commit point as this step reads it
     kept, started = inputs_unchanged(lake, MERGE_STEP, MERGE_STATE, ignore=())
+    read_before = recorded_inputs(lake, [MERGE_READ]).get(MERGE_READ, {}) if kept else {}
+    changes = commit_point_changes(lake, read_before.get(COMMITTED), point)
+    committed: pl.DataFrame | None = None
+    if changes is None:  # the commit point and the links read whole
+        committed = lake.read(COMMITTED, ["doc_id", "committed_at"], version=point)
+        linked = lake.read(LINKED)
+        arrived = committed.join(linked, on=["doc_id", "committed_at"], how="anti")
+        gone = set(linked.join(committed, on="doc_id", how="anti")["doc_id"])
+    else:
+        arrived, gone = changes
+    fresh = set(arrived["doc_id"])
     whole = not kept
     old_stats = lake.read(NAMES)
+    mentions = pl.DataFrame(schema=polars_schema("document_mentions"))  # the fresh ones'
+    held_entities = None  # the stored `document_entities` rows of the fresh and gone documents
     if whole:  # every document read again, every name and document decided
         rows = _Rows(
             pl.DataFrame(schema=polars_schema(DOC_ENTITIES)).lazy(),
@@ -529,7 +572,7 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
             merge.entity_rows(lake.scan("document_mentions")),
         )
         stats = merge.name_stats(rows.new)
-        n = rows.new["doc_id"].n_unique()
+        n = entity_documents = rows.new["doc_id"].n_unique()
         decide = set(rows.new["doc_id"])
         alias = merge.decide(rows.new, stats, n)
     elif not fresh | gone:  # nothing to decide again
@@ -537,22 +580,27 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
             lake.scan(DOC_ENTITIES), set(), pl.DataFrame(schema=polars_schema(DOC_ENTITIES))
         )
         stats, n, decide = old_stats, 0, set()
+        entity_documents = read_before.get(ENTITY_DOCUMENTS)
         decided_again, keys = old_stats.clear(), set()
         alias = merge.decide(rows.new)
     else:
         touched = fresh | gone
-        mentions = (
-            lake.read("document_mentions", doc_ids=fresh)
-            if fresh
-            else pl.DataFrame(schema=polars_schema("document_mentions"))
-        )
+        if fresh:
+            mentions = lake.read("document_mentions", doc_ids=fresh)
         rows = _Rows(lake.scan(DOC_ENTITIES), touched, merge.entity_rows(mentions.lazy()))
-        old = lake.read(DOC_ENTITIES, doc_ids=touched) if touched else rows.new.clear()
+        old = held_entities = lake.read(DOC_ENTITIES, doc_ids=touched)
         keys = {*old["key"], *rows.new["key"]}
         decided_again = merge.name_stats(rows.where("key", keys))
         stats = pl.concat([old_stats.filter(~pl.col("key").is_in(_ids(keys))), decided_again])
         stats = stats.sort("key")
-        n = rows.documents()
+        # the corpus's documents with entities: the recorded count moved by the touched
+        # documents' (a scan of every document's rows when nothing was recorded)
+        known = read_before.get(ENTITY_DOCUMENTS)
+        n = entity_documents = (
+            rows.documents()
+            if known is None
+            else known - old["doc_id"].n_unique() + rows.new["doc_id"].n_unique()
+        )
         # the names whose verdict or full name moved, and the surnames joined to a full name
         verdicts = old_stats.select("key", "corpus_label").join(
             stats.select("key", "corpus_label"), on="key", how="full", coalesce=True
@@ -566,13 +614,16 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
         alias = _decide(merge, rows, decide, stats, n)
     decided = merge.decisions(alias)
     # the decided documents' mentions, read once (the new ones' are read already)
-    mentioned = (
-        lake.read("document_mentions")
-        if whole
-        else lake.read("document_mentions", doc_ids=decide)
-        if decide
-        else pl.DataFrame(schema=polars_schema("document_mentions"))
-    )
+    if whole:
+        mentioned = lake.read("document_mentions")
+    else:
+        known_mentions = mentions.filter(pl.col("doc_id").is_in(_ids(decide)))
+        unread = decide - fresh
+        mentioned = (
+            pl.concat([known_mentions, lake.read("document_mentions", doc_ids=unread)])
+            if unread
+            else known_mentions
+        )
     counts = merge.entity_counts(mentioned.lazy(), alias)
     old_counts = (
         lake.read(COUNTS)
@@ -644,21 +695,36 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     # the step's own state, then the commit point of its links, then the record of it all
     scope = None if whole else decide | gone
     replace_changed_documents(lake, LINKS, decided, meta, scope)
-    replace_changed_documents(lake, COUNTS, counts, meta, scope)
-    replace_changed_documents(lake, DOC_ENTITIES, rows.new, meta, None if whole else fresh | gone)
+    # their stored rows, read above for the same documents
+    replace_changed_documents(lake, COUNTS, counts, meta, scope, None if whole else old_counts)
+    replace_changed_documents(
+        lake, DOC_ENTITIES, rows.new, meta, None if whole else fresh | gone, held_entities
+    )
     if whole:
         if not stats.equals(old_stats.sort("key")):
             lake.overwrite(NAMES, stats, meta)
     elif not decided_again.equals(old_stats.filter(pl.col("key").is_in(_ids(keys))).sort("key")):
         lake.replace(NAMES, in_predicate("key", keys), decided_again, meta)
-    state = committed.filter(pl.col("doc_id").is_in(redo))
+    if committed is None:  # the relinked documents' commit point rows are as they were linked
+        again = set(redo) - fresh
+        state = pl.concat(
+            [
+                arrived,
+                lake.read(COMMITTED, ["doc_id", "committed_at"], version=point, doc_ids=again)
+                if again
+                else arrived.clear(),
+            ]
+        )
+    else:
+        state = committed.filter(pl.col("doc_id").is_in(redo))
     if redo or gone:
         replace_documents(lake, LINKED, [*redo, *gone], state, meta)
     for table in MERGE_STATE:  # each there, even empty, so its version says what it holds
         lake.create(table)
     links = lake.read(LINKS, ["entity_id", "corpus_entity_id"])
     if _only_ours(lake, started, run):  # else another step wrote meanwhile: the next is whole
-        record_inputs(lake, MERGE_STEP, lake.versions(MERGE_STATE))
+        read = {COMMITTED: point, ENTITY_DOCUMENTS: entity_documents}
+        record_steps_inputs(lake, {MERGE_STEP: lake.versions(MERGE_STATE), MERGE_READ: read})
     return CorpusReport(
         entities,
         alias,

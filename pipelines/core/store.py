@@ -99,6 +99,50 @@ def in_predicate(column: str, values: Iterable[str]) -> str:
     return f"{column} IN ({sql_strings(values)})" if values else "false"
 
 
+# Reader features a Delta version may need that reading its files as plain Parquet honours
+# (anything else, such as deletion vectors or column mapping: read through the Delta reader).
+PLAIN_READER_FEATURES = frozenset({"timestampNtz"})
+
+
+def _plain_parquet(dt: DeltaTable) -> bool:
+    """Are the version's rows exactly the rows of the files it lists (no deletion vectors, no
+    column mapping, no partition columns kept only in the log)?"""
+    protocol = dt.protocol()
+    features = set(protocol.reader_features or [])
+    if protocol.min_reader_version == 2 or not features <= PLAIN_READER_FEATURES:
+        return False
+    return not dt.metadata().partition_columns
+
+
+def _in_range(dt: DeltaTable, ids: list[str]) -> list[str]:
+    """The version's files whose doc_id range (the log's min and max statistics) can hold
+    one of the sorted `ids`; a file without statistics (or not paired with its log entry)
+    always can. A statistic may be a truncated prefix, so an id is compared by its prefix
+    of the max's length."""
+    uris = dt.file_uris()
+    if not ids:
+        return []
+    actions = pl.DataFrame(dt.get_add_actions(flatten=True))
+    if "min.doc_id" not in actions.columns:
+        return list(uris)
+    ranges = {
+        path: (low, high)
+        for path, low, high in actions.select("path", "min.doc_id", "max.doc_id").iter_rows()
+    }
+    root = dt.table_uri.removeprefix("file://").rstrip("/") + "/"
+    found = pl.Series(ids, dtype=pl.String)
+    kept = []
+    for uri in uris:
+        low, high = ranges.get(uri.removeprefix(root), (None, None))
+        if low is None or high is None:
+            kept.append(uri)
+            continue
+        at = int(found.search_sorted(low, side="left"))
+        if at < len(ids) and ids[at][: len(high)] <= high:
+            kept.append(uri)
+    return kept
+
+
 class LakeConflict(RuntimeError):
     """A commit kept conflicting with other writers' commits; nothing of it was committed."""
 
@@ -188,32 +232,31 @@ class Lake:
         dt = self.table(table, version)
         return [] if dt is None else sorted(dt.file_uris())
 
-    def changes(self, table: str, since: int | None) -> FileChanges | None:
+    def changed_files(self, table: str, since: int | None) -> FileChanges | None:
         """The files the table's commits after version `since` added and removed, net (a row
         that changed, moved or went is in one of them; rows of a file in neither are as they
-        were then). None when that cannot be told here: the table or that version is not
-        there (never written, past the log's retention), a removed file was vacuumed, or the
-        lake is on object storage (whose files are read through the Delta reader only)."""
+        were then). None when that cannot be told from the files: the table or that version is
+        not there (never written, past the log's retention) or either version's files are not
+        plain Parquet (`_plain_parquet`)."""
         dt = self.table(table)
-        if dt is None or since is None or not self.is_local:
+        if dt is None or since is None:
             return None
         try:
-            before = set(self.files(table, since))
-        except DeltaError:  # that version's log is gone (past the log's retention)
+            then = self.table(table, since)
+        except DeltaError:  # that version's log is gone
             return None
-        now = set(dt.file_uris())
-        removed = sorted(before - now)
-        if not all(os.path.exists(f) for f in removed):
+        if then is None or not (_plain_parquet(then) and _plain_parquet(dt)):
             return None
-        return FileChanges(table, sorted(now - before), removed)
+        before, now = set(then.file_uris()), set(dt.file_uris())
+        return FileChanges(table, sorted(now - before), sorted(before - now))
 
     def scan_files(self, table: str, files: list[str]) -> pl.LazyFrame:
-        """A lazy frame over some of the table's Parquet files (from `changes`), in its
-        schema's types."""
+        """A lazy frame over some of the table's files (from `changed_files`), in its schema's
+        types. A removed file may have been vacuumed since: reading it then fails (OSError)."""
         schema = polars_schema(table)
         if not files:
             return pl.DataFrame(schema=schema).lazy()
-        return pl.scan_parquet(files).select(
+        return self._parquet(files).select(
             pl.col(name).cast(dtype) for name, dtype in schema.items()
         )
 
@@ -231,10 +274,93 @@ class Lake:
         dt = self.table(table, version)
         if dt is None or not dt.file_uris():
             return pl.DataFrame(schema=schema).select(names)
+        if doc_ids is not None and _plain_parquet(dt):
+            return self._read_documents(dt, sorted(set(doc_ids)), names, schema).cast(
+                {name: schema[name] for name in names}
+            )
         frame = self._scan(dt).select(names)
         if doc_ids is not None:
             frame = frame.filter(pl.col("doc_id").is_in(sorted(doc_ids)))
         return frame.collect().cast({name: schema[name] for name in names})
+
+    def changes(
+        self, table: str, since: int, version: int, columns: list[str]
+    ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+        """What the commits after version `since` up to `version` changed, from the log's file
+        lists, not the table: (the rows of the files `version` has and `since` had not, the rows
+        of the files `since` had and `version` has not). A row is in one file of a version, so
+        a row of `version` that `since` lacked is among the first and not the second, and a key
+        of `since` that `version` lacks is among the second and not the first; a file that
+        both have is not read. None when `since` cannot be read any more (its log entries or
+        files outside the retention) or its files are not plain Parquet."""
+        try:
+            then, now = self.table(table, since), self.table(table, version)
+            if then is None or now is None or not (_plain_parquet(then) and _plain_parquet(now)):
+                return None
+            before, after = set(then.file_uris()), set(now.file_uris())
+            return self._rows(sorted(after - before), columns, table), self._rows(
+                sorted(before - after), columns, table
+            )
+        except (OSError, DeltaError, pl.exceptions.PolarsError):
+            return None
+
+    def _rows(self, files: list[str], columns: list[str], table: str) -> pl.DataFrame:
+        schema = polars_schema(table)
+        if not files:
+            return pl.DataFrame(schema=schema).select(columns)
+        rows = self._parquet(files).select(columns).collect()
+        return rows.cast({name: schema[name] for name in columns})
+
+    def document_files(self, table: str, doc_ids: Iterable[str]) -> list[str]:
+        """The files (absolute URIs) of the table's latest version that hold rows of these
+        documents: those whose doc_id range in the log's statistics can hold one of them, then
+        of those the ones whose `doc_id` column holds one (see `_read_documents`)."""
+        dt = self.table(table)
+        if dt is None or not dt.file_uris():
+            return []
+        ids = sorted(set(doc_ids))
+        return sorted(self._holding(dt, _in_range(dt, ids), ids))
+
+    def _read_documents(
+        self, dt: DeltaTable, ids: list[str], names: list[str], schema: pl.Schema
+    ) -> pl.DataFrame:
+        """Some documents' rows, reading only the files that hold them. A table keyed by
+        document gets small additions (a run's batch) in files of their own and is compacted
+        without sorting, so most files' doc_id ranges span nearly every id and the log's
+        statistics prune few: the `doc_id` column of the candidate files is read first (one
+        narrow column), then every wanted column of the few files that hold the ids only.
+        Skipped when there are as many ids as candidate files (each file likely holds one)."""
+        candidates = _in_range(dt, ids)
+        files = candidates if len(ids) >= len(candidates) else self._holding(dt, candidates, ids)
+        if not files:
+            return pl.DataFrame(schema=schema).select(names)
+        wanted = pl.col("doc_id").is_in(pl.Series(ids, dtype=pl.String).implode())
+        return self._parquet(files).filter(wanted).select(names).collect()
+
+    def _holding(self, dt: DeltaTable, files: list[str], ids: list[str]) -> list[str]:
+        """Of `files`, those whose `doc_id` column holds one of `ids` (that column read alone)."""
+        if not files or not ids:
+            return []
+        wanted = pl.col("doc_id").is_in(pl.Series(ids, dtype=pl.String).implode())
+        found = (
+            self._parquet(files, include_file_paths="_file")
+            .select("doc_id", "_file")
+            .filter(wanted)
+            .select(pl.col("_file").unique())
+            .collect()
+        )
+        return found["_file"].to_list()
+
+    def _parquet(self, files: list[str], **options) -> pl.LazyFrame:
+        """A lazy frame over some of a version's files, read as Polars' Delta reader reads
+        them (a column a file predates is null)."""
+        return pl.scan_parquet(
+            files,
+            missing_columns="insert",
+            extra_columns="ignore",
+            storage_options=self.storage_options or None,
+            **options,
+        )
 
     def scan(self, table: str, version: int | str | datetime | None = None) -> pl.LazyFrame:
         """A lazy frame over the table, for aggregations that need not hold it in memory."""
