@@ -15,7 +15,7 @@ lake asks `incremental.steps_unchanged`. Otherwise it looks only where the commi
 passed can have broken its invariant (`Check.changed`: the rows of the files they added, the
 documents they touched, the keys they removed), so a run that adds 10 articles to a large corpus
 checks those, not every row; with nothing recorded to start from (a first run, a version past
-the log's retention, a vacuumed file, files that are not plain Parquet) it reads its tables whole."""
+the log's retention, a vacuumed file, files that are not plain Parquet) it reads every row."""
 
 import functools
 from collections.abc import Callable, Iterator, Mapping

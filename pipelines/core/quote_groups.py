@@ -32,11 +32,15 @@ def _excerpt_links(forms: list[str]) -> list[tuple[int, int]]:
     so no form is compared with every other."""
     size = MIN_EXCERPT_WORDS
     tokens = [form.split(" ") for form in forms]
+    # only the grams an excerpt can start with are looked up, so only those are indexed (a
+    # corpus's quotes have about ten times as many grams as openings)
+    openings = {" ".join(toks[:size]) for toks in tokens if len(toks) >= size}
     grams: dict[str, list[int]] = defaultdict(list)
     for i, toks in enumerate(tokens):
         if len(toks) > size:  # only a longer form can hold an excerpt
             for gram in {" ".join(toks[j : j + size]) for j in range(len(toks) - size + 1)}:
-                grams[gram].append(i)
+                if gram in openings:
+                    grams[gram].append(i)
     links = []
     for i, toks in enumerate(tokens):
         if len(toks) < size:
