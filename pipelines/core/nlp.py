@@ -28,14 +28,16 @@ from functools import lru_cache
 
 import numpy as np
 import spacy
-from spacy.attrs import DEP, IDS, LEMMA, MORPH, ORTH, POS, TAG
+from spacy.attrs import DEP, IDS, IS_ALPHA, LEMMA, LOWER, MORPH, ORTH, POS, TAG
 from spacy.language import Language
+from spacy.parts_of_speech import IDS as POS_IDS
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
 from pipelines.core.versions import DEFAULT_MODELS, model_names
 
-__all__ = ["DEFAULT_MODELS", "load_nlp", "model_names", "text_of"]
+__all__ = ["DEFAULT_MODELS", "alpha_lemmas", "load_nlp", "model_names", "text_of", "token_indices"]
 # Every component the extractors read: tags and lemmas (cues, units), the parse (speakers,
 # reported speech) and NER (entities). Nothing else is enabled; the model's `lemmatizer` is kept
 # (its tables serve the gazetteer and `lemmas`) but does not run itself.
@@ -318,6 +320,30 @@ def _split_glued_quote_marks(nlp: Language) -> None:
     """Make quote marks glued to words separate tokens: 'explained“They' is three tokens."""
     infixes = [*nlp.Defaults.infixes, r"[“”„«»]", r'(?<=[A-Za-z,.!?])"(?=[A-Za-z])']
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+def token_indices(doc: Doc, pos: tuple[str, ...] = (), lower: tuple[str, ...] = ()) -> list[int]:
+    """The indices, in order, of the tokens whose POS is one of `pos` or whose lower-case form
+    is one of `lower`, from one `Doc.to_array`: a rule that looks only at such tokens need not
+    make a `Token` of every other one."""
+    if len(doc) == 0:
+        return []
+    found = doc.to_array([POS, LOWER])
+    wanted = np.array([POS_IDS[name] for name in pos], dtype=np.uint64)
+    mask = np.isin(found[:, 0], wanted)
+    if lower:
+        words = np.array([get_string_id(word) for word in lower], dtype=np.uint64)
+        mask |= np.isin(found[:, 1], words)
+    return np.flatnonzero(mask).tolist()
+
+
+def alpha_lemmas(doc: Doc) -> set[str]:
+    """The lemmas of the document's alphabetic tokens (`{t.lemma_ for t in doc if t.is_alpha}`)."""
+    if len(doc) == 0:
+        return set()
+    found = doc.to_array([IS_ALPHA, LEMMA])
+    strings = doc.vocab.strings
+    return {strings[lemma] for lemma in np.unique(found[found[:, 0] == 1, 1]).tolist()}
 
 
 def text_of(doc: Doc) -> str:
