@@ -487,9 +487,9 @@ def _kept_path() -> Path | None:
             digest.update(f"{name} ?\n".encode())
     digest.update(f"{sys.version}\n{pickle.HIGHEST_PROTOCOL}\n".encode())
     digest.update(Path(__file__).read_bytes())
-    for data in sorted(DATA_DIR.iterdir()):
+    for data in sorted(DATA_DIR.rglob("*")):
         if data.is_file():
-            digest.update(data.name.encode() + b"\0" + data.read_bytes())
+            digest.update(str(data.relative_to(DATA_DIR)).encode() + b"\0" + data.read_bytes())
     data_dir = Path(os.environ.get("NEWS_DATA_DIR") or "data")
     return data_dir / "cache" / f"gazetteer-{digest.hexdigest()[:16]}.pickle"
 
