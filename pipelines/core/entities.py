@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.core import gazetteer
 from pipelines.core.ids import LEGAL_FORMS, entity_id_for, mention_id_for, name_key
 from pipelines.core.lexicon import ORG_WORDS, PERSON_NOUNS, TITLES
-from pipelines.core.nlp import text_of
+from pipelines.core.nlp import alpha_lemmas, text_of
 from pipelines.core.sentences import SentenceIndex
 
 ENTITY_LABELS = frozenset(
@@ -593,7 +593,7 @@ def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
 
 
 def _is_sports_report(doc: Doc) -> bool:
-    lemmas = {t.lemma_.lower() for t in doc if t.is_alpha}
+    lemmas = {lemma.lower() for lemma in alpha_lemmas(doc)}
     return len(lemmas & _SPORTS_WORDS) >= _SPORTS_MIN_WORDS
 
 

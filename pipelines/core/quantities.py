@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 
+from spacy.attrs import IDX
 from spacy.tokens import Doc, Token
 
 from pipelines.core.nlp import text_of
@@ -257,7 +258,7 @@ class _Text:
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
         self.text = text_of(doc)
-        self.starts = [token.idx for token in doc]
+        self.starts = doc.to_array(IDX).tolist() if len(doc) else []  # each token's .idx
 
     def token_at(self, char: int) -> Token | None:
         """The token covering (or just before) a character offset."""

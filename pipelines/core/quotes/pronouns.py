@@ -15,7 +15,7 @@ from pipelines.core.lexicon import (
     PRONOUNS,
     SPEAKER_NOUNS,
 )
-from pipelines.core.nlp import text_of
+from pipelines.core.nlp import text_of, token_indices
 from pipelines.core.quotes.base import QuoteSpan
 from pipelines.core.quotes.marks import _Quoted
 from pipelines.core.quotes.speakers import _noun_phrase
@@ -67,7 +67,8 @@ class _Resolver:
                         m.label == "PERSON",
                     )
                 )
-        for token in doc:
+        for i in token_indices(doc, ("NOUN",)):
+            token = doc[i]
             if token.pos_ != "NOUN" or token.lower_ not in SPEAKER_NOUNS or token.idx in quoted:
                 continue
             if token.dep_ == "appos" and token.head.idx in person_at:

@@ -17,7 +17,7 @@ from pipelines.core.lexicon import (
     STANCE_VERBS,
     THOUGHT_VERBS,
 )
-from pipelines.core.nlp import text_of
+from pipelines.core.nlp import text_of, token_indices
 from pipelines.core.quotes.base import Quote, QuoteSpan, Speaker
 from pipelines.core.quotes.cues import _cue_subject, _is_cue
 from pipelines.core.quotes.marks import _MARK, _overlaps, _Quoted, _trim, _whole_quotes
@@ -155,7 +155,9 @@ def _reported_speech(
     own cue and words of its own (`direct_cues`: each direct quote's span and cue)."""
     found: list[Quote] = []
     every_quote = _Quoted((s.start, s.end) for s in spans)
-    for token in doc:
+    # only a verb, an auxiliary or "according" can be a cue, a stance or an open verb
+    for i in token_indices(doc, ("VERB", "AUX"), ("according",)):
+        token = doc[i]
         stance = token.pos_ == "VERB" and token.lemma_ in _JUDGING_VERBS
         lexical = _is_cue(token) or stance
         if not lexical and not (open_verbs and token.pos_ == "VERB"):
@@ -241,7 +243,8 @@ def _clause_attributions(
     - "The mayor is confident that …", "Republicans are worried (that) …": an adjective with a
       clause of its own states its subject's belief or fear; the adjective is the cue."""
     found: list[Quote] = []
-    for cue in doc:
+    for i in token_indices(doc, ("NOUN", "ADJ")):
+        cue = doc[i]
         if cue.pos_ == "NOUN" and cue.lemma_.lower() in SAYING_NOUNS:
             source, clause = _owner_and_that_clause(cue)
         elif cue.pos_ == "ADJ" and cue.dep_ == "acomp":

@@ -1,0 +1,36 @@
+"""The gazetteer kept in the data folder is the gazetteer the sources build."""
+
+from __future__ import annotations
+
+import pickle
+
+from pipelines.core import gazetteer as gz
+
+
+def test_kept_gazetteer_is_the_built_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("NEWS_GAZETTEER_CACHE", raising=False)
+    path = gz._kept_path()
+    assert path is not None and path.parent == tmp_path / "cache"
+    gz._gazetteer.cache_clear()
+    try:
+        built = gz._gazetteer()  # builds and keeps it
+        assert path.exists()
+        gz._gazetteer.cache_clear()
+        loaded = gz._gazetteer()  # loads it
+        assert loaded is not built and loaded == built
+        assert list(loaded.index) == list(built.index)  # the same order of keys too
+        assert [p.name for p in gz.place_candidates("Paris")] == [
+            p.name for p in built.index[gz.place_key("Paris")]
+        ]
+        # a damaged file is built again (and written again); the build itself is not redone here
+        monkeypatch.setattr(gz, "_build", lambda words: built)
+        path.write_bytes(b"not a pickle")
+        gz._gazetteer.cache_clear()
+        assert gz._gazetteer() == built
+        assert pickle.loads(path.read_bytes()) == built
+        # off: nothing kept
+        monkeypatch.setenv("NEWS_GAZETTEER_CACHE", "off")
+        assert gz._kept_path() is None
+    finally:
+        gz._gazetteer.cache_clear()
