@@ -118,21 +118,23 @@ CREATE OR REPLACE MACRO search_query_stems(query) AS TABLE
     FROM search_stems s
     WHERE s.term_id IN (SELECT term_id FROM found UNION SELECT term_id FROM guessed);
 
--- BM25 (k1 1.2, b 0.75, Lucene's idf) of each indexed sentence (claim) holding a stem of the
--- query, in no order: one posting per stem and row (tf counts every word of the stem), the stems'
--- weights summed per row; N and the mean length are the index's own. No text is read. The
+-- BM25 (k1 1.2, b 0.75, Lucene's idf: one formula for both tables, `search_bm25`, `search_idf`)
+-- of each indexed sentence (claim) holding a stem of the query, in no order: one posting per stem
+-- and row (tf counts every word of the stem), the stems' weights summed per row; N and the mean length are the index's own. No text is read. The
 -- weights are summed as integers of 1e-12: a sum of doubles depends on the order the threads
 -- add them in (one sentence scored 19.155604826776358 in one run and ...354 in another, so
 -- rows tied with it could swap places); integer sums are the same in any order.
+CREATE OR REPLACE MACRO search_idf(n, df) AS ln(1 + (n - df + 0.5) / (df + 0.5));
+CREATE OR REPLACE MACRO search_bm25(idf, tf, dl, avgdl) AS
+    (idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * dl / avgdl)) * 1e12)::BIGINT;
+
 CREATE OR REPLACE MACRO search_sentence_scores(query) AS TABLE
     SELECT p.sentence_id,
-           sum((q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.dl / q.avgdl)) * 1e12)::BIGINT)
-               / 1e12 AS score,
+           sum(search_bm25(q.idf, p.tf, p.dl, q.avgdl)) / 1e12 AS score,
            count(*) AS n_matched
     FROM search_sentence_postings p
     JOIN (
-        SELECT q.term_id, n.avgdl,
-               ln(1 + (n.n - q.sentence_df + 0.5) / (q.sentence_df + 0.5)) AS idf
+        SELECT q.term_id, n.avgdl, search_idf(n.n, q.sentence_df) AS idf
         FROM search_query_stems(query) q,
              (SELECT n_rows AS n, total_dl / n_rows AS avgdl
               FROM search_sizes WHERE name = 'sentence') n
@@ -142,13 +144,11 @@ CREATE OR REPLACE MACRO search_sentence_scores(query) AS TABLE
 
 CREATE OR REPLACE MACRO search_claim_scores(query) AS TABLE
     SELECT p.claim_id,
-           sum((q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.dl / q.avgdl)) * 1e12)::BIGINT)
-               / 1e12 AS score,
+           sum(search_bm25(q.idf, p.tf, p.dl, q.avgdl)) / 1e12 AS score,
            count(*) AS n_matched
     FROM search_claim_postings p
     JOIN (
-        SELECT q.term_id, n.avgdl,
-               ln(1 + (n.n - q.claim_df + 0.5) / (q.claim_df + 0.5)) AS idf
+        SELECT q.term_id, n.avgdl, search_idf(n.n, q.claim_df) AS idf
         FROM search_query_stems(query) q,
              (SELECT n_rows AS n, total_dl / n_rows AS avgdl
               FROM search_sizes WHERE name = 'claim') n

@@ -549,8 +549,9 @@ def relink_corpus(lake: Lake, merge, metadata: dict | None = None) -> CorpusRepo
     run = uuid.uuid4().hex
     meta = {"op": "corpus entities", "run": run, **(metadata or {})}
     point = lake.version(COMMITTED)  # the commit point as this step reads it
-    kept, started = inputs_unchanged(lake, MERGE_STEP, MERGE_STATE, ignore=())
-    read_before = recorded_inputs(lake, [MERGE_READ]).get(MERGE_READ, {}) if kept else {}
+    recorded = recorded_inputs(lake, [MERGE_STEP, MERGE_READ])
+    kept, started = inputs_unchanged(lake, MERGE_STEP, MERGE_STATE, (), recorded)
+    read_before = recorded.get(MERGE_READ, {}) if kept else {}
     changes = commit_point_changes(lake, read_before.get(COMMITTED), point)
     committed: pl.DataFrame | None = None
     if changes is None:  # the commit point and the links read whole
@@ -1011,11 +1012,15 @@ def _moved(lake: Lake, table: str, since: int | None, ignore: Collection[str]) -
 
 
 def inputs_unchanged(
-    lake: Lake, step: str, tables: Iterable[str], ignore: Collection[str] = (METADATA_OP,)
+    lake: Lake,
+    step: str,
+    tables: Iterable[str],
+    ignore: Collection[str] = (METADATA_OP,),
+    recorded: Mapping[str, dict[str, int | None]] | None = None,
 ) -> tuple[bool, dict[str, int | None]]:
     """(whether no row the step reads changed since it last recorded its inputs, the tables'
     versions now, to record when it succeeds). A step that never recorded has changed inputs."""
-    return steps_unchanged(lake, {step: tables}, ignore)[step]
+    return steps_unchanged(lake, {step: tables}, ignore, recorded)[step]
 
 
 def recorded_inputs(lake: Lake, steps: Iterable[str]) -> dict[str, dict[str, int | None]]:
@@ -1027,13 +1032,18 @@ def recorded_inputs(lake: Lake, steps: Iterable[str]) -> dict[str, dict[str, int
 
 
 def steps_unchanged(
-    lake: Lake, steps: Mapping[str, Iterable[str]], ignore: Collection[str] = (METADATA_OP,)
+    lake: Lake,
+    steps: Mapping[str, Iterable[str]],
+    ignore: Collection[str] = (METADATA_OP,),
+    recorded: Mapping[str, dict[str, int | None]] | None = None,
 ) -> dict[str, tuple[bool, dict[str, int | None]]]:
-    """`inputs_unchanged` for several steps at once: one read of what they recorded, each
-    table's version and history looked at once (what a group of checks asks together)."""
+    """`inputs_unchanged` for several steps at once: one read of what they recorded (or
+    `recorded`, the caller's `recorded_inputs`), each table's version and history looked at
+    once (what a group of checks asks together)."""
     wanted = {step: sorted(set(tables)) for step, tables in steps.items()}
     versions = lake.versions(sorted({t for tables in wanted.values() for t in tables}))
-    recorded = recorded_inputs(lake, wanted)
+    if recorded is None:
+        recorded = recorded_inputs(lake, wanted)
     moved: dict[tuple[str, int | None], bool] = {}
 
     def has_moved(table: str, since: int | None) -> bool:

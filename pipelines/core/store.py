@@ -149,9 +149,8 @@ class LakeConflict(RuntimeError):
 
 @dataclass(frozen=True)
 class FileChanges:
-    """What a table's commits since some version did to its files (`Lake.changes`)."""
+    """What a table's commits since some version did to its files (`Lake.changed_files`)."""
 
-    table: str
     added: list[str]
     removed: list[str]
 
@@ -232,23 +231,24 @@ class Lake:
         dt = self.table(table, version)
         return [] if dt is None else sorted(dt.file_uris())
 
-    def changed_files(self, table: str, since: int | None) -> FileChanges | None:
-        """The files the table's commits after version `since` added and removed, net (a row
-        that changed, moved or went is in one of them; rows of a file in neither are as they
-        were then). None when that cannot be told from the files: the table or that version is
-        not there (never written, past the log's retention) or either version's files are not
-        plain Parquet (`_plain_parquet`)."""
-        dt = self.table(table)
-        if dt is None or since is None:
+    def changed_files(
+        self, table: str, since: int | None, version: int | None = None
+    ) -> FileChanges | None:
+        """The files the table's commits after version `since` up to `version` (default: the
+        latest) added and removed, net (a row that changed, moved or went is in one of them;
+        rows of a file in neither are as they were then). None when that cannot be told from
+        the files: the table or either version is not there (never written, past the log's
+        retention) or either version's files are not plain Parquet (`_plain_parquet`)."""
+        if since is None:
             return None
         try:
-            then = self.table(table, since)
+            then, now = self.table(table, since), self.table(table, version)
         except DeltaError:  # that version's log is gone
             return None
-        if then is None or not (_plain_parquet(then) and _plain_parquet(dt)):
+        if then is None or now is None or not (_plain_parquet(then) and _plain_parquet(now)):
             return None
-        before, now = set(then.file_uris()), set(dt.file_uris())
-        return FileChanges(table, sorted(now - before), sorted(before - now))
+        before, after = set(then.file_uris()), set(now.file_uris())
+        return FileChanges(sorted(after - before), sorted(before - after))
 
     def scan_files(self, table: str, files: list[str]) -> pl.LazyFrame:
         """A lazy frame over some of the table's files (from `changed_files`), in its schema's
@@ -288,28 +288,20 @@ class Lake:
     ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
         """What the commits after version `since` up to `version` changed, from the log's file
         lists, not the table: (the rows of the files `version` has and `since` had not, the rows
-        of the files `since` had and `version` has not). A row is in one file of a version, so
-        a row of `version` that `since` lacked is among the first and not the second, and a key
-        of `since` that `version` lacks is among the second and not the first; a file that
-        both have is not read. None when `since` cannot be read any more (its log entries or
-        files outside the retention) or its files are not plain Parquet."""
+        of the files `since` had and `version` has not; see `changed_files`). A row is in one
+        file of a version, so a row of `version` that `since` lacked is among the first and not
+        the second, and a key of `since` that `version` lacks is among the second and not the
+        first; a file that both have is not read. None when `changed_files` cannot tell or a
+        removed file is gone (vacuumed)."""
+        diff = self.changed_files(table, since, version)
+        if diff is None:
+            return None
         try:
-            then, now = self.table(table, since), self.table(table, version)
-            if then is None or now is None or not (_plain_parquet(then) and _plain_parquet(now)):
-                return None
-            before, after = set(then.file_uris()), set(now.file_uris())
-            return self._rows(sorted(after - before), columns, table), self._rows(
-                sorted(before - after), columns, table
-            )
+            added = self.scan_files(table, diff.added).select(columns).collect()
+            removed = self.scan_files(table, diff.removed).select(columns).collect()
         except (OSError, DeltaError, pl.exceptions.PolarsError):
             return None
-
-    def _rows(self, files: list[str], columns: list[str], table: str) -> pl.DataFrame:
-        schema = polars_schema(table)
-        if not files:
-            return pl.DataFrame(schema=schema).select(columns)
-        rows = self._parquet(files).select(columns).collect()
-        return rows.cast({name: schema[name] for name in columns})
+        return added, removed
 
     def document_files(self, table: str, doc_ids: Iterable[str]) -> list[str]:
         """The files (absolute URIs) of the table's latest version that hold rows of these
