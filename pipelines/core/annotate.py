@@ -57,8 +57,16 @@ def parse_bytes(doc: Doc) -> bytes:
 
 
 def doc_from_bytes(nlp: Language, data: bytes) -> Doc:
-    """The `Doc` that `parse_bytes` kept, in this pipeline's vocabulary."""
-    [doc] = DocBin().from_bytes(data).get_docs(nlp.vocab)
+    """The `Doc` that `parse_bytes` kept, in this pipeline's vocabulary.
+
+    The kept strings go into the string store only: `DocBin.get_docs` would make a lexeme of
+    each (every lemma, tag and morphology string too, half the cost of the rebuild), where the
+    `Doc` needs lexemes only for its words, which it makes from the store as a parse does."""
+    kept = DocBin().from_bytes(data)
+    for string in kept.strings:
+        nlp.vocab.strings.add(string)
+    kept.strings = set()
+    [doc] = kept.get_docs(nlp.vocab)
     return doc
 
 
