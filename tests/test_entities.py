@@ -447,3 +447,36 @@ def test_a_figure_in_a_relinked_quote_is_its_corpus_speakers(corpus_runs):
         "where d.source_path = 'f.txt'",
     )
     assert rows == [("40 seats", "Tony Blair", "Tony Blair")]
+
+
+def test_whole_word_occurrences_are_what_the_alternation_pattern_finds():
+    """The repeated-name scan finds a document's names with `str.find`; it must give what the
+    pattern it replaced gives: whole words only, the longest where several start together,
+    left to right without overlaps."""
+    import random
+    import re
+
+    from pipelines.core.entities import whole_word_occurrences
+
+    def by_pattern(text: str, surfaces: set[str]) -> list[tuple[int, str]]:
+        alternatives = "|".join(re.escape(s) for s in sorted(surfaces, key=len, reverse=True))
+        pattern = r"(?<![\w'’-])(?:" + alternatives + r")(?![\w-])"
+        return [(m.start(), m.group()) for m in re.finditer(pattern, text)]
+
+    text = "Mido was axed. Mido's agent and Mido-style play; Middlesbrough's Mido Ahmed, Mido."
+    # "Mido's" holds the name (a possessive), "Mido-style" and "Middlesbrough" do not
+    assert whole_word_occurrences(text, {"Mido", "Mido Ahmed"}) == [
+        (0, "Mido"),
+        (15, "Mido"),
+        (65, "Mido Ahmed"),
+        (77, "Mido"),
+    ]
+    assert whole_word_occurrences("", {"A"}) == [] and whole_word_occurrences("x", set()) == []
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice("ab AB-'’_é1.,") for _ in range(rng.randint(0, 30)))
+        surfaces = {
+            "".join(rng.choice("abAB -é") for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(1, 5))
+        }
+        assert whole_word_occurrences(text, surfaces) == by_pattern(text, surfaces), text
