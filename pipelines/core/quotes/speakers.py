@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+from spacy.attrs import LEMMA, POS
+from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.tokens import Doc, Token
 
 from pipelines.core.entities import Mention
@@ -115,13 +118,16 @@ def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
         if child.dep_ == "prep" and child.lower_ in ("to", "with", "on", "in"):
             candidates.extend(g for g in child.subtree if g.dep_ == "pobj")
     sentence = cue.sent
-    for token in sentence:  # "…, they said, reported The Times."
-        if token is not cue and token.lemma_ in ("report", "say") and token.pos_ == "VERB":
-            subject = _subject_of(token)
-            if subject is not None:
-                candidates.append(subject)
-            if token.i > cue.i:  # inverted: "…, they said, reported The Times"
-                candidates.extend(c for c in token.children if c.dep_ in ("dobj", "attr"))
+    # "…, they said, reported The Times." (the cue itself too: "The Times reported")
+    for i in _reporting_verbs(doc):
+        if not sentence.start <= i < sentence.end:
+            continue
+        token = doc[i]
+        subject = _subject_of(token)
+        if subject is not None:
+            candidates.append(subject)
+        if token.i > cue.i:  # inverted: "…, they said, reported The Times"
+            candidates.extend(c for c in token.children if c.dep_ in ("dobj", "attr"))
     for token in candidates:
         start, end = _noun_phrase(token)
         determiners = [c for c in token.lefts if c.dep_ == "det" and c.lower_ == "the"]
@@ -131,12 +137,28 @@ def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
     return None
 
 
+_REPORTING_LEMMAS = ("report", "say")
+
+
+def _reporting_verbs(doc: Doc) -> list[int]:
+    """The indices of the verbs "report" and "say" (by lemma), read once per document from its
+    arrays rather than from a `Token` of every word of a sentence for each cue."""
+    found = doc.user_data.get("reporting_verbs")
+    if found is None:
+        values = doc.to_array([POS, LEMMA])
+        lemmas = np.array([doc.vocab.strings[w] for w in _REPORTING_LEMMAS], dtype=np.uint64)
+        mask = (values[:, 0] == POS_IDS["VERB"]) & np.isin(values[:, 1], lemmas)
+        found = doc.user_data["reporting_verbs"] = np.flatnonzero(mask).tolist()
+    return found
+
+
 def _mention_span(subject: Token) -> tuple[int, int]:
     """The speaker mention as written: the subject's whole phrase ("Erin Murphy, a former aide
     who …"), cut at a quote mark and without edge punctuation."""
     if subject.pos_ == "PRON":
         return subject.idx, subject.idx + len(subject.text)
-    tokens = [t for t in subject.subtree if t.sent == subject.sent]
+    sentence = subject.sent
+    tokens = [t for t in subject.subtree if sentence.start <= t.i < sentence.end]
     head = tokens.index(subject)
     left, right = 0, len(tokens) - 1
     for i in range(head - 1, -1, -1):
