@@ -1,4 +1,4 @@
-"""The gazetteer and the given-names table kept in the data folder are what the sources build."""
+"""The gazetteer kept in the data folder is the gazetteer the sources build."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pipelines.core import gazetteer as gz
 def test_kept_gazetteer_is_the_built_one(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWS_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("NEWS_GAZETTEER_CACHE", raising=False)
-    path = gz._kept_path("gazetteer")
+    path = gz._kept_path()
     assert path is not None and path.parent == tmp_path / "cache"
     gz._gazetteer.cache_clear()
     try:
@@ -31,24 +31,6 @@ def test_kept_gazetteer_is_the_built_one(tmp_path, monkeypatch):
         assert pickle.loads(path.read_bytes()) == built
         # off: nothing kept
         monkeypatch.setenv("NEWS_GAZETTEER_CACHE", "off")
-        assert gz._kept_path("gazetteer") is None
+        assert gz._kept_path() is None
     finally:
         gz._gazetteer.cache_clear()
-
-
-def test_kept_given_names_are_the_read_ones(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEWS_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("NEWS_GAZETTEER_CACHE", raising=False)
-    path = gz._kept_path("given-names")
-    assert path is not None and path != gz._kept_path("gazetteer")
-    gz._given_names.cache_clear()
-    try:
-        read = gz._given_names()  # reads the list and keeps it
-        assert path.exists() and read == gz._read_given_names()
-        gz._given_names.cache_clear()
-        monkeypatch.setattr(gz, "_read_given_names", lambda: {})  # a load must not read
-        loaded = gz._given_names()
-        assert loaded is not read and loaded == read
-        assert gz.is_given_name("Tatyana") and not gz.is_given_name("will")
-    finally:
-        gz._given_names.cache_clear()

