@@ -14,13 +14,15 @@ import argparse
 import os
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import duckdb
-
-from pipelines.core import search as search_index
-from pipelines.core import warehouse
 from pipelines.core.settings import Settings, SettingsError
-from pipelines.core.store import Lake
+
+if TYPE_CHECKING:
+    import duckdb
+
+# DuckDB, the lake (Polars, Delta, Arrow) and the search index are imported by the commands
+# that use them: `newsetl summary`, run by every `make run`, needs DuckDB alone.
 
 
 def _print_result(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> None:
@@ -48,15 +50,20 @@ def _print_result(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> No
 
 def _open(settings: Settings) -> duckdb.DuckDBPyConnection | None:
     """The warehouse, read-only; None (after saying why) when there is none yet."""
-    try:
-        return warehouse.connect_read_only(settings.warehouse_path)
-    except FileNotFoundError as exc:
-        print(exc, file=sys.stderr)
+    import duckdb
+
+    path = settings.warehouse_path
+    if not path.exists():  # as `warehouse.connect_read_only`, without importing the lake
+        print(f"no warehouse at {path}: run `make run` first", file=sys.stderr)
         return None
+    return duckdb.connect(str(path), read_only=True)
 
 
 def _open_as_of(settings: Settings, as_of: str) -> duckdb.DuckDBPyConnection | None:
     """The lake as it was at `as_of` (a version or a time), read where it is."""
+    from pipelines.core import warehouse
+    from pipelines.core.store import Lake
+
     lake = Lake(settings.lake_url, retention_hours=settings.retention_hours)
     try:
         versions = warehouse.lake_as_of(lake, warehouse.parse_as_of(as_of))
@@ -69,6 +76,8 @@ def _open_as_of(settings: Settings, as_of: str) -> duckdb.DuckDBPyConnection | N
 
 
 def run_sql(sql: str | None, max_rows: int = 50, as_of: str | None = None) -> int:
+    import duckdb
+
     settings = Settings.from_env()
     con = _open(settings) if as_of is None else _open_as_of(settings, as_of)
     if con is None:
@@ -149,26 +158,18 @@ def stage_times(step_times: dict[str, float]) -> list[tuple[str, float]]:
 def stage_lines(job_name: str = "news_etl") -> list[str]:
     """How long each stage of the last run of the job took, from the Dagster instance in
     DAGSTER_HOME (the one `make run` and `make ui` share); nothing when there is none."""
-    import os
-
-    if not os.environ.get("DAGSTER_HOME"):
-        return []
-    import dagster as dg
-
     from pipelines.core.progress import duration
+    from pipelines.last_run import last_run
 
-    with dg.DagsterInstance.get() as instance:
-        runs = instance.get_runs(filters=dg.RunsFilter(job_name=job_name), limit=1)
-        if not runs:
-            return []
-        run = runs[0]
-        stats = instance.get_run_step_stats(run.run_id)
-        record = instance.get_run_record_by_id(run.run_id)
-    steps = {s.step_key: s.end_time - s.start_time for s in stats if s.start_time and s.end_time}
-    lines = [f"  last run        {run.run_id[:8]} ({run.status.value.lower()})"]
-    if record and record.start_time and record.end_time:
-        lines[0] += f", {duration(record.end_time - record.start_time)} in all"
-    lines += [f"    {stage:<36}{seconds:>7.1f} s" for stage, seconds in stage_times(steps)]
+    run = last_run(job_name)
+    if run is None:
+        return []
+    lines = [f"  last run        {run.run_id[:8]} ({run.status.lower()})"]
+    if run.start_time and run.end_time:
+        lines[0] += f", {duration(run.end_time - run.start_time)} in all"
+    lines += [
+        f"    {stage:<36}{seconds:>7.1f} s" for stage, seconds in stage_times(run.step_seconds)
+    ]
     return lines
 
 
@@ -179,6 +180,8 @@ QUOTE_TYPES = ("direct_quote", "indirect_quote", "partial_quote")
 def highlight(text: str, matched: set[str], mark: tuple[str, str]) -> str:
     """`text` with each word the query matched (one of `matched`, the index's words with the
     query's stems) wrapped in `mark`."""
+    from pipelines.core import search as search_index
+
     out, last = [], 0
     for start, end, word in search_index.tokens(text):
         if word in matched:
@@ -213,6 +216,8 @@ def search(
         except ValueError:
             print(f"error: --since {since!r} is not a date (use YYYY-MM-DD)", file=sys.stderr)
             return 2
+    from pipelines.core import search as search_index
+
     con = _open(Settings.from_env())
     if con is None:
         return 1

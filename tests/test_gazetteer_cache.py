@@ -20,6 +20,10 @@ def test_kept_gazetteer_is_the_built_one(tmp_path, monkeypatch):
         loaded = gz._gazetteer()  # loads it
         assert loaded is not built and loaded == built
         assert list(loaded.index) == list(built.index)  # the same order of keys too
+        # the first names are kept with it, as gender_guesser's list gives them
+        assert loaded.given_names == gz._read_given_names() and len(loaded.given_names) > 50_000
+        assert gz._given_names() is loaded.given_names
+        assert gz.is_given_name("Tatyana") and not gz.is_given_name("General")
         assert [p.name for p in gz.place_candidates("Paris")] == [
             p.name for p in built.index[gz.place_key("Paris")]
         ]

@@ -389,3 +389,34 @@ def test_a_pipeline_run_fills_stories_shared_quotes_and_search(tmp_path, monkeyp
     materialize_all(seeds, data, monkeypatch)  # unchanged: nothing is written again
     assert stamps() == before and None not in before.values()
     assert warehouse.stat().st_mtime_ns == warehouse_stamp
+
+
+def test_signatures_are_datasketchs_minhash():
+    """`stories.signature` computes datasketch 2's affine32 MinHash of already-hashed values,
+    value for value (the kept signatures must not move), including the empty set."""
+    import random
+
+    import numpy as np
+    from datasketch import MinHash
+
+    permutations = MinHash(
+        num_perm=stories.NUM_PERM, seed=stories.SEED, scheme=stories.SCHEME
+    ).permutations
+    rng = random.Random(16)
+    words = [f"w{i}" for i in range(400)]
+    sets = [set(), {0}, {0, 2**32 - 1}, stories.shingles(words), stories.shingles(words[:3])]
+    sets += [
+        {rng.randrange(2**32) for _ in range(n)} for n in (1, 2, 7, 150, 5000) for _ in range(5)
+    ]
+    for shingle_set in sets:
+        reference = MinHash(
+            num_perm=stories.NUM_PERM,
+            seed=stories.SEED,
+            permutations=permutations,
+            scheme=stories.SCHEME,
+            hashfunc=lambda value: value,
+        )
+        reference.update_batch(sorted(shingle_set))
+        ours = stories.signature(shingle_set)
+        assert ours.dtype == np.uint32 and ours.shape == (stories.NUM_PERM,)
+        assert ours.tolist() == reference.hashvalues.astype(np.uint32).tolist()

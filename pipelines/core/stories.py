@@ -8,12 +8,12 @@ when their bodies are the same words. A story is a connected group of such
 articles, so it depends on the set of articles only; its canonical article is the earliest
 published, then the first by `source_path`, and `story_id` is that article's `doc_id`.
 
-Incremental by design: each article's MinHash signature (datasketch) is kept with its content
-hash, the verified similar pairs are kept too, and a run only signs the new or changed articles
-and asks a MinHash LSH index of the whole corpus for their candidates, whose similarity is then
-computed exactly from the shingles. Pairs between two unchanged articles never change, and an
-LSH candidate is a pair that shares a band, whichever of the two arrived first, so an
-incremental run leaves what a clean run over the same articles leaves.
+Incremental by design: each article's MinHash signature (datasketch's, computed here) is kept
+with its content hash, the verified similar pairs are kept too, and a run only signs the new or
+changed articles and asks a MinHash LSH index of the whole corpus for their candidates, whose
+similarity is then computed exactly from the shingles. Pairs between two unchanged articles
+never change, and an LSH candidate is a pair that shares a band, whichever of the two arrived
+first, so an incremental run leaves what a clean run over the same articles leaves.
 """
 
 from __future__ import annotations
@@ -107,33 +107,40 @@ def body_key(tokens: list[str]) -> str:
     return hashlib.sha256(" ".join(tokens).encode()).hexdigest()[:32]
 
 
-# datasketch is imported when a signature is first made, not with the module: it imports
-# scipy's integrators (1.6 s), which every process that loads the code location would pay (the
-# code server, a sensor, each step of a Celery or Kubernetes run).
+# MinHash as datasketch 2.0's `MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")` fed
+# already-hashed 32-bit values computes it, value for value (tests/test_stories.py compares the
+# two), without importing datasketch: its package imports scipy's integrators, about 1.2 s of CPU
+# in every run that signs an article.
+_UINT32 = np.uint32
+# the MurmurHash3 32-bit finalizer (shift, multiplier, shift, multiplier, shift), datasketch's
+# pre-mix of each input hash before the affine permutations
+_FMIX32 = (_UINT32(16), _UINT32(0x85EBCA6B), _UINT32(13), _UINT32(0xC2B2AE35), _UINT32(16))
+_MAX_HASH = _UINT32(0xFFFFFFFF)
+
+
 @functools.cache
-def _minhash() -> tuple[type, object]:
-    """datasketch's MinHash class, and the permutations every signature shares."""
-    from datasketch import MinHash
-
-    return MinHash, MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
-
-
-def _already_hashed(value: int) -> int:
-    return value
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The affine permutations h -> a * h + b mod 2^32 (odd `a`) that every signature shares,
+    drawn as datasketch draws them from `RandomState(SEED)`."""
+    generator = np.random.RandomState(SEED)
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=_UINT32) * _UINT32(2) + _UINT32(1)
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=_UINT32)
+    return a, b
 
 
 def signature(shingle_set: set[int]) -> np.ndarray:
     """The MinHash signature (NUM_PERM 32-bit values) of a set of shingle hashes."""
-    minhash_class, permutations = _minhash()
-    minhash = minhash_class(
-        num_perm=NUM_PERM,
-        seed=SEED,
-        permutations=permutations,
-        scheme=SCHEME,
-        hashfunc=_already_hashed,
-    )
-    minhash.update_batch(sorted(shingle_set))
-    return minhash.hashvalues.astype(np.uint32)
+    if not shingle_set:
+        return np.full(NUM_PERM, _MAX_HASH, dtype=_UINT32)
+    hashes = np.array(list(shingle_set), dtype=_UINT32).reshape(-1, 1)
+    s1, m1, s2, m2, s3 = _FMIX32
+    hashes = hashes ^ (hashes >> s1)
+    hashes = hashes * m1
+    hashes = hashes ^ (hashes >> s2)
+    hashes = hashes * m2
+    hashes = hashes ^ (hashes >> s3)
+    a, b = _permutations()
+    return (hashes * a + b).min(axis=0)
 
 
 def jaccard(a: set[int], b: set[int]) -> float:
