@@ -93,7 +93,9 @@ GROUP BY ALL
 ORDER BY n_sentences DESC, name_a, name_b;
 
 -- The same quote in more than one story (claims.quote_group_id): who said it, how widely it ran,
--- and where it was first published (earliest published_at, then first by source_path).
+-- and where it was first published (earliest published_at, then first by source_path). The
+-- text is the longest form and the speaker the one named most often, each tie broken by the
+-- text itself, so the view gives one answer whatever order the rows are read in.
 CREATE VIEW shared_quotes AS
 WITH q AS (
     SELECT c.quote_group_id, c.text, c.speaker, c.doc_id, d.story_id, d.publisher,
@@ -101,10 +103,20 @@ WITH q AS (
     FROM claims c
     JOIN documents d USING (doc_id)
     WHERE c.quote_group_id IS NOT NULL
+),
+speakers AS (
+    SELECT quote_group_id, arg_min(speaker, (-n, speaker)) AS speaker
+    FROM (
+        SELECT quote_group_id, speaker, count(*) AS n
+        FROM q
+        WHERE speaker IS NOT NULL
+        GROUP BY ALL
+    )
+    GROUP BY quote_group_id
 )
 SELECT quote_group_id,
-       arg_max(text, length(text)) AS text,
-       mode(speaker) AS speaker,
+       arg_min(text, (-length(text), text)) AS text,
+       any_value(s.speaker) AS speaker,
        count(DISTINCT doc_id) AS n_documents,
        count(DISTINCT story_id) AS n_stories,
        count(DISTINCT publisher) AS n_publishers,
@@ -112,6 +124,7 @@ SELECT quote_group_id,
        arg_min(doc_id, (published_at IS NULL, published_at, source_path, char_start))
            AS first_doc_id
 FROM q
+LEFT JOIN speakers s USING (quote_group_id)
 GROUP BY quote_group_id
 HAVING count(DISTINCT story_id) > 1
 ORDER BY n_stories DESC, n_documents DESC, first_published_at NULLS LAST, quote_group_id;

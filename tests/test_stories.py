@@ -420,3 +420,41 @@ def test_signatures_are_datasketchs_minhash():
         ours = stories.signature(shingle_set)
         assert ours.dtype == np.uint32 and ours.shape == (stories.NUM_PERM,)
         assert ours.tolist() == reference.hashvalues.astype(np.uint32).tolist()
+
+
+def test_shared_quotes_gives_one_answer_whatever_the_row_order():
+    """The view's speaker is the one named most often and its text the longest form, ties
+    broken by the text itself: `mode()` and a bare `arg_max` picked among ties in the order
+    DuckDB's threads met the rows, so one warehouse gave different answers."""
+    import re
+    from pathlib import Path
+
+    import duckdb
+
+    views = (Path(__file__).resolve().parents[1] / "sql" / "views.sql").read_text()
+    view = re.search(r"CREATE VIEW shared_quotes AS.*?;", views, re.S).group()
+    claims = [
+        ("g1", "Short form.", "Ann Lee", "d1", 0),
+        ("g1", "Fully the same", "Bob Ray", "d2", 5),
+        ("g1", "Fully the sama", "Bob Ray", "d3", 5),
+        ("g1", "Short form.", "Ann Lee", "d4", 0),
+        ("g1", "Short form.", None, "d5", 0),
+    ]
+    docs = [(f"d{n}", f"s{n}", "pub", None, f"p{n}.txt") for n in range(1, 6)]
+    answers = set()
+    for order in (claims, claims[::-1], claims[2:] + claims[:2]):
+        con = duckdb.connect()
+        con.execute(
+            "create table claims (quote_group_id varchar, text varchar, speaker varchar, "
+            "doc_id varchar, char_start int)"
+        )
+        con.execute(
+            "create table documents (doc_id varchar, story_id varchar, publisher varchar, "
+            "published_at timestamp, source_path varchar)"
+        )
+        con.executemany("insert into claims values (?, ?, ?, ?, ?)", order)
+        con.executemany("insert into documents values (?, ?, ?, ?, ?)", docs)
+        con.execute(view)
+        answers.add(con.execute("select text, speaker, n_stories from shared_quotes").fetchone())
+    # two speakers twice each: the first by name; two longest forms: the first by text
+    assert answers == {("Fully the sama", "Ann Lee", 5)}
