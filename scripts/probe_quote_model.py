@@ -34,12 +34,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quote_corpus import CACHE, articles, groups
-from quote_gold import ROOT, match
-from train_quotes import figures
+from quote_corpus import CACHE
+from quote_gold import ROOT
+from train_quotes import _examples, figures
 
-from pipelines.core.quotes import group_features, propose_quotes, quote_groups
-from pipelines.core.quotes.extract import is_open, ruled_spans
+from pipelines.core.quotes.extract import is_open
 
 THRESHOLDS = np.arange(0.3, 0.8, 0.025)
 FAMILIES = ("head_pos", "head_lemma", "head_dep", "finite_verbs", "head_has_subject", "has")
@@ -69,27 +68,7 @@ def examples(split: str) -> list[dict]:
     path = CACHE / f"probe-{split}-{key[:16]}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    rows = []
-    for art in articles(split):
-        proposed = propose_quotes(art.doc, art.sentences, art.mentions, open_verbs=True)
-        preds = groups(proposed)
-        match(art.doc.text, art.gold, preds)
-        by_members = {tuple(g["members"]): g for g in preds}
-        ruled = ruled_spans(proposed)
-        for members in quote_groups(proposed):
-            g, quotes = by_members[tuple(members)], [proposed[n] for n in members]
-            rows.append(
-                {
-                    "article": art.name,
-                    "features": group_features(art.doc, quotes, art.mentions, ruled),
-                    "extra": extra_features(art.doc, quotes, art.mentions),
-                    "label": int(g["matched"]),
-                    "speaker_ok": int(g["speaker_ok"]),
-                    "has_source": g["source"][0] is not None,
-                    "open": is_open(quotes[0]),
-                }
-            )
-        rows.append({"article": art.name, "gold": art.gold})
+    rows = _examples(split, None, extra_features)
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rows), encoding="utf-8")
     return rows

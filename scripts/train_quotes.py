@@ -17,6 +17,7 @@ import hashlib
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,9 @@ def examples(split: str, limit: int | None = None) -> list[dict]:
     return rows
 
 
-def _examples(split: str, limit: int | None) -> list[dict]:
+def _examples(split: str, limit: int | None, extra: Callable | None = None) -> list[dict]:
+    """The rows of `examples`; with `extra`, each also holds `extra(doc, quotes, mentions)`
+    (features being tried, scripts/probe_quote_model.py)."""
     rows = []
     for art in articles(split, limit):
         proposed = propose_quotes(art.doc, art.sentences, art.mentions, open_verbs=True)
@@ -83,6 +86,8 @@ def _examples(split: str, limit: int | None) -> list[dict]:
                     "direct": any(q.claim_type == "direct_quote" for q in quotes),
                 }
             )
+            if extra is not None:
+                rows[-1]["extra"] = extra(art.doc, quotes, art.mentions)
         rows.append({"article": art.name, "gold": art.gold})
     return rows
 

@@ -131,6 +131,27 @@ def waits_for(pid: int, holder: int, lock_folder: Path) -> bool:
     return False
 
 
+def has_open(pid: int, path: Path, timeout_s: float = 60.0) -> bool:
+    """Has process `pid` or one of its children (the `duckdb` command is a Python wrapper that
+    starts the real binary) opened `path`? Waited for, so that a reader started just before a
+    load reads the file before the load replaces it."""
+    wanted = str(path.resolve())
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        family, k = [pid], 0
+        while k < len(family):
+            with contextlib.suppress(OSError):
+                for task in Path(f"/proc/{family[k]}/task").iterdir():
+                    family += [int(c) for c in (task / "children").read_text().split()]
+            k += 1
+        for member in family:
+            with contextlib.suppress(OSError):
+                if any(os.readlink(fd) == wanted for fd in Path(f"/proc/{member}/fd").iterdir()):
+                    return True
+        time.sleep(0.05)
+    return False
+
+
 def python(code: str, *args: str, **popen) -> subprocess.Popen:
     return subprocess.Popen(
         [PYTHON, "-c", code, *args],
@@ -171,6 +192,9 @@ def test_a_read_only_session_never_blocks_a_load_and_keeps_its_snapshot(clean_ru
     poller = python(POLLER, str(warehouse), str(seen_log), str(stop))
     try:
         assert json.loads(session.stdout.readline()) == before
+        # the command line opens the file at its start, which a loaded machine may delay past
+        # the load's swap: the load begins once it has the file open
+        assert has_open(cli.pid, warehouse), "the DuckDB command line never opened the file"
         write_articles(seeds, NEW_ARTICLE)
         load = start_run(seeds, data)
         # the readers' processes sit on the open file the whole time; a load that waited on
