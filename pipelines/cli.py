@@ -50,13 +50,13 @@ def _print_result(con: duckdb.DuckDBPyConnection, sql: str, max_rows: int) -> No
 
 def _open(settings: Settings) -> duckdb.DuckDBPyConnection | None:
     """The warehouse, read-only; None (after saying why) when there is none yet."""
-    import duckdb
+    from pipelines.core.sessions import connect_read_only
 
-    path = settings.warehouse_path
-    if not path.exists():  # as `warehouse.connect_read_only`, without importing the lake
-        print(f"no warehouse at {path}: run `make run` first", file=sys.stderr)
+    try:
+        return connect_read_only(settings.warehouse_path)
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
         return None
-    return duckdb.connect(str(path), read_only=True)
 
 
 def _open_as_of(settings: Settings, as_of: str) -> duckdb.DuckDBPyConnection | None:

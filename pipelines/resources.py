@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from pipelines.core import warehouse
+from pipelines.core import sessions, warehouse
 from pipelines.core.settings import Settings
 from pipelines.core.store import Lake
 
@@ -108,4 +108,4 @@ class DuckDBWarehouse(dg.ConfigurableResource):
         return warehouse.build(lake, path, lock_timeout_s=settings.warehouse_lock_timeout_s)
 
     def connect_read_only(self) -> duckdb.DuckDBPyConnection:
-        return warehouse.connect_read_only(self.file())
+        return sessions.connect_read_only(self.file())

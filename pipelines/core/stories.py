@@ -324,6 +324,9 @@ class StoryUpdate:
     compared: int  # LSH candidate pairs whose exact similarity was computed
 
 
+TEXT_SCHEMA = {"doc_id": pl.String, "title": pl.String, "text": pl.String}
+
+
 def update(
     documents: pl.DataFrame,
     signatures: pl.DataFrame,
@@ -361,9 +364,6 @@ def update(
         signatures.select("doc_id", "body_key"), on="doc_id"
     )
     return StoryUpdate(signatures, pairs, assign_stories(meta, pairs), len(new_ids), compared)
-
-
-TEXT_SCHEMA = {"doc_id": pl.String, "title": pl.String, "text": pl.String}
 
 
 def _rows_of(documents: pl.DataFrame, doc_ids: list[str]) -> pl.DataFrame:

@@ -578,10 +578,3 @@ def _duck_type(arrow_type) -> str:
         "bool": "BOOLEAN",
         "timestamp[us]": "TIMESTAMP",
     }[str(arrow_type)]
-
-
-def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A session that can read the warehouse and never change it."""
-    if not warehouse.exists():
-        raise FileNotFoundError(f"no warehouse at {warehouse}: run `make run` first")
-    return duckdb.connect(str(warehouse), read_only=True)
