@@ -27,12 +27,16 @@ def test_kept_gazetteer_is_the_built_one(tmp_path, monkeypatch):
         assert [p.name for p in gz.place_candidates("Paris")] == [
             p.name for p in built.index[gz.place_key("Paris")]
         ]
-        # a damaged file is built again (and written again); the build itself is not redone here
+        # a damaged file is built again (and written again); the build itself is not redone here;
+        # the pickle of an earlier source goes when the new one is kept
         monkeypatch.setattr(gz, "_build", lambda words: built)
         path.write_bytes(b"not a pickle")
+        earlier = path.with_name("gazetteer-0123456789abcdef.pickle")
+        earlier.write_bytes(b"an earlier source's")
         gz._gazetteer.cache_clear()
         assert gz._gazetteer() == built
         assert pickle.loads(path.read_bytes()) == built
+        assert sorted(path.parent.iterdir()) == [path]
         # off: nothing kept
         monkeypatch.setenv("NEWS_GAZETTEER_CACHE", "off")
         assert gz._kept_path() is None

@@ -491,3 +491,59 @@ def test_the_commit_points_changes_since_the_last_link_come_from_the_files_its_l
     Lake(lake.root, retention_hours=0).vacuum(table)
     assert incremental.commit_point_changes(lake, point + 1, point) is None  # a later one
     assert incremental.commit_point_changes(lake, since, point) is None
+
+
+def test_a_table_keeps_a_checkpoint_every_ten_commits_and_reads_as_before(tmp_path):
+    """Opening a table reads its last checkpoint and the commits after it, not its whole log;
+    what a version holds, a read by documents (the log's statistics, now in the checkpoint)
+    and the files changed between two versions are as the commits made them."""
+    lake = Lake(str(tmp_path / "lake"))
+    table = incremental.COMMITTED
+    for n in range(25):
+        lake.append(table, committed((f"d{n:03d}", "1")))
+    log = tmp_path / "lake" / table / "_delta_log"
+    checkpoints = sorted(p.name for p in log.glob("*.checkpoint.parquet"))
+    assert len(checkpoints) == 2 and (log / "_last_checkpoint").is_file(), checkpoints
+    assert lake.read(table, version=4)["doc_id"].sort().to_list() == [f"d{n:03d}" for n in range(4)]
+    assert lake.read(table, doc_ids=["d017", "nope"])["doc_id"].to_list() == ["d017"]
+    assert len(lake.document_files(table, ["d017"])) == 1  # the statistics say which file
+    diff = lake.changed_files(table, 4, None)
+    assert diff is not None and len(diff.added) == 21 and not diff.removed
+
+
+def test_a_table_made_before_checkpoints_were_kept_gets_its_interval_on_its_next_write(tmp_path):
+    from deltalake import DeltaTable
+
+    from pipelines.core.store import CHECKPOINT_KEY
+    from pipelines.core.tables import SCHEMAS
+
+    lake = Lake(str(tmp_path / "lake"))
+    table = incremental.COMMITTED
+    DeltaTable.create(lake.uri(table), schema=SCHEMAS[table])  # as an earlier lake made it
+    assert CHECKPOINT_KEY not in lake.table(table).metadata().configuration
+    lake.append(table, committed(("da", "1")))
+    assert lake.table(table).metadata().configuration[CHECKPOINT_KEY] == "10"
+    for n in range(10):
+        lake.append(table, committed((f"d{n:03d}", "1")))
+    assert list((tmp_path / "lake" / table / "_delta_log").glob("*.checkpoint.parquet"))
+    assert lake.read(table).height == 11
+
+
+def test_a_kept_handle_sees_other_writers_commits_and_a_removed_table_is_gone(tmp_path):
+    """`Lake.table` keeps the latest version's handle and brings it up to date: what another
+    writer committed meanwhile is read, and a table removed under it is not there any more
+    (nor are its rows, once it is made again)."""
+    import shutil
+
+    ours, theirs = Lake(str(tmp_path / "lake")), Lake(str(tmp_path / "lake"))
+    table = incremental.COMMITTED
+    ours.append(table, committed(("da", "1")))
+    assert ours.table(table) is ours.table(table)  # kept
+    theirs.append(table, committed(("db", "1")))
+    assert sorted(ours.read(table)["doc_id"]) == ["da", "db"]
+    assert ours.read(table, version=0).is_empty()  # an older version is its own handle
+    assert ours.version(table) == 2
+    shutil.rmtree(tmp_path / "lake" / table)
+    assert ours.table(table) is None
+    theirs.append(table, committed(("dc", "1")))
+    assert ours.read(table)["doc_id"].to_list() == ["dc"]

@@ -22,6 +22,7 @@ Sources, all local (no network at run time), loaded once per process on first us
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -29,6 +30,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
@@ -466,7 +468,7 @@ def _gazetteer() -> _Gazetteer:
     path = _kept_path()
     if path is not None:
         try:
-            with open(path, "rb") as handle:
+            with open(path, "rb") as handle, _no_gc():
                 kept = pickle.load(handle)
             if isinstance(kept, _Gazetteer):
                 return kept
@@ -476,6 +478,19 @@ def _gazetteer() -> _Gazetteer:
     if path is not None:
         _keep(path, built)
     return built
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cycle collector paused: loading the pickle makes millions of objects, none of them
+    garbage, and the collections they trigger took half of its time (0.44 -> 0.22 s)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _kept_path() -> Path | None:
@@ -499,13 +514,18 @@ def _kept_path() -> Path | None:
 
 
 def _keep(path: Path, gazetteer: _Gazetteer) -> None:
-    """Write the pickle beside its final name and move it there (two workers may race)."""
+    """Write the pickle beside its final name and move it there (two workers may race), and
+    remove the pickles of earlier sources (each some 5 MB; a process still reading one keeps
+    its open file)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with open(temporary, "wb") as handle:
             pickle.dump(gazetteer, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
+        for earlier in path.parent.glob("gazetteer-*.pickle"):
+            if earlier != path:
+                earlier.unlink(missing_ok=True)
     except OSError:
         pass
 
