@@ -53,11 +53,11 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quote_corpus import CACHE, _texts
+from quote_corpus import CACHE, _texts, cache_key
 from quote_gold import ROOT
 from train_quotes import MIN_COUNT, MIN_PRECISION, _examples, figures
 
-from pipelines.core.nlp import load_nlp, model_names, text_of
+from pipelines.core.nlp import load_nlp, text_of
 from pipelines.core.parse import parse_texts
 
 VECTORS = Path(
@@ -73,9 +73,7 @@ def tensors(split: str, limit: int | None = None) -> dict[str, np.ndarray]:
     """article -> its doc's tensor (tokens x 96, float32), parsed once and cached."""
     texts = _texts(split)[:limit]
     nlp = load_nlp()
-    key = hashlib.sha256(
-        "\0".join([model_names()[0], nlp.meta.get("version", ""), *(t for _n, t in texts)]).encode()
-    ).hexdigest()[:16]
+    key = cache_key(nlp, texts)
     path = VECTORS / f"tensors-{split}-{key}.npz"
     if path.exists():
         with np.load(path) as z:

@@ -51,13 +51,17 @@ def _texts(split: str) -> list[tuple[str, str]]:
     return out
 
 
+def cache_key(nlp, texts: list[tuple[str, str]]) -> str:
+    """A digest of the model and the texts: a cache of their parses is valid while it holds."""
+    parts = [model_names()[0], nlp.meta.get("version", ""), *(t for _n, t in texts)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
 def parsed(split: str, limit: int | None = None) -> Iterator[tuple[str, Doc]]:
     """(article, Doc) for a split, parsed once and cached as a DocBin."""
     texts = _texts(split)[:limit]
     nlp = load_nlp()
-    key = hashlib.sha256(
-        "\0".join([model_names()[0], nlp.meta.get("version", ""), *(t for _n, t in texts)]).encode()
-    ).hexdigest()[:16]
+    key = cache_key(nlp, texts)
     path = CACHE / f"polnear-{split}-{key}.spacy"
     if path.exists():
         docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
