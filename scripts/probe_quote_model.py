@@ -24,8 +24,6 @@ training's.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,9 +32,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quote_corpus import CACHE
 from quote_gold import ROOT
-from train_quotes import _examples, figures
+from train_quotes import _examples, cached_rows, figures, vocabulary
 
 from pipelines.core.quotes.extract import is_open
 
@@ -64,14 +61,9 @@ def extra_features(doc, quotes, mentions) -> list[str]:
 
 def examples(split: str) -> list[dict]:
     sources = [*sorted((ROOT / "pipelines" / "core").rglob("*.py")), Path(__file__)]
-    key = hashlib.sha256(b"".join(p.read_bytes() for p in sources) + split.encode()).hexdigest()
-    path = CACHE / f"probe-{split}-{key[:16]}.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
-    rows = _examples(split, None, extra_features)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows), encoding="utf-8")
-    return rows
+    return cached_rows(
+        "probe", split, None, sources, lambda: _examples(split, None, extra_features)
+    )
 
 
 def main() -> None:
@@ -95,11 +87,7 @@ def main() -> None:
         def feats(r: dict) -> set[str]:
             return set(r["features"]) | {x for x in r["extra"] if use(x)}
 
-        counts: dict[str, int] = {}
-        for r in train:
-            for f in feats(r):
-                counts[f] = counts.get(f, 0) + 1
-        index = {f: i for i, f in enumerate(sorted(f for f, n in counts.items() if n >= 2))}
+        index = vocabulary(feats(r) for r in train)
 
         def matrix(rows: list[dict]) -> np.ndarray:
             x = np.zeros((len(rows), len(index)), dtype=np.float32)

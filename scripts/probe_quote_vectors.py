@@ -40,8 +40,6 @@ or 32 dims and float16 change nothing of note. Not worth storing vectors for.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -53,9 +51,9 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quote_corpus import CACHE, _texts, cache_key
+from quote_corpus import _texts, cache_key
 from quote_gold import ROOT
-from train_quotes import MIN_COUNT, MIN_PRECISION, _examples, figures
+from train_quotes import MIN_PRECISION, _examples, cached_rows, figures, vocabulary
 
 from pipelines.core.nlp import load_nlp, text_of
 from pipelines.core.parse import parse_texts
@@ -129,20 +127,15 @@ def token_hook(names: dict[str, str], lengths: dict[str, int]):
 
 def examples(split: str, limit: int | None, vectors: dict[str, np.ndarray]) -> list[dict]:
     sources = [*sorted((ROOT / "pipelines" / "core").rglob("*.py")), Path(__file__)]
-    key = hashlib.sha256(
-        b"".join(p.read_bytes() for p in sources) + f"{split}:{limit}".encode()
-    ).hexdigest()
-    path = CACHE / f"vectors-{split}-{key[:16]}.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
     names = {t: n for n, t in _texts(split)[:limit]}
     lengths = {n: len(v) for n, v in vectors.items()}
-    started = time.perf_counter()
-    rows = _examples(split, limit, token_hook(names, lengths))
-    print(f"rows {split}: {len(rows)} in {time.perf_counter() - started:.0f} s", flush=True)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows), encoding="utf-8")
-    return rows
+    return cached_rows(
+        "vectors",
+        split,
+        limit,
+        sources,
+        lambda: _examples(split, limit, token_hook(names, lengths)),
+    )
 
 
 def dense(rows: list[dict], vectors: dict[str, np.ndarray], transform) -> dict[str, np.ndarray]:
@@ -167,11 +160,7 @@ def dense(rows: list[dict], vectors: dict[str, np.ndarray], transform) -> dict[s
 
 
 def onehot(train: list[dict], others: list[list[dict]]) -> list[sparse.csr_matrix]:
-    counts: dict[str, int] = {}
-    for r in train:
-        for f in set(r["features"]):
-            counts[f] = counts.get(f, 0) + 1
-    index = {f: i for i, f in enumerate(sorted(f for f, n in counts.items() if n >= MIN_COUNT))}
+    index = vocabulary(r["features"] for r in train)
 
     def matrix(rows: list[dict]) -> sparse.csr_matrix:
         indptr, cols = [0], []

@@ -17,7 +17,7 @@ import hashlib
 import itertools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -50,16 +50,33 @@ def examples(split: str, limit: int | None = None) -> list[dict]:
     model_code = ROOT / "pipelines" / "core" / "quotes" / "model.py"  # weights, not features
     sources = sorted(p for p in (ROOT / "pipelines" / "core").rglob("*.py") if p != model_code)
     sources += sorted((ROOT / "pipelines" / "core" / "data" / "lexicon").glob("*"))
+    return cached_rows("examples", split, limit, sources, lambda: _examples(split, limit))
+
+
+def cached_rows(
+    name: str, split: str, limit: int | None, sources: list[Path], build: Callable[[], list]
+) -> list[dict]:
+    """`build()`'s rows, kept as JSON under the cache dir, keyed by `name`, the split, the
+    limit and the bytes of `sources` (the code and data the rows depend on)."""
     key = hashlib.sha256(
         b"".join(p.read_bytes() for p in sources) + f"{split}:{limit}".encode()
     ).hexdigest()[:16]
-    path = CACHE / f"examples-{split}-{key}.json"
+    path = CACHE / f"{name}-{split}-{key}.json"
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    rows = _examples(split, limit)
+    rows = build()
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rows), encoding="utf-8")
     return rows
+
+
+def vocabulary(feature_sets: Iterable[Iterable[str]], min_count: int = MIN_COUNT) -> dict[str, int]:
+    """Column of each feature seen in at least `min_count` of the rows (sorted)."""
+    counts: dict[str, int] = {}
+    for features in feature_sets:
+        for f in set(features):
+            counts[f] = counts.get(f, 0) + 1
+    return {f: i for i, f in enumerate(sorted(f for f, n in counts.items() if n >= min_count))}
 
 
 def _examples(split: str, limit: int | None, extra: Callable | None = None) -> list[dict]:
@@ -114,12 +131,8 @@ def train(limit: int | None = None) -> dict:
     train_rows = [r for r in train_all if "features" in r]
     dev_all = examples("dev", limit)
     dev_rows = [r for r in dev_all if "features" in r]
-    counts: dict[str, int] = {}
-    for r in train_rows:
-        for f in set(r["features"]):
-            counts[f] = counts.get(f, 0) + 1
-    vocab = sorted(f for f, n in counts.items() if n >= MIN_COUNT)
-    index = {f: i for i, f in enumerate(vocab)}
+    index = vocabulary(r["features"] for r in train_rows)
+    vocab = list(index)
 
     def matrix(rows: list[dict]) -> np.ndarray:
         x = np.zeros((len(rows), len(vocab)))

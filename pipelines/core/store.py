@@ -43,6 +43,7 @@ COMMIT_RETRIES = 20  # conflicting commits (two writers at once) are tried again
 # whole log (an open of a table with 30 commits took 28-35 ms without, 6-8 ms with).
 CHECKPOINT_INTERVAL = 10
 CHECKPOINT_KEY = "delta.checkpointInterval"
+CHECKPOINTS = {CHECKPOINT_KEY: str(CHECKPOINT_INTERVAL)}
 
 
 class LockTimeout(RuntimeError):
@@ -154,7 +155,7 @@ def _set_checkpoint_interval(dt: DeltaTable) -> None:
     if CHECKPOINT_KEY in dt.metadata().configuration:
         return
     try:
-        dt.alter.set_table_properties({CHECKPOINT_KEY: str(CHECKPOINT_INTERVAL)})
+        dt.alter.set_table_properties(CHECKPOINTS)
         dt.update_incremental()
     except CommitFailedError:
         pass
@@ -431,7 +432,7 @@ class Lake:
                 configuration={
                     "delta.deletedFileRetentionDuration": hours,
                     "delta.logRetentionDuration": hours,
-                    CHECKPOINT_KEY: str(CHECKPOINT_INTERVAL),
+                    **CHECKPOINTS,
                 },
                 storage_options=self.storage_options or None,
             )
