@@ -16,3 +16,20 @@ def test_the_parse_fixture_gives_the_rows_annotate_batch_writes(parse):
     assert tables["document_mentions"].equals(frame("document_mentions", mentions))
     assert tables["document_claims"].equals(frame("document_claims", claims))
     assert tables["sentences"].height > 0 and tables["document_claims"].height > 0
+
+
+def test_a_batchs_words_outlive_its_memory_zone_up_to_a_bound(nlp, monkeypatch):
+    from pipelines.core import annotate
+
+    word = "Zxqvbrinsky"  # a word no model knows: its lexeme is made by the batch
+    assert word not in nlp.vocab
+    text = f"{word} said the Qwertzland talks would go on.\n{word} left."
+    first = annotate_batch([("dwords", text)])
+    assert word in nlp.vocab  # kept outside the zone: the next batch need not make it again
+    second = annotate_batch([("dwords", text)])
+    for name in ("sentences", "document_mentions", "document_claims"):
+        assert first[name].equals(second[name])
+    # once the vocabulary holds KEPT_WORDS lexemes, a batch's words go with its zone
+    monkeypatch.setattr(annotate, "KEPT_WORDS", len(nlp.vocab))
+    annotate_batch([("dbound", "Vrexomald met Quonzibar in Plixtown.")])
+    assert "Vrexomald" not in nlp.vocab and "Quonzibar" not in nlp.vocab

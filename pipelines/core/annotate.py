@@ -5,12 +5,18 @@ small batches, returning small Polars frames rather than spaCy `Doc`s, so nothin
 process boundaries. Each batch is parsed inside a spaCy memory zone, so the strings and lexemes a
 batch adds to the vocabulary are freed with it and a worker's memory stays flat however large the
 corpus (without the zone, the vocabulary of a long run grows with every new word it sees).
+The words a batch saw are then kept for good, outside the zone, up to `KEPT_WORDS` per process:
+the model's own vocabulary has a few hundred words, so without that every batch would make its
+lexemes (and tokenize its words) afresh, which was a tenth of rebuilding a kept parse; with it
+the memory stays bounded and the common words are made once (a lexeme's attributes come from its
+string alone, so the rows are the same either way).
 
 A document may come with its kept parse (spaCy `DocBin` bytes, `document_parses`): it is then
 extracted from that `Doc` and not parsed again, which is what a change of the extraction code
 costs (see `pipelines.core.versions`). A round trip through the bytes keeps every attribute
-the extractors read (tokens and spaces, tags, morphology, lemmas, heads and dependencies,
-sentence starts, entities), so the rows are the rows a fresh parse gives (tested).
+the extractors read (tokens and spaces, tags, morphology, the attribute ruler's lemmas, heads
+and dependencies, sentence starts, entities; other lemmas come from those on demand,
+`pipelines.core.lemmas`), so the rows are the rows a fresh parse gives (tested).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import polars as pl
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 
@@ -36,6 +43,7 @@ from pipelines.core.tables import frame
 Batch = list[tuple[str, str]]  # (doc_id, text)
 Parses = dict[str, bytes]  # doc_id -> its kept parse
 T = TypeVar("T")
+KEPT_WORDS = 60_000  # lexemes a process keeps across batches (some 25 MB), see the docstring
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,22 @@ def doc_from_bytes(nlp: Language, data: bytes) -> Doc:
     kept.strings = set()
     [doc] = kept.get_docs(nlp.vocab)
     return doc
+
+
+def words_of(doc: Doc) -> list[str]:
+    """The document's distinct words (from one array, not a `Token` each)."""
+    strings = doc.vocab.strings
+    return [strings[orth] for orth in set(doc.to_array(ORTH).tolist())]
+
+
+def keep_lexemes(nlp: Language, words: Iterable[str]) -> None:
+    """Give `words` lexemes that outlive every memory zone (call it outside one), until the
+    vocabulary holds `KEPT_WORDS`."""
+    vocab = nlp.vocab
+    for word in words:
+        if len(vocab) >= KEPT_WORDS:
+            break
+        vocab[word]
 
 
 def parsed_docs(
@@ -129,6 +153,8 @@ def annotate_batch(
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
     ids, fresh, kept = [], [], []
+    words: set[str] = set()
+    keep_words = len(nlp.vocab) < KEPT_WORDS
     with nlp.memory_zone():
         for annotation, parsed in _annotate(nlp, batch, quote_model, parses):
             sentences.extend(annotation.sentences)
@@ -137,6 +163,9 @@ def annotate_batch(
             ids.append(annotation.doc_id)
             fresh.append(parsed)
             kept.append(parse_bytes(annotation.doc) if parsed and keep_parses else None)
+            if keep_words:
+                words.update(words_of(annotation.doc))
+    keep_lexemes(nlp, words)
     return {
         "sentences": frame("sentences", sentences),
         "document_mentions": frame("document_mentions", mentions),
