@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quote_gold import ROOT
 from train_quotes import _examples, cached_rows, figures, vocabulary
 
+from pipelines.core.lemmas import lemma_of
 from pipelines.core.quotes.extract import is_open
 
 THRESHOLDS = np.arange(0.3, 0.8, 0.025)
@@ -48,7 +49,7 @@ def extra_features(doc, quotes, mentions) -> list[str]:
     if span is None or not len(span):
         return []
     root = span.root
-    f = [f"head_pos={root.pos_}", f"head_lemma={root.lemma_.lower()}", f"head_dep={root.dep_}"]
+    f = [f"head_pos={root.pos_}", f"head_lemma={lemma_of(root).lower()}", f"head_dep={root.dep_}"]
     finite = [t for t in span if t.pos_ in ("VERB", "AUX") and t.morph.get("VerbForm") == ["Fin"]]
     f.append(f"finite_verbs={min(len(finite), 3)}")
     if any(t.dep_ in ("nsubj", "nsubjpass") and t.head.i == root.i for t in span):

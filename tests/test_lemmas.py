@@ -1,6 +1,10 @@
-"""The `lemmas` component gives every token the lemma spaCy's own lemmatizer gives it."""
+"""Lemmas on demand (`pipelines.core.lemmas`) are the lemmas spaCy's own lemmatizer gives."""
 
 from __future__ import annotations
+
+from spacy.tokens import Doc
+
+from pipelines.core.lemmas import lemma_of, lemmas_among, tokens_with_lemma
 
 # Inflections the rules read lemmas of: irregular verbs (cues "said", "told"), plurals and
 # comparatives, contractions the attribute ruler lemmatises itself ("'s", "n't"), numbers and
@@ -11,17 +15,38 @@ SENTENCES = [
     "He saw the saw; officials cited 3.5 billion dollars and 40 percent.",
     '"We will do whatever it takes," said Luis Caputo, who vowed to defend the peso.\n'
     "Analysts were accusing the banks of having underestimated losses.",
+    # words that lemmatise to a word asked about by a rule, by suffix and by exception: the
+    # sports report's "matches", "goals", "drew" (draw), "won" (win), "beaten", "referees"
+    "United drew both matches; Chelsea won after goals that had beaten the referees, says Reuters.",
+    "SAID the boss, who reported that the clubs' seasons were drawn out. Says who?",
 ]
+SPORTS = frozenset(["match", "goal", "draw", "win", "beat", "referee", "club", "season", "boss"])
 
 
-def test_cached_lemmas_are_the_lemmatizers_own(nlp):
-    lemmatizer = nlp.get_pipe("lemmatizer")
-    assert "lemmas" in nlp.pipe_names and "lemmatizer" not in nlp.pipe_names
+def _lemmatised(nlp, doc: Doc) -> Doc:
+    """A copy of `doc` run through spaCy's own lemmatizer, token by token."""
+    plain = Doc(nlp.vocab).from_bytes(doc.to_bytes())
+    return nlp.get_pipe("lemmatizer")(plain)
+
+
+def test_lemmas_are_the_lemmatizers_own_and_only_asked_for(nlp):
+    assert "lemmatizer" not in nlp.pipe_names  # no component lemmatises every token
     for text in SENTENCES:
         doc = nlp(text)
-        plain = nlp(text, disable=["lemmas"])
-        lemmatizer(plain)  # spaCy's own lemmatizer, token by token
-        assert [t.lemma_ for t in doc] == [t.lemma_ for t in plain], text
-    # twice over the same words: answered from the cache, still the same
-    again = nlp(SENTENCES[0])
-    assert [t.lemma_ for t in again][:4] == ["the", "minister", "say", "they"]
+        assert any(t.lemma == 0 for t in doc if t.is_alpha), "lemmas are not set by the parse"
+        assert [lemma_of(t) for t in doc] == [t.lemma_ for t in _lemmatised(nlp, doc)], text
+    again = nlp(SENTENCES[0])  # the same words again: from the cache, still the same
+    assert [lemma_of(t) for t in again][:4] == ["the", "minister", "say", "they"]
+
+
+def test_a_documents_lemmas_come_from_the_words_that_can_have_them(nlp):
+    for text in SENTENCES:
+        doc = nlp(text)
+        plain = _lemmatised(nlp, doc)
+        expected = {t.lemma_.lower() for t in plain if t.is_alpha} & SPORTS
+        assert lemmas_among(doc, SPORTS) == expected, text
+        says = [t.i for t in plain if t.pos_ == "VERB" and t.lemma_ in ("say", "report")]
+        assert tokens_with_lemma(doc, frozenset(["say", "report"]), "VERB") == says, text
+    found = lemmas_among(nlp(SENTENCES[4]), SPORTS)
+    assert {"draw", "match", "win", "goal", "beat", "referee"} <= found
+    assert lemmas_among(nlp(""), SPORTS) == set()

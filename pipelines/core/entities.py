@@ -30,8 +30,9 @@ from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
 from pipelines.core.ids import LEGAL_FORMS, entity_id_for, mention_id_for, name_key
+from pipelines.core.lemmas import lemma_of, lemmas_among
 from pipelines.core.lexicon import ORG_WORDS, PERSON_NOUNS, TITLES
-from pipelines.core.nlp import alpha_lemmas, text_of
+from pipelines.core.nlp import text_of
 from pipelines.core.sentences import SentenceIndex
 
 ENTITY_LABELS = frozenset(
@@ -276,7 +277,7 @@ def _person_evidence(span: Span, tokens: list[Token], titles: int) -> int:
     if first > 0 and doc[first - 1].lower_.rstrip(".") in TITLES:
         votes += 2
     for child in span.root.children:
-        if child.dep_ == "appos" and child.lemma_.lower() in PERSON_NOUNS:
+        if child.dep_ == "appos" and lemma_of(child).lower() in PERSON_NOUNS:
             votes += 2
     if _looks_like_person_name([t.text for t in tokens if not t.is_punct]):
         votes += 2
@@ -290,9 +291,9 @@ def _org_evidence(span: Span, tokens: list[Token]) -> int:
     root = span.root
     votes = 0
     for child in root.children:
-        if child.dep_ in ("compound", "appos") and child.lemma_.lower() in _ORG_NOUNS:
+        if child.dep_ in ("compound", "appos") and lemma_of(child).lower() in _ORG_NOUNS:
             votes += _ORG_VOTE
-    if root.dep_ == "appos" and root.head.lemma_.lower() in _ORG_NOUNS:
+    if root.dep_ == "appos" and lemma_of(root.head).lower() in _ORG_NOUNS:
         votes += _ORG_VOTE
     if root.dep_ == "compound" and root.head.lower_ in _ORG_RELATIONS and root.head.i >= span.end:
         votes += _ORG_VOTE
@@ -626,8 +627,7 @@ def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
 
 
 def _is_sports_report(doc: Doc) -> bool:
-    lemmas = {lemma.lower() for lemma in alpha_lemmas(doc)}
-    return len(lemmas & _SPORTS_WORDS) >= _SPORTS_MIN_WORDS
+    return len(lemmas_among(doc, _SPORTS_WORDS)) >= _SPORTS_MIN_WORDS
 
 
 def _classify(candidates: list[_Candidate], text: str) -> None:

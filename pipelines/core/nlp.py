@@ -5,11 +5,9 @@ The model is `en_core_web_sm` 3.8.0 when it is installed, else the identical re-
 token after a line break as a sentence start, so that no sentence crosses a paragraph (the
 warehouse contract) while the parser still sees the whole document in one pass.
 
-Lemmas: spaCy's own English lemmatizer (rules and lookup tables, cached per word, tag and
-morphology) costs about 9 % of the parse, almost all of it Python work per token to reach its
-cache. `lemmas` gives every token the very lemma that lemmatizer gives it (the same cache key,
-and the lemmatizer itself for a key not seen yet) from whole arrays per document, so
-`token.lemma_` is what it was everywhere, for every rule that reads it.
+Lemmas are not set here: the model's `lemmatizer` stays in the pipeline, disabled, and the
+rules ask `pipelines.core.lemmas` for the lemmas of the tokens they read (the same lemmas, for
+a fraction of the tokens).
 
 Attribute rules: the model's `attribute_ruler` (its tag map, morphology rules and a few
 two-token exceptions) costs about 12 % of the parse, nearly all of it a Python loop over its
@@ -28,21 +26,21 @@ from functools import lru_cache
 
 import numpy as np
 import spacy
-from spacy.attrs import DEP, IDS, IS_ALPHA, LEMMA, LOWER, MORPH, ORTH, POS, TAG
+from spacy.attrs import DEP, IDS, LEMMA, LOWER, MORPH, POS, TAG
 from spacy.language import Language
 from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
+from pipelines.core import lemmas
 from pipelines.core.versions import DEFAULT_MODELS, model_names
 
-__all__ = ["DEFAULT_MODELS", "alpha_lemmas", "load_nlp", "model_names", "text_of", "token_indices"]
-# Every component the extractors read: tags and lemmas (cues, units), the parse (speakers,
-# reported speech) and NER (entities). Nothing else is enabled; the model's `lemmatizer` is kept
-# (its tables serve the gazetteer and `lemmas`) but does not run itself.
+__all__ = ["DEFAULT_MODELS", "load_nlp", "model_names", "text_of", "token_indices"]
+# Every component the extractors read: tags (cues, units), the parse (speakers, reported
+# speech) and NER (entities). Nothing else is enabled; the model's `lemmatizer` is kept (its
+# tables serve the gazetteer, and `pipelines.core.lemmas` asks it on demand) but does not run.
 COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "ner")
-LEMMA_CACHE_SIZE = 500_000  # (word, tag, morphology) keys `lemmas` remembers before starting over
 RULE_CACHE_SIZE = 500_000  # keys of tested attributes `attribute_rules` remembers
 # What `attribute_rules` reads exactly: token attributes a pattern may test (by value, IN,
 # NOT_IN, REGEX) and the attributes a rule may set; anything else keeps the stock component.
@@ -58,49 +56,6 @@ def paragraph_breaks(doc: Doc) -> Doc:
         if "\n" in previous.text or "\n" in previous.whitespace_:
             token.is_sent_start = True
     return doc
-
-
-@Language.factory("lemmas")
-def make_lemmas(nlp: Language, name: str) -> CachedLemmas:
-    return CachedLemmas(nlp.get_pipe("lemmatizer"))
-
-
-class CachedLemmas:
-    """The model's lemmatizer's lemmas, set for a whole document at once.
-
-    spaCy's `Lemmatizer` caches its answer per (orth, pos, morph) but reaches that cache through
-    a `Token` object and several attribute reads per token. Here the keys come from one
-    `Doc.to_array`, known keys are answered from a dictionary of lemma strings (strings, not
-    hashes: a memory zone may free a hash's string between documents), unknown ones from the
-    lemmatizer itself, and the lemmas are written back with one `Doc.from_array`. A token whose
-    lemma is set already (by the attribute ruler) keeps it, as the lemmatizer does.
-    """
-
-    def __init__(self, lemmatizer) -> None:
-        self.lemmatizer = lemmatizer
-        self.cache: dict[tuple[int, int, int], str] = {}
-
-    def __call__(self, doc: Doc) -> Doc:
-        if len(doc) == 0:
-            return doc
-        if len(self.cache) > LEMMA_CACHE_SIZE:
-            self.cache.clear()
-        keys = doc.to_array([ORTH, POS, MORPH, LEMMA])
-        strings = doc.vocab.strings
-        cache = self.cache
-        lemmas = []
-        for i, (orth, pos, morph, lemma) in enumerate(keys.tolist()):
-            if lemma:
-                lemmas.append(lemma)
-                continue
-            key = (orth, pos, morph)
-            text = cache.get(key)
-            if text is None:
-                text = cache[key] = self.lemmatizer.lemmatize(doc[i])[0]
-            lemmas.append(strings.add(text))
-        keys[:, 3] = lemmas
-        doc.from_array([LEMMA], keys[:, 3:4])
-        return doc
 
 
 @Language.factory("attribute_rules")
@@ -337,15 +292,6 @@ def token_indices(doc: Doc, pos: tuple[str, ...] = (), lower: tuple[str, ...] = 
     return np.flatnonzero(mask).tolist()
 
 
-def alpha_lemmas(doc: Doc) -> set[str]:
-    """The lemmas of the document's alphabetic tokens (`{t.lemma_ for t in doc if t.is_alpha}`)."""
-    if len(doc) == 0:
-        return set()
-    found = doc.to_array([IS_ALPHA, LEMMA])
-    strings = doc.vocab.strings
-    return {strings[lemma] for lemma in np.unique(found[found[:, 0] == 1, 1]).tolist()}
-
-
 def text_of(doc: Doc) -> str:
     """The document's text, built once: `Doc.text` joins every token on each call, which made
     long documents quadratic."""
@@ -374,8 +320,8 @@ def load_nlp(name: str | None = None) -> Language:
         if "attribute_ruler" in nlp.pipe_names and "attribute_rules" not in nlp.component_names:
             nlp.add_pipe("attribute_rules", after="attribute_ruler")
             nlp.disable_pipe("attribute_ruler")
-        if "lemmatizer" in nlp.component_names and "lemmas" not in nlp.component_names:
-            nlp.add_pipe("lemmas", after="lemmatizer")
+        if "lemmatizer" in nlp.component_names:
+            lemmas.register(nlp.vocab, nlp.get_pipe("lemmatizer"))
         nlp.max_length = max(nlp.max_length, 2_000_000)
         return nlp
     raise RuntimeError("no spaCy model could be loaded: " + "; ".join(errors))

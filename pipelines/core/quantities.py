@@ -29,6 +29,7 @@ from itertools import pairwise
 from spacy.attrs import IDX
 from spacy.tokens import Doc, Token
 
+from pipelines.core.lemmas import lemma_of
 from pipelines.core.nlp import text_of
 from pipelines.core.quantity_data import units, word_numbers, word_set, words
 
@@ -705,7 +706,7 @@ def _attach_noun_before(ctx: _Text, cand: _Candidate, last: Token) -> bool:
         and first.i >= 3
         and doc[first.i - 3].lower_ in ("a", "an", "another", "one")
     ):
-        lemma = noun.lemma_.lower() or noun.lower_
+        lemma = lemma_of(noun).lower() or noun.lower_
         table = _UNIT_OF.get(lemma)
         cand.unit = table or lemma
         cand.kind = _unit_kind(table) if table else COUNT
@@ -754,7 +755,7 @@ def _noun_run(token: Token, value: float, allow_determiner: bool) -> tuple[Token
 
 def _counted_unit(ctx: _Text, first: Token, head: Token) -> str:
     """The unit for a counted noun: its lemma with the modifiers right before it."""
-    lemma = head.lemma_.lower() or head.lower_
+    lemma = lemma_of(head).lower() or head.lower_
     if head.tag_ == "NNPS" and lemma == head.lower_ and lemma.endswith("s"):
         lemma = lemma[:-1]
     table = _UNIT_OF.get(lemma) or _UNIT_OF.get(head.lower_)

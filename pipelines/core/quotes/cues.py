@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Token
 
+from pipelines.core.lemmas import lemma_of
 from pipelines.core.lexicon import (
     INTENT_VERBS,
     REPORTING_VERBS,
@@ -17,7 +18,7 @@ from pipelines.core.quotes.speakers import _according_to_source, _subject_of
 def _is_cue(token: Token) -> bool:
     if token.lower_ == "according":
         return _according_to_source(token) is not None
-    lemma = token.lemma_.lower()
+    lemma = lemma_of(token).lower()
     return token.pos_ in ("VERB", "AUX") and (lemma in REPORTING_VERBS or lemma in INTENT_VERBS)
 
 

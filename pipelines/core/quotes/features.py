@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from spacy.tokens import Doc, Token
 
 from pipelines.core.entities import Mention
+from pipelines.core.lemmas import lemma_of
 from pipelines.core.nlp import text_of
 
 _TERMINAL = ".?!"
@@ -40,7 +41,7 @@ def _speaker_kind(doc: Doc, speaker, mentions: list[Mention]) -> str:
         ):
             return f"named_{m.label}"
     if token is not None:
-        return f"noun_{token.lemma_.lower()}"
+        return f"noun_{lemma_of(token).lower()}"
     return "other"
 
 
@@ -99,7 +100,7 @@ def group_features(
     cue = _token_at(doc, first.cue_start, first.cue_end)
     if cue is None:
         return [*f, "cue=unaligned"]
-    lemma = cue.lemma_.lower()
+    lemma = lemma_of(cue).lower()
     f += [
         f"cue={lemma}",
         f"cue_kind={kind}|{lemma}",

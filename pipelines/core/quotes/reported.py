@@ -9,6 +9,7 @@ import re
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.core.entities import Mention
+from pipelines.core.lemmas import lemma_of
 from pipelines.core.lexicon import (
     EVIDENCE_VERBS,
     INTENT_VERBS,
@@ -78,19 +79,19 @@ def _reported_content(cue: Token) -> list[Token]:
     if cue.dep_ == "parataxis" and cue.head.pos_ in ("VERB", "AUX"):  # "…, X said, …"
         inside = {t.i for t in cue.subtree}
         return [t for t in cue.head.subtree if t.i not in inside]
-    if cue.lemma_ == "call" and "dobj" in children and "oprd" in children:  # call X "Y"
+    if lemma_of(cue) == "call" and "dobj" in children and "oprd" in children:  # call X "Y"
         first, last = children["dobj"], children["oprd"]
         return list(cue.doc[first.left_edge.i : last.right_edge.i + 1])
-    if cue.lemma_ in INTENT_VERBS and "xcomp" in children:  # "vowed to …", "urged X to …"
+    if lemma_of(cue) in INTENT_VERBS and "xcomp" in children:  # "vowed to …", "urged X to …"
         first = children.get("dobj", children["xcomp"])
         return list(cue.doc[first.left_edge.i : children["xcomp"].right_edge.i + 1])
-    if cue.lemma_ in ("cite", "call"):  # "cited X", "called for X"
-        if cue.lemma_ == "cite" and "dobj" in children:
+    if lemma_of(cue) in ("cite", "call"):  # "cited X", "called for X"
+        if lemma_of(cue) == "cite" and "dobj" in children:
             return list(children["dobj"].subtree)
         for child in cue.children:
             if child.dep_ == "prep" and child.lower_ in ("for", "on"):
                 return [t for t in child.subtree if t is not child]
-    if cue.lemma_ in STANCE_VERBS and "dobj" in children:  # "endorsed X", "accused X of Y"
+    if lemma_of(cue) in STANCE_VERBS and "dobj" in children:  # "endorsed X", "accused X of Y"
         first = children["dobj"]
         last = max(
             [first, *(c for c in cue.rights if c.dep_ == "prep" and c.lower_ in _STANCE_PREPS)],
@@ -158,7 +159,7 @@ def _reported_speech(
     # only a verb, an auxiliary or "according" can be a cue, a stance or an open verb
     for i in token_indices(doc, ("VERB", "AUX"), ("according",)):
         token = doc[i]
-        stance = token.pos_ == "VERB" and token.lemma_ in _JUDGING_VERBS
+        stance = token.pos_ == "VERB" and lemma_of(token) in _JUDGING_VERBS
         lexical = _is_cue(token) or stance
         if not lexical and not (open_verbs and token.pos_ == "VERB"):
             continue
@@ -187,7 +188,7 @@ def _reported_speech(
         subject = _cue_subject(token)
         if subject is None or subject.lower_ in ("it", "there", "this", "which"):
             continue
-        if token.lemma_ in EVIDENCE_VERBS and not _can_give_evidence(subject, mentions):
+        if lemma_of(token) in EVIDENCE_VERBS and not _can_give_evidence(subject, mentions):
             continue  # "a video shows tanks moving": a sight, not a claim
         if origin != "reported" and not _can_speak(subject, mentions):
             continue
@@ -245,7 +246,7 @@ def _clause_attributions(
     found: list[Quote] = []
     for i in token_indices(doc, ("NOUN", "ADJ")):
         cue = doc[i]
-        if cue.pos_ == "NOUN" and cue.lemma_.lower() in SAYING_NOUNS:
+        if cue.pos_ == "NOUN" and lemma_of(cue).lower() in SAYING_NOUNS:
             source, clause = _owner_and_that_clause(cue)
         elif cue.pos_ == "ADJ" and cue.dep_ == "acomp":
             clause = next((c for c in cue.children if c.dep_ == "ccomp"), None)
@@ -351,7 +352,7 @@ def _framing_verb(phrase: Token, start: int, end: int) -> tuple[Token, Token] | 
         if head.i == token.i:  # the root
             return None
         inside = start <= head.idx < end
-        if not inside and head.pos_ in ("VERB", "AUX") and head.lemma_ not in LIGHT_VERBS:
+        if not inside and head.pos_ in ("VERB", "AUX") and lemma_of(head) not in LIGHT_VERBS:
             return head, token
         token = head
     return None

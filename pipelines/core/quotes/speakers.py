@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-from spacy.attrs import LEMMA, POS
-from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.tokens import Doc, Token
 
 from pipelines.core.entities import Mention
 from pipelines.core.ids import name_key
+from pipelines.core.lemmas import lemma_of, tokens_with_lemma
 from pipelines.core.lexicon import (
     ORG_WORDS,
     OUTLET_WORDS,
@@ -113,7 +111,7 @@ def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
     doc = cue.doc
     candidates: list[Token] = []
     for child in cue.children:
-        if child.dep_ in ("dative", "dobj", "iobj") and cue.lemma_ == "tell":
+        if child.dep_ in ("dative", "dobj", "iobj") and lemma_of(cue) == "tell":
             candidates.append(child)
         if child.dep_ == "prep" and child.lower_ in ("to", "with", "on", "in"):
             candidates.extend(g for g in child.subtree if g.dep_ == "pobj")
@@ -137,7 +135,7 @@ def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
     return None
 
 
-_REPORTING_LEMMAS = ("report", "say")
+_REPORTING_LEMMAS = frozenset(["report", "say"])
 
 
 def _reporting_verbs(doc: Doc) -> list[int]:
@@ -145,10 +143,8 @@ def _reporting_verbs(doc: Doc) -> list[int]:
     arrays rather than from a `Token` of every word of a sentence for each cue."""
     found = doc.user_data.get("reporting_verbs")
     if found is None:
-        values = doc.to_array([POS, LEMMA])
-        lemmas = np.array([doc.vocab.strings[w] for w in _REPORTING_LEMMAS], dtype=np.uint64)
-        mask = (values[:, 0] == POS_IDS["VERB"]) & np.isin(values[:, 1], lemmas)
-        found = doc.user_data["reporting_verbs"] = np.flatnonzero(mask).tolist()
+        found = tokens_with_lemma(doc, _REPORTING_LEMMAS, "VERB")
+        doc.user_data["reporting_verbs"] = found
     return found
 
 
@@ -216,7 +212,7 @@ def _entity_named(name: str, mentions: list[Mention]) -> Mention | None:
 
 def _can_give_evidence(subject: Token, mentions: list[Mention]) -> bool:
     """Polls, studies and people show and find things; a video or a map shows without claiming."""
-    return subject.lemma_.lower() not in SIGHTS or _named(subject, mentions) is not None
+    return lemma_of(subject).lower() not in SIGHTS or _named(subject, mentions) is not None
 
 
 # Subjects that stand for no one: "it was called …", "there is …".
@@ -233,5 +229,5 @@ def _can_speak(subject: Token, mentions: list[Mention]) -> bool:
         return True
     if _named(subject, mentions) is not None:
         return True
-    lemma = subject.lemma_.lower()
+    lemma = lemma_of(subject).lower()
     return bool({lemma, subject.lower_} & _SPEAKING_WORDS)
