@@ -25,7 +25,9 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from spacy.attrs import ORTH
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
@@ -188,8 +190,8 @@ class _Candidate:
 
 def _is_caps_line(text: str) -> bool:
     """A headline or table line written in capitals ("DAHLBERG INC <DAHL> 4TH QTR NET")."""
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+    letters = "".join(filter(str.isalpha, text))
+    return len(letters) >= 4 and sum(map(str.isupper, letters)) >= 0.8 * len(letters)
 
 
 def _caps_lines(text: str) -> list[tuple[int, int]]:
@@ -410,22 +412,32 @@ def _place_candidate(
 
 
 def _capitalised(token: Token) -> bool:
-    return token.text[:1].isupper() and any(c.isalpha() for c in token.text)
+    return _capitalised_word(token.text)
+
+
+@lru_cache(maxsize=100_000)
+def _capitalised_word(word: str) -> bool:
+    return word[:1].isupper() and any(c.isalpha() for c in word)
 
 
 def _runs(doc: Doc) -> list[tuple[int, int]]:
-    """Token ranges of capitalised words, within a line (a hyphen may join two)."""
+    """Token ranges of capitalised words, within a line (a hyphen may join two; a line break
+    is a token of its own, so it ends a run). Read from the document's word array, as most
+    tokens start no run."""
+    strings = doc.vocab.strings
+    words = [strings[orth] for orth in doc.to_array(ORTH).tolist()]
+    caps = [_capitalised_word(word) for word in words]
     out = []
     i, end = 0, len(doc)
     while i < end:
-        if not _capitalised(doc[i]):
+        if not caps[i]:
             i += 1
             continue
         j = i + 1
-        while j < end and "\n" not in doc[j - 1].whitespace_:
-            if _capitalised(doc[j]):
+        while j < end:
+            if caps[j]:
                 j += 1
-            elif doc[j].text == "-" and j + 1 < end and _capitalised(doc[j + 1]):
+            elif words[j] == "-" and j + 1 < end and caps[j + 1]:
                 j += 2
             else:
                 break

@@ -24,7 +24,7 @@ CACHE_SIZE = 500_000  # (word, POS, morphology) keys remembered before starting 
 
 _LEMMATIZERS: dict[int, object] = {}  # id(vocab) -> the model's lemmatizer
 _CACHE: dict[tuple[int, int, int], str] = {}
-_FORMS: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
+_FORMS: dict[tuple[int, frozenset[str]], np.ndarray] = {}
 
 
 def register(vocab, lemmatizer) -> None:
@@ -51,20 +51,24 @@ def lemma_of(token: Token) -> str:
 def lemmas_among(doc: Doc, wanted: frozenset[str]) -> set[str]:
     """Which of the lower-case lemmas `wanted` the document's alphabetic tokens have:
     `{lemma_of(t).lower() for t in doc if t.is_alpha} & wanted`."""
-    lemmas = (lemma_of(doc[i]).lower() for i in _candidates(doc, wanted, alpha=True))
-    return {lemma for lemma in lemmas if lemma in wanted}
+    return {lemma for _i, lemma in _tokens_with(doc, wanted, alpha=True, lower=True)}
 
 
 def tokens_with_lemma(doc: Doc, wanted: frozenset[str], pos: str) -> list[int]:
     """The indices, in order, of the tokens of POS `pos` whose lemma is one of `wanted`."""
-    return [i for i in _candidates(doc, wanted, pos=pos) if lemma_of(doc[i]) in wanted]
+    return [i for i, _lemma in _tokens_with(doc, wanted, pos=pos)]
 
 
-def _candidates(
-    doc: Doc, wanted: frozenset[str], pos: str | None = None, alpha: bool = False
-) -> list[int]:
-    """The tokens (alphabetic ones, of POS `pos`) that may have a lemma in `wanted` (lower
-    case): every token whose lemma is set already, and those whose word can give one."""
+def _tokens_with(
+    doc: Doc,
+    wanted: frozenset[str],
+    pos: str | None = None,
+    alpha: bool = False,
+    lower: bool = False,
+) -> list[tuple[int, str]]:
+    """(index, lemma) of the tokens (alphabetic ones, of POS `pos`) whose lemma (lower-cased
+    with `lower`) is one of `wanted`: a lemma set already is read from the document's array,
+    and only a token whose word can give a wanted lemma is lemmatised."""
     if len(doc) == 0:
         return []
     found = doc.to_array([IS_ALPHA, POS, LOWER, LEMMA])
@@ -73,18 +77,34 @@ def _candidates(
         mask &= found[:, 0] == 1
     if pos is not None:
         mask &= found[:, 1] == POS_IDS[pos]
-    forms = _forms(_LEMMATIZERS.get(id(doc.vocab)), wanted)
-    if forms is not None:
-        words = np.array([get_string_id(w) for w in forms], dtype=np.uint64)
-        mask &= (found[:, 3] != 0) | np.isin(found[:, 2], words)
-    return np.flatnonzero(mask).tolist()
+    words = _form_ids(_LEMMATIZERS.get(id(doc.vocab)), wanted)
+    if words is None:
+        asked = np.flatnonzero(mask).tolist()
+    else:
+        kept = mask & (found[:, 3] != 0)
+        strings = doc.vocab.strings
+        hits = [
+            lemma
+            for lemma in np.unique(found[kept, 3]).tolist()
+            if (strings[lemma].lower() if lower else strings[lemma]) in wanted
+        ]
+        ruled = np.isin(found[:, 3], np.array(hits, dtype=np.uint64))
+        mask &= ruled | ((found[:, 3] == 0) & np.isin(found[:, 2], words))
+        asked = np.flatnonzero(mask).tolist()
+    out = []
+    for i in asked:
+        lemma = lemma_of(doc[i])
+        lemma = lemma.lower() if lower else lemma
+        if lemma in wanted:
+            out.append((i, lemma))
+    return out
 
 
-def _forms(lemmatizer, lemmas: frozenset[str]) -> frozenset[str] | None:
-    """Every lower-case word spaCy's rule lemmatizer can lemmatise to one of `lemmas`: the
-    lemma itself, what a suffix rule maps to it, what an exception lists it for (the only
-    three sources of its forms). None when that cannot be read (no lemmatizer, or not a rule
-    lemmatizer), and then every token is asked."""
+def _form_ids(lemmatizer, lemmas: frozenset[str]) -> np.ndarray | None:
+    """The hashes of every lower-case word spaCy's rule lemmatizer can lemmatise to one of
+    `lemmas`: the lemma itself, what a suffix rule maps to it, what an exception lists it for
+    (the only three sources of its forms). None when that cannot be read (no lemmatizer, or
+    not a rule lemmatizer), and then every token is asked."""
     if lemmatizer is None or getattr(lemmatizer, "mode", None) != "rule":
         return None
     key = (id(lemmatizer), lemmas)
@@ -101,5 +121,5 @@ def _forms(lemmatizer, lemmas: frozenset[str]) -> frozenset[str] | None:
             for word, given in exceptions.items():
                 if lemmas.intersection(given):
                     found.add(word)
-        forms = _FORMS[key] = frozenset(found)
+        forms = _FORMS[key] = np.array([get_string_id(w) for w in found], dtype=np.uint64)
     return forms
