@@ -33,3 +33,22 @@ def test_a_batchs_words_outlive_its_memory_zone_up_to_a_bound(nlp, monkeypatch):
     monkeypatch.setattr(annotate, "KEPT_WORDS", len(nlp.vocab))
     annotate_batch([("dbound", "Vrexomald met Quonzibar in Plixtown.")])
     assert "Vrexomald" not in nlp.vocab and "Quonzibar" not in nlp.vocab
+
+
+def test_a_batch_of_kept_and_new_documents_gives_each_its_own_rows():
+    """A run after a rule change that also finds new files hands a worker documents with kept
+    parses and documents to parse in one batch, in any order: each gets its own rows."""
+    texts = [
+        ("dkept1", "The minister said on Monday that 40 trucks had crossed the border."),
+        ("dnew1", "Rain fell across the region for three days, farmers told reporters."),
+        ("dkept2", '"We expect more," said Maria Lopez, the mayor of Tijuana.'),
+        ("dnew2", "The company reported a profit of $3.5 million in 2024."),
+    ]
+    fresh = annotate_batch(texts, keep_parses=True)
+    parses = dict(fresh["parses"].select("doc_id", "parse").iter_rows())
+    kept = {d: parses[d] for d in ("dkept1", "dkept2")}
+    mixed = annotate_batch(texts, parses=kept)
+    assert mixed["parses"]["parsed"].to_list() == [False, True, False, True]
+    for name in ("sentences", "document_mentions", "document_claims"):
+        assert mixed[name].equals(fresh[name]), name
+    assert set(mixed["sentences"]["doc_id"]) == {d for d, _ in texts}

@@ -105,7 +105,10 @@ def parsed_docs(
             doc = doc_from_bytes(nlp, parses[doc_id])
             if text_of(doc) == text:  # else the parse is of other text: parse again
                 kept[doc_id] = doc
-    fresh = parse_texts(nlp, ((text, doc_id) for doc_id, text in batch if doc_id not in kept))
+    # the documents to parse, listed before any is yielded: `kept` empties as the loop below
+    # hands its documents out, and a lazy test of it would parse those again in others' places
+    to_parse = [(text, doc_id) for doc_id, text in batch if doc_id not in kept]
+    fresh = parse_texts(nlp, to_parse)
     for doc_id, _text in batch:
         if doc_id in kept:
             yield kept.pop(doc_id), doc_id, False
