@@ -40,6 +40,7 @@ SHARDS = dg.StaticPartitionsDefinition(list(incremental.SHARDS))
 _FIGURES = {
     "documents_parsed": "parsed",
     "documents_reextracted": "reextracted",
+    "documents_reextracted_same_rows": "same_rows",
     "documents_removed": "removed",
     "documents_unchanged": "unchanged",
     "batches_committed": "batches",

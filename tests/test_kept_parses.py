@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -62,6 +63,8 @@ def test_new_extraction_code_re_extracts_without_parsing_and_gives_the_same_tabl
     seed_run, copied, monkeypatch
 ):
     monkeypatch.setenv("NEWS_EXTRACTION_SALT", "a rule changed")
+    lake = Lake(str(copied["data"] / "lake"))
+    before = lake.versions(NLP_TABLES)
     result = run(copied, monkeypatch)
     n_documents = lake_tables(seed_run["data"])["documents"].height
     assert figures(result)["documents_parsed"] == 0
@@ -69,6 +72,11 @@ def test_new_extraction_code_re_extracts_without_parsing_and_gives_the_same_tabl
     assert figures(result)["extracted_by"] == versions.extraction_version(
         versions.current_model(), "a rule changed"
     )
+    # the new code gave every document the rows it had: only the code is recorded
+    assert figures(result)["documents_reextracted_same_rows"] == n_documents
+    assert Lake(str(copied["data"] / "lake")).versions(NLP_TABLES) == before
+    extractions = lake.read(incremental.EXTRACTIONS)
+    assert set(extractions["extracted_by"]) == {figures(result)["extracted_by"]}
     fresh, again = lake_tables(seed_run["data"]), lake_tables(copied["data"])
     for table in NLP_TABLES:
         assert again[table].height > 0, table
@@ -136,3 +144,57 @@ def test_with_keep_parses_off_a_new_parse_is_not_kept(seed_run, copied, monkeypa
     assert set(lake.read(incremental.EXTRACTIONS)["extracted_by"]) == {
         versions.extraction_version(model + ".post2")
     }
+
+
+ARTICLES = {
+    "alpha.txt": "Officials said on Monday that 40 trucks had crossed the border.\n"
+    '"We expect more," said Maria Lopez, the mayor of Tijuana.',
+    "beta.txt": "The company reported a profit of $3.5 million.\n"
+    "Its chief executive, John Smith, said sales rose 12 percent.",
+    "gamma.txt": "Rain fell across the region for three days.\n"
+    "Farmers told reporters the harvest would be late.",
+}
+
+
+def test_a_rule_change_commits_only_the_documents_whose_rows_it_changes(tmp_path, monkeypatch):
+    from pipelines.core import annotate
+
+    seeds, data = tmp_path / "seeds", tmp_path / "data"
+    seeds.mkdir()
+    for name, text in ARTICLES.items():
+        (seeds / name).write_text(text + "\n", encoding="utf-8")
+    materialize_all(seeds, data, monkeypatch)
+    lake = Lake(str(data / "lake"))
+    before = {t: lake.read(t).sort(pl.all()) for t in NLP_TABLES}
+    changed = before["documents"].filter(pl.col("source_path").str.ends_with("beta.txt"))
+    [changed_id] = changed["doc_id"].to_list()
+    assert before["document_claims"].filter(pl.col("doc_id") == changed_id).height > 0
+
+    # a "rule change" that drops the claims of one document and leaves the others' rows
+    plain = annotate.extract_claims
+
+    def without_betas_claims(doc_id, *args, **kwargs):
+        return [] if doc_id == changed_id else plain(doc_id, *args, **kwargs)
+
+    monkeypatch.setattr(annotate, "extract_claims", without_betas_claims)
+    monkeypatch.setenv("NEWS_EXTRACTION_SALT", "claims of beta dropped")
+    # and a new file, between kept ones in path order: one batch mixes kept and new documents
+    (seeds / "delta.txt").write_text("Prices rose 5 percent in May, the bank said.\n")
+    result = materialize_all(seeds, data, monkeypatch)  # its blocking checks pass
+    assert figures(result)["documents_parsed"] == 1
+    assert figures(result)["documents_reextracted"] == 3
+    assert figures(result)["documents_reextracted_same_rows"] == 2
+    after = {t: Lake(str(data / "lake")).read(t).sort(pl.all()) for t in NLP_TABLES}
+    [new_id] = set(after["documents"]["doc_id"]) - set(before["documents"]["doc_id"])
+    assert after["sentences"].filter(pl.col("doc_id") == new_id)["text"].to_list() == [
+        "Prices rose 5 percent in May, the bank said."
+    ]
+    after = {t: f.filter(pl.col("doc_id") != new_id) for t, f in after.items()}
+    others = pl.col("doc_id") != changed_id
+    for table in NLP_TABLES:
+        assert after[table].filter(others).equals(before[table].filter(others)), table
+    assert after["document_claims"].filter(~others).height == 0
+    assert after["sentences"].filter(~others).equals(before["sentences"].filter(~others))
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        by_doc = dict(con.execute("select doc_id, count(*) from claims group by 1").fetchall())
+    assert changed_id not in by_doc and len(by_doc) == 3  # the warehouse followed the lake

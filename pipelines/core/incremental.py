@@ -33,9 +33,13 @@ and the parse version, NEWS_KEEP_PARSES) and the code its rows were made by is r
 (`document_extractions.extracted_by`, see `pipelines.core.versions`); both are committed with the
 batch, after its NLP tables and before the commit point. A document whose text is unchanged but
 whose rows were made by other extraction code is extracted again: from its kept parse when that
-was made by the current model and parse code (no parse), else parsed again. A lake from before
-these tables has its committed documents recorded as made by the current code on its first run
-(`adopt_extractions`): nothing says otherwise, and parsing it all again would be a surprise.
+was made by the current model and parse code (no parse), else parsed again. A document
+extracted again whose rows come out as the lake holds them (`same_rows`: most documents, after a
+change of a rule that few of them meet) has only its new extraction version recorded: none of
+its rows is committed again, so the warehouse load after it has nothing to do for it. A lake
+from before these tables has its committed documents recorded as made by the current code on
+its first run (`adopt_extractions`): nothing says otherwise, and parsing it all again would be a
+surprise.
 """
 
 from __future__ import annotations
@@ -278,6 +282,33 @@ def commit_batch(
         committed_at=pl.lit(datetime.now(UTC).replace(tzinfo=None))
     )
     lake.replace(COMMITTED, predicate, state, meta)
+
+
+STORY_COLUMNS = ("story_id", "duplicate_of")  # set by the corpus step, not by `documents_frame`
+
+
+def same_rows(
+    lake: Lake, documents: pl.DataFrame, tables: dict[str, pl.DataFrame], candidates: set[str]
+) -> set[str]:
+    """The `candidates` (documents extracted again from their kept parses: same text) whose
+    rows in `documents` (but the corpus step's story columns) and every NLP table are the rows
+    the lake holds for them, so that committing them would change nothing: a change of the
+    rules that leaves a document's rows as they were then costs the lake, and the warehouse
+    load after it, nothing for that document."""
+    same = set(candidates)
+    for table in DOC_TABLES:
+        if not same:
+            break
+        rows = documents if table == "documents" else tables[table]
+        ids = pl.Series(sorted(same))
+        old = lake.read(table, doc_ids=same)
+        new = rows.filter(pl.col("doc_id").is_in(ids.implode()))
+        if table == "documents":
+            old, new = old.drop(STORY_COLUMNS), new.drop(STORY_COLUMNS)
+        held = dict(_document_digests(old).iter_rows())
+        made = dict(_document_digests(new).iter_rows())
+        same = {d for d in same if held.get(d) == made.get(d)}
+    return same
 
 
 def commit_code(
@@ -798,6 +829,7 @@ class ShardReport:
     reextracted: int = 0  # extracted again from their kept parses (new extraction code)
     removed: int = 0
     unchanged: int = 0
+    same_rows: int = 0  # extracted again and found to give the rows they had: none committed
     batches: int = 0
     compacted: int = 0
     documents: int = 0
@@ -917,16 +949,27 @@ def process(
         tables = {t: pl.concat([f[t] for f in frames]) for t in (*NLP_TABLES, "parses")}
         ids = {d.doc_id for d in held}
         shards = sorted({shard_of(d) for d in ids})
-        commit_batch(
-            lake,
-            documents_frame(held, tables["sentences"], now, previous),
-            tables,
-            {d for s in shards for d in replaced[s] & ids},
-            {"shards": "".join(shards)},
-            tables["parses"],
-            code,
-        )
+        meta = {"shards": "".join(shards)}
+        rows = documents_frame(held, tables["sentences"], now, previous)
         parsed_now = dict(tables["parses"].select("doc_id", "parsed").iter_rows())
+        same: set[str] = set()
+        if code is not None:  # the kept rows are recorded as made by this code, nothing else
+            same = same_rows(lake, rows, tables, {d for d in ids if not parsed_now.get(d, True)})
+            if same:
+                kept = pl.col("doc_id").is_in(pl.Series(sorted(same)).implode())
+                info = {"op": "record extraction", "documents": str(len(same)), **meta}
+                commit_code(lake, rows.filter(kept), tables["parses"].filter(kept), code, info)
+                rows, tables = rows.filter(~kept), {t: f.filter(~kept) for t, f in tables.items()}
+        if rows.height:
+            commit_batch(
+                lake,
+                rows,
+                tables,
+                {d for s in shards for d in replaced[s] & (ids - same)},
+                meta,
+                tables["parses"],
+                code,
+            )
         for document in held:
             shard = shard_of(document.doc_id)
             replaced[shard].discard(document.doc_id)
@@ -934,6 +977,7 @@ def process(
                 report.shards[shard].parsed += 1
             else:
                 report.shards[shard].reextracted += 1
+                report.shards[shard].same_rows += document.doc_id in same
         for shard in shards:
             report.shards[shard].batches += 1
         log(
