@@ -50,3 +50,21 @@ def test_a_documents_lemmas_come_from_the_words_that_can_have_them(nlp):
     found = lemmas_among(nlp(SENTENCES[4]), SPORTS)
     assert {"draw", "match", "win", "goal", "beat", "referee"} <= found
     assert lemmas_among(nlp(""), SPORTS) == set()
+
+
+def test_no_rule_reads_a_lemma_the_parse_no_longer_sets():
+    """`token.lemma_` holds only the attribute ruler's few lemmas now: every rule asks
+    `lemma_of` (a rule reading `.lemma_` would see "" for "be" in "will be", say)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sources = [*(root / "pipelines").rglob("*.py"), *(root / "scripts").glob("*.py")]
+    readers = [
+        f"{path.relative_to(root)}:{n}"
+        for path in sources
+        if path.name != "lemmas.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\.lemma_\b", line)
+    ]
+    assert readers == []

@@ -602,6 +602,12 @@ def _concept_of(full, text: str, value: float) -> str | None:
             52.0,
             "average age of a new car buyer",
         ),
+        # ... an infinitive copula too ("will be")
+        (
+            "Officials said the average age of a new car buyer will be around 52.",
+            52.0,
+            "average age of a new car buyer",
+        ),
         # A subject that is a name ending in a number is a name, not a number
         ("the asx 200 was up 0.9% and gold fell 1%.", 0.9, "asx 200"),
         # A measure restated in brackets, then "of X": both measure X

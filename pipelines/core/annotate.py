@@ -5,11 +5,11 @@ small batches, returning small Polars frames rather than spaCy `Doc`s, so nothin
 process boundaries. Each batch is parsed inside a spaCy memory zone, so the strings and lexemes a
 batch adds to the vocabulary are freed with it and a worker's memory stays flat however large the
 corpus (without the zone, the vocabulary of a long run grows with every new word it sees).
-The words a batch saw are then kept for good, outside the zone, up to `KEPT_WORDS` per process:
-the model's own vocabulary has a few hundred words, so without that every batch would make its
-lexemes (and tokenize its words) afresh, which was a tenth of rebuilding a kept parse; with it
-the memory stays bounded and the common words are made once (a lexeme's attributes come from its
-string alone, so the rows are the same either way).
+The words a batch saw are then kept for good, outside the zone, until a process keeps
+`KEPT_WORDS` (the first words it meets, which in news are mostly the frequent ones): the model's
+own vocabulary has a few hundred words, so without that every batch would make its lexemes (and
+tokenize its words) afresh, about a third of rebuilding a kept parse; with it the memory stays
+bounded (a lexeme's attributes come from its string alone, so the rows are the same either way).
 
 A document may come with its kept parse (spaCy `DocBin` bytes, `document_parses`): it is then
 extracted from that `Doc` and not parsed again, which is what a change of the extraction code

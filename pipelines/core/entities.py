@@ -411,10 +411,6 @@ def _place_candidate(
     return _Candidate(start, end, None, label, name_key(place.name), place=place, dateline=dateline)
 
 
-def _capitalised(token: Token) -> bool:
-    return _capitalised_word(token.text)
-
-
 @lru_cache(maxsize=100_000)
 def _capitalised_word(word: str) -> bool:
     return word[:1].isupper() and any(c.isalpha() for c in word)

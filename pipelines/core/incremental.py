@@ -278,23 +278,42 @@ def commit_batch(
         lake.replace(table, predicate, tables[table], meta)
     if parses is not None and code is not None:
         commit_code(lake, documents, parses, code, meta)
+    commit_point(lake, documents, meta)
+
+
+def commit_point(lake: Lake, documents: pl.DataFrame, meta: dict[str, str]) -> None:
+    """Record the documents as committed now, at their content: the commit point, and what tells
+    the corpus step to link them again."""
     state = documents.select("doc_id", "content_sha256").with_columns(
         committed_at=pl.lit(datetime.now(UTC).replace(tzinfo=None))
     )
-    lake.replace(COMMITTED, predicate, state, meta)
+    lake.replace(COMMITTED, in_predicate("doc_id", state["doc_id"].to_list()), state, meta)
 
 
-STORY_COLUMNS = ("story_id", "duplicate_of")  # set by the corpus step, not by `documents_frame`
+def commit_same_rows(
+    lake: Lake,
+    documents: pl.DataFrame,
+    parses: pl.DataFrame,
+    code: tuple[str, str],
+    meta: dict[str, str],
+) -> None:
+    """Commit documents extracted again whose rows came out as the lake holds them
+    (`same_rows`): their new extraction version and the commit point, nothing else. The commit
+    point moves so that the corpus step links them again: a run killed after replacing their
+    rows (and deleting the corpus rows that point to them) and before its commit point left
+    those corpus rows to be made again, and the rows alone cannot tell."""
+    commit_code(lake, documents, parses, code, meta)
+    commit_point(lake, documents, meta)
 
 
 def same_rows(
     lake: Lake, documents: pl.DataFrame, tables: dict[str, pl.DataFrame], candidates: set[str]
 ) -> set[str]:
     """The `candidates` (documents extracted again from their kept parses: same text) whose
-    rows in `documents` (but the corpus step's story columns) and every NLP table are the rows
-    the lake holds for them, so that committing them would change nothing: a change of the
-    rules that leaves a document's rows as they were then costs the lake, and the warehouse
-    load after it, nothing for that document."""
+    rows in `documents` and every NLP table are the rows the lake holds for them, so that
+    committing them would change nothing: a change of the rules that leaves a document's rows
+    as they were then costs the lake, and the warehouse load after it, nothing for that
+    document (see `commit_same_rows`)."""
     same = set(candidates)
     for table in DOC_TABLES:
         if not same:
@@ -303,8 +322,6 @@ def same_rows(
         ids = pl.Series(sorted(same))
         old = lake.read(table, doc_ids=same)
         new = rows.filter(pl.col("doc_id").is_in(ids.implode()))
-        if table == "documents":
-            old, new = old.drop(STORY_COLUMNS), new.drop(STORY_COLUMNS)
         held = dict(_document_digests(old).iter_rows())
         made = dict(_document_digests(new).iter_rows())
         same = {d for d in same if held.get(d) == made.get(d)}
@@ -958,7 +975,7 @@ def process(
             if same:
                 kept = pl.col("doc_id").is_in(pl.Series(sorted(same)).implode())
                 info = {"op": "record extraction", "documents": str(len(same)), **meta}
-                commit_code(lake, rows.filter(kept), tables["parses"].filter(kept), code, info)
+                commit_same_rows(lake, rows.filter(kept), tables["parses"].filter(kept), code, info)
                 rows, tables = rows.filter(~kept), {t: f.filter(~kept) for t, f in tables.items()}
         if rows.height:
             commit_batch(

@@ -14,6 +14,8 @@ them, read off the lemmatizer's own tables, so the other tokens are never lemmat
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from spacy.attrs import IS_ALPHA, LEMMA, LOWER, POS
 from spacy.parts_of_speech import IDS as POS_IDS
@@ -22,7 +24,8 @@ from spacy.tokens import Doc, Token
 
 CACHE_SIZE = 500_000  # (word, POS, morphology) keys remembered before starting over
 
-_LEMMATIZERS: dict[int, object] = {}  # id(vocab) -> the model's lemmatizer
+# id(vocab) -> the model's lemmatizer, held weakly: a pipeline `load_nlp` lets go of is freed
+_LEMMATIZERS: weakref.WeakValueDictionary[int, object] = weakref.WeakValueDictionary()
 _CACHE: dict[tuple[int, int, int], str] = {}
 _FORMS: dict[tuple[int, frozenset[str]], np.ndarray] = {}
 
@@ -42,8 +45,9 @@ def lemma_of(token: Token) -> str:
     key = (token.orth, token.pos, token.morph.key)
     lemma = _CACHE.get(key)
     if lemma is None:
-        if len(_CACHE) >= CACHE_SIZE:
+        if len(_CACHE) >= CACHE_SIZE:  # the lemmatizer's own cache too: it has no bound
             _CACHE.clear()
+            lemmatizer.cache.clear()
         lemma = _CACHE[key] = lemmatizer.lemmatize(token)[0]
     return lemma
 
@@ -119,7 +123,7 @@ def _form_ids(lemmatizer, lemmas: frozenset[str]) -> np.ndarray | None:
                         found.add(lemma[: len(lemma) - len(new)] + old)
         for exceptions in lookups.get_table("lemma_exc", {}).values():
             for word, given in exceptions.items():
-                if lemmas.intersection(given):
+                if lemmas.intersection(g.lower() for g in given):
                     found.add(word)
         forms = _FORMS[key] = np.array([get_string_id(w) for w in found], dtype=np.uint64)
     return forms

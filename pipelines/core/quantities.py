@@ -1143,7 +1143,7 @@ def _copula_subject(ctx: _Text, cand: _Candidate) -> str | None:
     i = first.i - 1
     while i >= 0 and first.doc[i].dep_ in ("advmod", "quantmod") and first.doc[i].i > 0:
         i -= 1  # "is around 73", "was just over 50"
-    if i < 0 or first.doc[i].lemma_ != "be":
+    if i < 0 or lemma_of(first.doc[i]) != "be":
         return None
     subject = next((c for c in first.doc[i].children if c.dep_ == "nsubj"), None)
     if subject is None or subject.pos_ not in ("NOUN", "PROPN") or _has_digit(subject):

@@ -79,19 +79,20 @@ def _reported_content(cue: Token) -> list[Token]:
     if cue.dep_ == "parataxis" and cue.head.pos_ in ("VERB", "AUX"):  # "…, X said, …"
         inside = {t.i for t in cue.subtree}
         return [t for t in cue.head.subtree if t.i not in inside]
-    if lemma_of(cue) == "call" and "dobj" in children and "oprd" in children:  # call X "Y"
+    lemma = lemma_of(cue)
+    if lemma == "call" and "dobj" in children and "oprd" in children:  # call X "Y"
         first, last = children["dobj"], children["oprd"]
         return list(cue.doc[first.left_edge.i : last.right_edge.i + 1])
-    if lemma_of(cue) in INTENT_VERBS and "xcomp" in children:  # "vowed to …", "urged X to …"
+    if lemma in INTENT_VERBS and "xcomp" in children:  # "vowed to …", "urged X to …"
         first = children.get("dobj", children["xcomp"])
         return list(cue.doc[first.left_edge.i : children["xcomp"].right_edge.i + 1])
-    if lemma_of(cue) in ("cite", "call"):  # "cited X", "called for X"
-        if lemma_of(cue) == "cite" and "dobj" in children:
+    if lemma in ("cite", "call"):  # "cited X", "called for X"
+        if lemma == "cite" and "dobj" in children:
             return list(children["dobj"].subtree)
         for child in cue.children:
             if child.dep_ == "prep" and child.lower_ in ("for", "on"):
                 return [t for t in child.subtree if t is not child]
-    if lemma_of(cue) in STANCE_VERBS and "dobj" in children:  # "endorsed X", "accused X of Y"
+    if lemma in STANCE_VERBS and "dobj" in children:  # "endorsed X", "accused X of Y"
         first = children["dobj"]
         last = max(
             [first, *(c for c in cue.rights if c.dep_ == "prep" and c.lower_ in _STANCE_PREPS)],
