@@ -156,14 +156,20 @@ ARTICLES = {
 }
 
 
-def test_a_rule_change_commits_only_the_documents_whose_rows_it_changes(tmp_path, monkeypatch):
-    from pipelines.core import annotate
-
+def three_articles_run(tmp_path, monkeypatch):
+    """`ARTICLES` as a seeds folder, through one run: (seeds, data)."""
     seeds, data = tmp_path / "seeds", tmp_path / "data"
     seeds.mkdir()
     for name, text in ARTICLES.items():
         (seeds / name).write_text(text + "\n", encoding="utf-8")
     materialize_all(seeds, data, monkeypatch)
+    return seeds, data
+
+
+def test_a_rule_change_commits_only_the_documents_whose_rows_it_changes(tmp_path, monkeypatch):
+    from pipelines.core import annotate
+
+    seeds, data = three_articles_run(tmp_path, monkeypatch)
     lake = Lake(str(data / "lake"))
     before = {t: lake.read(t).sort(pl.all()) for t in NLP_TABLES}
     changed = before["documents"].filter(pl.col("source_path").str.ends_with("beta.txt"))
@@ -204,11 +210,7 @@ def test_same_rows_after_a_killed_commit_still_get_their_corpus_rows_back(tmp_pa
     """A run killed inside a batch's commit, after it replaced a document's rows (deleting the
     corpus rows that point to them) and before its commit point: the next run finds the
     document's rows as the new code makes them, commits none, and the corpus rows come back."""
-    seeds, data = tmp_path / "seeds", tmp_path / "data"
-    seeds.mkdir()
-    for name, text in ARTICLES.items():
-        (seeds / name).write_text(text + "\n", encoding="utf-8")
-    materialize_all(seeds, data, monkeypatch)
+    seeds, data = three_articles_run(tmp_path, monkeypatch)
     lake = Lake(str(data / "lake"))
     documents = lake.read("documents", ["doc_id", "source_path"])
     [beta] = documents.filter(pl.col("source_path").str.ends_with("beta.txt"))["doc_id"]

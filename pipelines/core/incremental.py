@@ -290,22 +290,6 @@ def commit_point(lake: Lake, documents: pl.DataFrame, meta: dict[str, str]) -> N
     lake.replace(COMMITTED, in_predicate("doc_id", state["doc_id"].to_list()), state, meta)
 
 
-def commit_same_rows(
-    lake: Lake,
-    documents: pl.DataFrame,
-    parses: pl.DataFrame,
-    code: tuple[str, str],
-    meta: dict[str, str],
-) -> None:
-    """Commit documents extracted again whose rows came out as the lake holds them
-    (`same_rows`): their new extraction version and the commit point, nothing else. The commit
-    point moves so that the corpus step links them again: a run killed after replacing their
-    rows (and deleting the corpus rows that point to them) and before its commit point left
-    those corpus rows to be made again, and the rows alone cannot tell."""
-    commit_code(lake, documents, parses, code, meta)
-    commit_point(lake, documents, meta)
-
-
 def same_rows(
     lake: Lake, documents: pl.DataFrame, tables: dict[str, pl.DataFrame], candidates: set[str]
 ) -> set[str]:
@@ -313,7 +297,7 @@ def same_rows(
     rows in `documents` and every NLP table are the rows the lake holds for them, so that
     committing them would change nothing: a change of the rules that leaves a document's rows
     as they were then costs the lake, and the warehouse load after it, nothing for that
-    document (see `commit_same_rows`)."""
+    document: only its extraction version and its commit point are committed (`process`)."""
     same = set(candidates)
     for table in DOC_TABLES:
         if not same:
@@ -975,7 +959,11 @@ def process(
             if same:
                 kept = pl.col("doc_id").is_in(pl.Series(sorted(same)).implode())
                 info = {"op": "record extraction", "documents": str(len(same)), **meta}
-                commit_same_rows(lake, rows.filter(kept), tables["parses"].filter(kept), code, info)
+                commit_code(lake, rows.filter(kept), tables["parses"].filter(kept), code, info)
+                # the commit point moves too, so that the corpus step links them again: a run
+                # killed after replacing their rows (which deletes the corpus rows pointing to
+                # them) and before the commit point left rows the new code's, and no corpus rows
+                commit_point(lake, rows.filter(kept), info)
                 rows, tables = rows.filter(~kept), {t: f.filter(~kept) for t, f in tables.items()}
         if rows.height:
             commit_batch(
