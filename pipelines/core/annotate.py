@@ -43,7 +43,7 @@ from pipelines.core.tables import frame
 Batch = list[tuple[str, str]]  # (doc_id, text)
 Parses = dict[str, bytes]  # doc_id -> its kept parse
 T = TypeVar("T")
-KEPT_WORDS = 60_000  # lexemes a process keeps across batches (some 25 MB), see the docstring
+KEPT_WORDS = 60_000  # lexemes a process keeps across batches (about 32 MB), see the docstring
 
 
 @dataclass(frozen=True)
