@@ -303,12 +303,8 @@ def same_rows(
         if not same:
             break
         rows = documents if table == "documents" else tables[table]
-        ids = pl.Series(sorted(same))
-        old = lake.read(table, doc_ids=same)
-        new = rows.filter(pl.col("doc_id").is_in(ids.implode()))
-        held = dict(_document_digests(old).iter_rows())
-        made = dict(_document_digests(new).iter_rows())
-        same = {d for d in same if held.get(d) == made.get(d)}
+        new = rows.filter(pl.col("doc_id").is_in(pl.Series(sorted(same)).implode()))
+        same -= _differing(lake.read(table, doc_ids=same), new)
     return same
 
 
@@ -959,11 +955,12 @@ def process(
             if same:
                 kept = pl.col("doc_id").is_in(pl.Series(sorted(same)).implode())
                 info = {"op": "record extraction", "documents": str(len(same)), **meta}
-                commit_code(lake, rows.filter(kept), tables["parses"].filter(kept), code, info)
+                unchanged = rows.filter(kept)
+                commit_code(lake, unchanged, tables["parses"].filter(kept), code, info)
                 # the commit point moves too, so that the corpus step links them again: a run
                 # killed after replacing their rows (which deletes the corpus rows pointing to
                 # them) and before the commit point left rows the new code's, and no corpus rows
-                commit_point(lake, rows.filter(kept), info)
+                commit_point(lake, unchanged, info)
                 rows, tables = rows.filter(~kept), {t: f.filter(~kept) for t, f in tables.items()}
         if rows.height:
             commit_batch(

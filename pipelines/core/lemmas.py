@@ -26,7 +26,7 @@ CACHE_SIZE = 500_000  # (word, POS, morphology) keys remembered before starting 
 
 # id(vocab) -> the model's lemmatizer, held weakly: a pipeline `load_nlp` lets go of is freed
 _LEMMATIZERS: weakref.WeakValueDictionary[int, object] = weakref.WeakValueDictionary()
-_CACHE: dict[tuple[int, int, int], str] = {}
+_CACHE: dict[tuple[int, int, int, int], str] = {}  # (lemmatizer, word, POS, morphology) -> lemma
 _FORMS: dict[tuple[int, frozenset[str]], np.ndarray] = {}
 
 
@@ -42,7 +42,7 @@ def lemma_of(token: Token) -> str:
     lemmatizer = _LEMMATIZERS.get(id(token.vocab))
     if lemmatizer is None:
         return token.lemma_
-    key = (token.orth, token.pos, token.morph.key)
+    key = (id(lemmatizer), token.orth, token.pos, token.morph.key)
     lemma = _CACHE.get(key)
     if lemma is None:
         if len(_CACHE) >= CACHE_SIZE:  # the lemmatizer's own cache too: it has no bound
