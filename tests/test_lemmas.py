@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import spacy
 from spacy.tokens import Doc
 
 from pipelines.core.lemmas import lemma_of, lemmas_among, tokens_with_lemma
+from pipelines.core.nlp import model_names
 
 # Inflections the rules read lemmas of: irregular verbs (cues "said", "told"), plurals and
 # comparatives, contractions the attribute ruler lemmatises itself ("'s", "n't"), numbers and
@@ -50,6 +52,27 @@ def test_a_documents_lemmas_come_from_the_words_that_can_have_them(nlp):
     found = lemmas_among(nlp(SENTENCES[4]), SPORTS)
     assert {"draw", "match", "win", "goal", "beat", "referee"} <= found
     assert lemmas_among(nlp(""), SPORTS) == set()
+
+
+def test_the_lemma_index_held_as_sets_answers_as_the_shipped_lists(nlp):
+    """The pipeline's lemmatizer holds its known lemmas as sets (a new word cost linear scans of
+    lists of up to 57,528 words); a lemmatizer loaded as shipped gives every token the same
+    lemmas, words it has never seen too."""
+    ours = nlp.get_pipe("lemmatizer")
+    assert all(isinstance(v, frozenset) for v in ours.lookups.get_table("lemma_index").values())
+    shipped = None
+    for name in model_names():
+        try:
+            shipped = spacy.load(name, exclude=["parser", "ner", "senter"]).get_pipe("lemmatizer")
+            break
+        except OSError:
+            continue
+    assert shipped is not None
+    assert all(isinstance(v, list) for v in shipped.lookups.get_table("lemma_index").values())
+    texts = [*SENTENCES, "The zorbling quangos outflanked reflagged tankers, unbriefed."]
+    tokens = [t for text in texts for t in nlp(text)]
+    assert [shipped.lemmatize(t) for t in tokens] == [ours.lemmatize(t) for t in tokens]
+    assert {"zorble", "quango", "outflank", "reflag"} & {ours.lemmatize(t)[0] for t in tokens}
 
 
 def test_no_rule_reads_a_lemma_the_parse_no_longer_sets():
