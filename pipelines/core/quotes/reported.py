@@ -168,6 +168,13 @@ def _reported_speech(
             continue
         if token.idx in every_quote:
             continue
+        subject = _cue_subject(token)
+        if subject is None or subject.lower_ in ("it", "there", "this", "which"):
+            continue
+        # a verb outside the lexicon proposes only for a subject that can speak: asked first,
+        # as most verbs' subjects cannot ("prices rose"), before their content is gathered
+        if not lexical and not _can_speak(subject, mentions):
+            continue
         origin = "reported"
         content = _reported_content(token) if lexical else []
         if open_verbs and len(content) < 3:
@@ -186,13 +193,10 @@ def _reported_speech(
             text_of(doc), start, end, token.idx, direct_cues or {}
         ):
             continue
-        subject = _cue_subject(token)
-        if subject is None or subject.lower_ in ("it", "there", "this", "which"):
-            continue
         if lemma_of(token) in EVIDENCE_VERBS and not _can_give_evidence(subject, mentions):
             continue  # "a video shows tanks moving": a sight, not a claim
-        if origin != "reported" and not _can_speak(subject, mentions):
-            continue
+        if lexical and origin != "reported" and not _can_speak(subject, mentions):
+            continue  # a cue of the lexicon with no clause, proposing its object: the same test
         speaker = _speaker(subject, resolver, mentions)
         found.append(
             Quote(
