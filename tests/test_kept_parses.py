@@ -19,6 +19,7 @@ import pytest
 from pipelines.core import incremental, versions
 from pipelines.core.annotate import annotate_batch
 from pipelines.core.store import Lake
+from pipelines.core.warehouse import load_info
 from tests.conftest import materialize_all
 from tests.helpers import assert_same_warehouse
 from tests.test_incremental import figures
@@ -62,9 +63,12 @@ def test_the_seed_run_kept_each_documents_parse_and_its_code(seed_run):
 def test_new_extraction_code_re_extracts_without_parsing_and_gives_the_same_tables(
     seed_run, copied, monkeypatch
 ):
+    run(copied, monkeypatch)  # the copied warehouse loaded from the copy's lake: nothing else
     monkeypatch.setenv("NEWS_EXTRACTION_SALT", "a rule changed")
     lake = Lake(str(copied["data"] / "lake"))
     before = lake.versions(NLP_TABLES)
+    corpus_before = lake.versions(incremental.CORPUS_CHILDREN)
+    warehouse_before = load_info(copied["data"] / "warehouse.duckdb")
     result = run(copied, monkeypatch)
     n_documents = lake_tables(seed_run["data"])["documents"].height
     assert figures(result)["documents_parsed"] == 0
@@ -75,6 +79,9 @@ def test_new_extraction_code_re_extracts_without_parsing_and_gives_the_same_tabl
     # the new code gave every document the rows it had: only the code is recorded
     assert figures(result)["documents_reextracted_same_rows"] == n_documents
     assert Lake(str(copied["data"] / "lake")).versions(NLP_TABLES) == before
+    # relinked (their commit point moved), the same corpus rows: none committed, nothing to load
+    assert Lake(str(copied["data"] / "lake")).versions(incremental.CORPUS_CHILDREN) == corpus_before
+    assert load_info(copied["data"] / "warehouse.duckdb") == warehouse_before
     extractions = lake.read(incremental.EXTRACTIONS)
     assert set(extractions["extracted_by"]) == {figures(result)["extracted_by"]}
     fresh, again = lake_tables(seed_run["data"]), lake_tables(copied["data"])

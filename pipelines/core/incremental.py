@@ -393,10 +393,11 @@ def commit_corpus_tables(
     """Replace a parent table (whole) and the tables keyed by document that point to it,
     keeping every foreign key resolving at every moment: the parent first with its old rows
     still there, then the children, then the parent without the old rows no child needs any
-    more. `parent` is (table, key column, rows). A child's rows are either the whole table (only
-    the documents whose rows differ are committed, see `replace_changed_documents`) or, given
-    `documents`, exactly those documents' rows (committed as they are, no comparison). Returns
-    the documents replaced in each child."""
+    more. `parent` is (table, key column, rows). A child's rows are either the whole table or,
+    given `documents`, exactly those documents' rows; either way only the documents whose rows
+    differ from the table's are committed (a document re-extracted to the rows it had keeps
+    its corpus rows too, so the warehouse has nothing to load for it). Returns the documents
+    replaced in each child."""
     table, key, rows = parent
     old = lake.read(table)
     stale = old.filter(~pl.col(key).is_in(rows[key].implode()))
@@ -405,12 +406,29 @@ def commit_corpus_tables(
     replaced = {
         child: replace_changed_documents(lake, child, child_rows, metadata)
         if documents is None
-        else replace_documents(lake, child, documents, child_rows, metadata)
+        else _replace_differing(lake, child, documents, child_rows, metadata)
         for child, child_rows in children
     }
     if stale.height:
         lake.overwrite(table, rows, metadata)
     return replaced
+
+
+def _replace_differing(
+    lake: Lake,
+    table: str,
+    documents: Collection[str],
+    rows: pl.DataFrame,
+    metadata: dict | None = None,
+) -> int:
+    """`replace_documents` for those of `documents` whose rows in `table` are not `rows`' already
+    (a document whose rows a batch deleted differs; one re-extracted to its old rows does not)."""
+    if not documents or not lake.exists(table):  # a first run writes the table, rows or none
+        return replace_documents(lake, table, documents, rows, metadata)
+    differ = _differing(lake.read(table, doc_ids=documents), rows)
+    todo = [d for d in documents if d in differ]
+    changed = rows.filter(pl.col("doc_id").is_in(_ids(todo)))
+    return replace_documents(lake, table, todo, changed, metadata)
 
 
 def replace_documents(
