@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipelines.core.annotate import annotate_batch
+from spacy.tokens import DocBin
+
+from pipelines.core.annotate import _docbin_from_bytes, annotate_batch, parse_bytes
 from pipelines.core.tables import frame
 from tests.conftest import SEEDS
 
@@ -52,3 +54,26 @@ def test_a_batch_of_kept_and_new_documents_gives_each_its_own_rows():
     for name in ("sentences", "document_mentions", "document_claims"):
         assert mixed[name].equals(fresh[name]), name
     assert set(mixed["sentences"]["doc_id"]) == {d for d, _ in texts}
+
+
+def test_a_kept_parse_is_read_as_spacys_docbin_reads_it(nlp):
+    """The DocBin decoded with srsly's decoders chained once holds what `DocBin.from_bytes`
+    gives, field by field (user data and categories too)."""
+    doc = nlp('Officials said on Monday that 40 trucks had crossed. "More," said Maria Lopez.')
+    doc.cats = {"politics": 1.0}
+    for data in (parse_bytes(doc), _with_user_data(doc)):
+        spacys, ours = DocBin().from_bytes(data), _docbin_from_bytes(data)
+        for field in ("attrs", "strings", "cats", "span_groups", "flags", "user_data"):
+            assert getattr(ours, field) == getattr(spacys, field), field
+        pairs = zip([*ours.tokens, *ours.spaces], [*spacys.tokens, *spacys.spaces], strict=True)
+        for a, b in pairs:
+            assert a.dtype == b.dtype and a.shape == b.shape and (a == b).all()
+        [again] = ours.get_docs(nlp.vocab)
+        assert again.to_json() == doc.to_json()
+
+
+def _with_user_data(doc) -> bytes:
+    docs = DocBin(store_user_data=True)
+    doc.user_data["source"] = "test"
+    docs.add(doc)
+    return docs.to_bytes()

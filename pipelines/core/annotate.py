@@ -22,16 +22,22 @@ and dependencies, sentence starts, entities; other lemmas come from those on dem
 from __future__ import annotations
 
 import multiprocessing
+import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import TypeVar
 
+import numpy as np
 import polars as pl
+import srsly
 from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
+from srsly.msgpack import _unpackb as srsly_unpackb
+from thinc.api import NumpyOps
 
 from pipelines.core.claims import Claim, extract_claims
 from pipelines.core.entities import Mention, extract_mentions
@@ -70,12 +76,41 @@ def doc_from_bytes(nlp: Language, data: bytes) -> Doc:
     The kept strings go into the string store only: `DocBin.get_docs` would make a lexeme of
     each (every lemma, tag and morphology string too, half the cost of the rebuild), where the
     `Doc` needs lexemes only for its words, which it makes from the store as a parse does."""
-    kept = DocBin().from_bytes(data)
+    kept = _docbin_from_bytes(data)
     for string in kept.strings:
         nlp.vocab.strings.add(string)
     kept.strings = set()
     [doc] = kept.get_docs(nlp.vocab)
     return doc
+
+
+def _docbin_from_bytes(data: bytes) -> DocBin:
+    """`DocBin().from_bytes(data)`, with srsly's msgpack decoders chained once per process:
+    srsly's `unpackb` asks catalogue for them on every call, which reads every installed
+    package's entry points (a quarter of the cost of rebuilding a kept parse)."""
+    msg = srsly_unpackb(zlib.decompress(data), raw=False, use_list=True, object_hook=_decoders())
+    kept = DocBin()
+    kept.attrs = msg["attrs"]
+    kept.strings = set(msg["strings"])
+    lengths = np.frombuffer(msg["lengths"], dtype="int32")
+    tokens = np.frombuffer(msg["tokens"], dtype="uint64").reshape(-1, len(kept.attrs))
+    spaces = np.frombuffer(msg["spaces"], dtype=bool).reshape(-1, 1)
+    kept.tokens = NumpyOps().unflatten(tokens, lengths)
+    kept.spaces = NumpyOps().unflatten(spaces, lengths)
+    kept.cats = msg["cats"]
+    kept.span_groups = msg.get("span_groups", [b"" for _ in lengths])
+    kept.flags = msg.get("flags", [{} for _ in lengths])
+    kept.user_data = list(msg["user_data"]) if "user_data" in msg else [None] * len(lengths)
+    return kept
+
+
+@lru_cache(maxsize=1)
+def _decoders() -> Callable | None:
+    """srsly's registered msgpack decoders as one object hook, chained as its `unpackb` does."""
+    hook = None
+    for decoder in srsly.msgpack.msgpack_decoders.get_all().values():
+        hook = partial(decoder, chain=hook)
+    return hook
 
 
 def words_of(doc: Doc) -> list[str]:
