@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from pipelines.core.documents import (
+    PRIVATE_USE,
     Document,
     RejectedFile,
     Rejection,
@@ -218,3 +221,10 @@ def test_record_ids_follow_the_record_not_its_line(tmp_path):
     assert after["f.jsonl#2"].doc_id == before["f.jsonl#1"].doc_id  # keyed by its url
     assert after["f.jsonl#3"].doc_id != before["f.jsonl#2"].doc_id  # keyed by its line
     assert after["f.jsonl#3"].doc_id == doc_id_for("f.jsonl#3")
+
+
+def test_the_private_use_pattern_is_unicodes_category_co():
+    """Every code point the pattern matches is a private-use character, and every one is."""
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert (PRIVATE_USE.match(char) is not None) == (unicodedata.category(char) == "Co")

@@ -18,7 +18,6 @@ import hashlib
 import os
 import re
 import stat
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -48,6 +47,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # In valid UTF-8, C1 characters (U+0080-U+009F) come from text that was encoded twice
 # ("FranÃ\x83Â§ois"): damaged, but still an article worth keeping. C0 ones mean it is not text.
 _C0_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Unicode's private-use characters (category Co): its three private-use areas, as one pattern
+# (a regular expression scans a text at C speed where asking `unicodedata` of each did not)
+PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ def decode(raw: bytes, max_bytes: int) -> tuple[str, str]:
     control = _control_reason(text, "file", _C0_CONTROL if encoding == "utf-8" else _CONTROL)
     if control:
         raise RejectedFile(control)
-    if sum(unicodedata.category(c) == "Co" for c in text[:10000]) > 10:
+    if len(PRIVATE_USE.findall(text, 0, 10000)) > 10:
         raise RejectedFile("file is mostly private-use characters, so it is not readable text")
     return text, encoding
 
