@@ -17,7 +17,7 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-from spacy.attrs import IS_ALPHA, LEMMA, LOWER, POS
+from spacy.attrs import IS_ALPHA, LEMMA, LOWER, MORPH, ORTH, POS
 from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Token
@@ -92,7 +92,7 @@ def _tokens_with(
     and only a token whose word can give a wanted lemma is lemmatised."""
     if len(doc) == 0:
         return []
-    found = doc.to_array([IS_ALPHA, POS, LOWER, LEMMA])
+    found = doc.to_array([IS_ALPHA, POS, LOWER, LEMMA, ORTH, MORPH])
     mask = np.ones(len(doc), dtype=bool)
     if alpha:
         mask &= found[:, 0] == 1
@@ -113,8 +113,19 @@ def _tokens_with(
         mask &= ruled | ((found[:, 3] == 0) & np.isin(found[:, 2], words))
         asked = np.flatnonzero(mask).tolist()
     out = []
+    lemmatizer = _LEMMATIZERS.get(id(doc.vocab))
+    strings = doc.vocab.strings
     for i in asked:
-        lemma = lemma_of(doc[i])
+        # `lemma_of(doc[i])`, read from the arrays (its own lemma, else the cache under the
+        # token's key) where it can be: a `Token` is made only for a word not lemmatised yet
+        row = found[i]
+        if row[3]:
+            lemma = strings[int(row[3])]
+        else:
+            key = (id(lemmatizer), int(row[4]), int(row[1]), int(row[5]))
+            lemma = _CACHE.get(key) if lemmatizer is not None else None
+            if lemma is None:
+                lemma = lemma_of(doc[i])
         lemma = lemma.lower() if lower else lemma
         if lemma in wanted:
             out.append((i, lemma))
