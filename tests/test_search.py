@@ -347,3 +347,18 @@ def test_an_old_layout_of_the_index_is_replaced():
     assert ranked(con, "noose kyiv")[:2] == ["s1", "s9"]
     tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     assert "search_sentence_terms" not in tables
+
+
+def test_the_c_stemmer_gives_the_pure_python_snowball_stems(nlp):
+    """`PyStemmer` (snowballstemmer's C backend, which it uses when installed) stems every word
+    of the model's lemma tables and their inflections as snowballstemmer's own Python does."""
+    from snowballstemmer.english_stemmer import EnglishStemmer
+
+    assert type(search._stemmer()).__module__ == "Stemmer"  # the C one is in use
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    words = {w for forms in lookups.get_table("lemma_index").values() for w in forms}
+    for exceptions in lookups.get_table("lemma_exc").values():
+        words.update(exceptions)
+    words = sorted({w.lower() for w in words if w.isalpha()} | {w + "s" for w in words})
+    assert len(words) > 50_000
+    assert search._stemmer().stemWords(words) == [EnglishStemmer().stemWord(w) for w in words]
