@@ -194,9 +194,10 @@ def _tokens(documents: pl.DataFrame) -> dict[str, list[str]]:
     }
 
 
-def sign(documents: pl.DataFrame) -> pl.DataFrame:
-    """Signature rows for `documents` (doc_id, content_sha256, title, text)."""
-    tokens = _tokens(documents)
+def sign(documents: pl.DataFrame, tokens: Mapping[str, list[str]] | None = None) -> pl.DataFrame:
+    """Signature rows for `documents` (doc_id, content_sha256, title, text), from their words
+    (`tokens`, when the caller has them already)."""
+    tokens = _tokens(documents) if tokens is None else tokens
     rows = []
     for doc_id, sha in documents.select("doc_id", "content_sha256").iter_rows():
         shingle_set = shingles(tokens[doc_id])
@@ -258,9 +259,10 @@ def candidate_pairs(index: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
 
 def verify(candidates: pl.DataFrame, tokens: Mapping[str, list[str]]) -> pl.DataFrame:
     """The candidate pairs that are copies (`is_copy`, `numbers_agree`), with their exact
-    shingle Jaccard."""
-    shingle_sets = {doc_id: shingles(t) for doc_id, t in tokens.items()}
-    figures = {doc_id: numbers(t) for doc_id, t in tokens.items()}
+    shingle Jaccard (`tokens` holds the words of at least every article of a pair)."""
+    involved = {*candidates["doc_a"], *candidates["doc_b"]}
+    shingle_sets = {doc_id: shingles(tokens[doc_id]) for doc_id in involved}
+    figures = {doc_id: numbers(tokens[doc_id]) for doc_id in involved}
     rows = []
     for a, b in candidates.iter_rows():
         similarity = is_copy(shingle_sets[a], shingle_sets[b])
@@ -345,7 +347,9 @@ def update(
     fresh = current.join(kept.select("doc_id"), on="doc_id", how="anti")
     new_ids = sorted(fresh["doc_id"].to_list())
     fresh_texts = texts(new_ids) if new_ids else pl.DataFrame(schema=TEXT_SCHEMA)
-    signed = sign(fresh.join(fresh_texts, on="doc_id", how="left"))
+    fresh_rows = fresh.join(fresh_texts, on="doc_id", how="left")
+    tokens = _tokens(fresh_rows)  # the new articles' words, split once for signing and pairs
+    signed = sign(fresh_rows, tokens)
     signatures = pl.concat([kept, signed]).sort("doc_id")
     kept_ids = kept.select("doc_id")
     pairs = pairs.join(kept_ids.rename({"doc_id": "doc_a"}), on="doc_a", how="semi").join(
@@ -357,8 +361,9 @@ def update(
         involved = set(candidates["doc_a"].to_list()) | set(candidates["doc_b"].to_list())
         compared = candidates.height
         others = sorted(involved - set(new_ids))
-        subset = pl.concat([fresh_texts, texts(others)]) if others else fresh_texts
-        pairs = pl.concat([pairs, verify(candidates, _tokens(subset))])
+        if others:
+            tokens = {**tokens, **_tokens(texts(others))}
+        pairs = pl.concat([pairs, verify(candidates, tokens)])
     pairs = pairs.unique(["doc_a", "doc_b"]).sort("doc_a", "doc_b")
     meta = documents.select("doc_id", "source_path", "published_at").join(
         signatures.select("doc_id", "body_key"), on="doc_id"
