@@ -77,3 +77,24 @@ def _with_user_data(doc) -> bytes:
     doc.user_data["source"] = "test"
     docs.add(doc)
     return docs.to_bytes()
+
+
+def test_a_parse_is_kept_as_the_very_bytes_of_spacys_docbin(nlp):
+    """`parse_bytes` gives byte for byte what `DocBin.add` and `to_bytes` give: for parses with
+    entities, morphology (and tokens with none), lemmas and categories, an empty one, and one
+    with span groups (which take spaCy's own way)."""
+    from spacy.tokens import Span
+
+    texts = [
+        'Officials said on Monday that 40 trucks had crossed. "More," said Maria Lopez.',
+        "_ _ Hello , world . The UN's envoy, Kofi Annan, wasn't there!",
+        "",
+    ]
+    docs = [nlp(text) for text in texts]
+    docs[0].cats = {"politics": 1.0}
+    grouped = nlp("Maria Lopez spoke in Tijuana.")
+    grouped.spans["people"] = [Span(grouped, 0, 2, label="PERSON")]
+    for doc in [*docs, grouped]:
+        spacys = DocBin(store_user_data=False)
+        spacys.add(doc)
+        assert parse_bytes(doc) == spacys.to_bytes(), doc.text
