@@ -9,12 +9,15 @@ strings of number-like characters must never raise and never give inf or NaN.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipelines.core import quantities
 from pipelines.core.quantities import find_quantities
+from tests.conftest import SEEDS
 
 _ONES = [
     "zero",
@@ -138,3 +141,68 @@ def test_number_like_text_never_raises_and_stays_finite(nlp, text):
     for q in find_quantities(nlp(text)):
         for value in (q.value, q.value_to, q.si_value, q.si_value_to):
             assert value is None or math.isfinite(value)
+
+
+# --- the fast patterns are the plain ones --------------------------------------------------------
+# Each word-number pattern is compiled behind a lookahead for the letters a match can start with
+# (`quantities._starting`); it must find exactly what the plain pattern finds, characters that
+# case-fold to those letters ("ſ", the Kelvin sign) and digits of other scripts included.
+FAST_PATTERNS = {
+    "_FRACTION": ("_FRACTION_PATTERN", re.IGNORECASE),
+    "_OUT_OF": ("_OUT_OF_PATTERN", re.IGNORECASE),
+    "_WORD_NUMBER": ("_WORD_NUMBER_PATTERN", re.IGNORECASE),
+    "_VAGUE_AMOUNT": ("_VAGUE_AMOUNT_PATTERN", 0),
+}
+FOLDING = "ſix ſeven ſcores of ＴＷＯ-thirds of \u212a İ ı ﬁve \u0663 out of \u0665, ONE in FIVE"
+PIECES = [
+    "a",
+    "an",
+    "one",
+    "two",
+    "three",
+    "half",
+    "third",
+    "quarters",
+    "dozen",
+    "dozens",
+    "of",
+    "hundred",
+    "and",
+    "out",
+    "in",
+    "tens",
+    "thousands",
+    "millions",
+    "the",
+    "3",
+    "12",
+    "ſ",
+    "-",
+    " ",
+    "\u00a0",
+    ",",
+    ".",
+    "\u0663",
+    "\u212a",
+]
+
+
+def _matches(pattern: re.Pattern[str], text: str) -> list:
+    return [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
+
+
+@pytest.mark.parametrize("name", FAST_PATTERNS)
+def test_a_fast_pattern_finds_what_the_plain_one_finds_in_articles(name):
+    source, flags = FAST_PATTERNS[name]
+    plain = re.compile(getattr(quantities, source), flags)
+    texts = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+    for text in [*texts, FOLDING, FOLDING.upper(), FOLDING.lower()]:
+        assert _matches(getattr(quantities, name), text) == _matches(plain, text)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
+def test_a_fast_pattern_finds_what_the_plain_one_finds_in_any_text(text):
+    for name, (source, flags) in FAST_PATTERNS.items():
+        plain = re.compile(getattr(quantities, source), flags)
+        assert _matches(getattr(quantities, name), text) == _matches(plain, text), name
