@@ -144,10 +144,11 @@ def test_number_like_text_never_raises_and_stays_finite(nlp, text):
 
 
 # --- the fast patterns are the plain ones --------------------------------------------------------
-# Each word-number pattern is compiled behind a lookahead for the letters a match can start with
+# Each number pattern is compiled behind a lookahead for the letters a match can start with
 # (`quantities._starting`); it must find exactly what the plain pattern finds, characters that
 # case-fold to those letters ("ſ", the Kelvin sign) and digits of other scripts included.
 FAST_PATTERNS = {
+    "_NUMBER": ("_NUMBER_PATTERN", 0),
     "_FRACTION": ("_FRACTION_PATTERN", re.IGNORECASE),
     "_OUT_OF": ("_OUT_OF_PATTERN", re.IGNORECASE),
     "_WORD_NUMBER": ("_WORD_NUMBER_PATTERN", re.IGNORECASE),
