@@ -76,17 +76,13 @@ def parse_bytes(doc: Doc) -> bytes:
     if len(doc) == 0 or doc.spans:  # what the arrays do not cover: spaCy's own way
         docs.add(doc)
         return docs.to_bytes()
-    docs.tokens.append(doc.to_array(docs.attrs))
-    docs.spaces.append(np.asarray(doc.to_array(SPACY).reshape(-1, 1), dtype=bool))
-    docs.flags.append({"has_unknown_spaces": doc.has_unknown_spaces})
+    tokens = doc.to_array(docs.attrs)
+    spaces = np.asarray(doc.to_array(SPACY).reshape(-1, 1), dtype=bool)
     names = doc.vocab.strings
     docs.strings.update(names[int(h)] for h in np.unique(doc.to_array(_TOKEN_STRINGS)))
     # str(token.morph): the analysis as written, "" for none (which the store holds as "_")
     morphs = (names[int(h)] for h in np.unique(doc.to_array(MORPH)))
     docs.strings.update("" if m == _EMPTY_MORPH else m for m in morphs)
-    docs.cats.append(doc.cats)
-    docs.span_groups.append(doc.spans.to_bytes())
-    [tokens], [spaces] = docs.tokens, docs.spaces
     msg = {
         "version": docs.version,
         "attrs": docs.attrs,
@@ -94,11 +90,11 @@ def parse_bytes(doc: Doc) -> bytes:
         "spaces": spaces.tobytes("C"),
         "lengths": np.asarray([len(tokens)], dtype="int32").tobytes("C"),
         "strings": sorted(docs.strings),
-        "cats": docs.cats,
-        "flags": docs.flags,
-        "span_groups": docs.span_groups,
+        "cats": [doc.cats],
+        "flags": [{"has_unknown_spaces": doc.has_unknown_spaces}],
+        "span_groups": [doc.spans.to_bytes()],
     }
-    return zlib.compress(SrslyPacker(default=_encoders(), use_bin_type=True).pack(msg))
+    return zlib.compress(SrslyPacker(default=_chained("encoders"), use_bin_type=True).pack(msg))
 
 
 # what `DocBin.add` keeps of each token besides its morphology: text, tag_, lemma_, norm_,
@@ -125,15 +121,17 @@ def _docbin_from_bytes(data: bytes) -> DocBin:
     """`DocBin().from_bytes(data)`, with srsly's msgpack decoders chained once per process:
     srsly's `unpackb` asks catalogue for them on every call, which reads every installed
     package's entry points (a quarter of the cost of rebuilding a kept parse)."""
-    msg = srsly_unpackb(zlib.decompress(data), raw=False, use_list=True, object_hook=_decoders())
+    msg = srsly_unpackb(
+        zlib.decompress(data), raw=False, use_list=True, object_hook=_chained("decoders")
+    )
     kept = DocBin()
     kept.attrs = msg["attrs"]
     kept.strings = set(msg["strings"])
     lengths = np.frombuffer(msg["lengths"], dtype="int32")
     tokens = np.frombuffer(msg["tokens"], dtype="uint64").reshape(-1, len(kept.attrs))
     spaces = np.frombuffer(msg["spaces"], dtype=bool).reshape(-1, 1)
-    kept.tokens = NumpyOps().unflatten(tokens, lengths)
-    kept.spaces = NumpyOps().unflatten(spaces, lengths)
+    ops = NumpyOps()
+    kept.tokens, kept.spaces = ops.unflatten(tokens, lengths), ops.unflatten(spaces, lengths)
     kept.cats = msg["cats"]
     kept.span_groups = msg.get("span_groups", [b"" for _ in lengths])
     kept.flags = msg.get("flags", [{} for _ in lengths])
@@ -141,22 +139,14 @@ def _docbin_from_bytes(data: bytes) -> DocBin:
     return kept
 
 
-@lru_cache(maxsize=1)
-def _decoders() -> Callable | None:
-    """srsly's registered msgpack decoders as one object hook, chained as its `unpackb` does."""
+@lru_cache(maxsize=2)
+def _chained(kind: str) -> Callable | None:
+    """srsly's registered msgpack hooks of one kind ("decoders", "encoders") chained into one,
+    as its `unpackb` and `Packer` chain them on every call."""
     hook = None
-    for decoder in srsly.msgpack.msgpack_decoders.get_all().values():
-        hook = partial(decoder, chain=hook)
+    for function in getattr(srsly.msgpack, f"msgpack_{kind}").get_all().values():
+        hook = partial(function, chain=hook)
     return hook
-
-
-@lru_cache(maxsize=1)
-def _encoders() -> Callable | None:
-    """srsly's registered msgpack encoders as one default, chained as its `Packer` does."""
-    default = None
-    for encoder in srsly.msgpack.msgpack_encoders.get_all().values():
-        default = partial(encoder, chain=default)
-    return default
 
 
 def words_of(doc: Doc) -> list[str]:

@@ -406,29 +406,12 @@ def commit_corpus_tables(
     replaced = {
         child: replace_changed_documents(lake, child, child_rows, metadata)
         if documents is None
-        else _replace_differing(lake, child, documents, child_rows, metadata)
+        else replace_changed_documents(lake, child, child_rows, metadata, documents)
         for child, child_rows in children
     }
     if stale.height:
         lake.overwrite(table, rows, metadata)
     return replaced
-
-
-def _replace_differing(
-    lake: Lake,
-    table: str,
-    documents: Collection[str],
-    rows: pl.DataFrame,
-    metadata: dict | None = None,
-) -> int:
-    """`replace_documents` for those of `documents` whose rows in `table` are not `rows`' already
-    (a document whose rows a batch deleted differs; one re-extracted to its old rows does not)."""
-    if not documents or not lake.exists(table):  # a first run writes the table, rows or none
-        return replace_documents(lake, table, documents, rows, metadata)
-    differ = _differing(lake.read(table, doc_ids=documents), rows)
-    todo = [d for d in documents if d in differ]
-    changed = rows.filter(pl.col("doc_id").is_in(_ids(todo)))
-    return replace_documents(lake, table, todo, changed, metadata)
 
 
 def replace_documents(

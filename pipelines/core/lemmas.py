@@ -59,7 +59,7 @@ def lemma_of(token: Token) -> str:
     lemmatizer = _LEMMATIZERS.get(id(token.vocab))
     if lemmatizer is None:
         return token.lemma_
-    key = (id(lemmatizer), token.orth, token.pos, token.morph.key)
+    key = _key(lemmatizer, token.orth, token.pos, token.morph.key)
     lemma = _CACHE.get(key)
     if lemma is None:
         if len(_CACHE) >= CACHE_SIZE:  # the lemmatizer's own cache too: it has no bound
@@ -67,6 +67,11 @@ def lemma_of(token: Token) -> str:
             lemmatizer.cache.clear()
         lemma = _CACHE[key] = lemmatizer.lemmatize(token)[0]
     return lemma
+
+
+def _key(lemmatizer, orth: int, pos: int, morph: int) -> tuple[int, int, int, int]:
+    """The cache's key: the lemma depends on the word, its POS and its morphology only."""
+    return (id(lemmatizer), orth, pos, morph)
 
 
 def lemmas_among(doc: Doc, wanted: frozenset[str]) -> set[str]:
@@ -122,7 +127,7 @@ def _tokens_with(
         if row[3]:
             lemma = strings[int(row[3])]
         else:
-            key = (id(lemmatizer), int(row[4]), int(row[1]), int(row[5]))
+            key = _key(lemmatizer, int(row[4]), int(row[1]), int(row[5]))
             lemma = _CACHE.get(key) if lemmatizer is not None else None
             if lemma is None:
                 lemma = lemma_of(doc[i])
