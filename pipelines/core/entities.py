@@ -27,7 +27,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from spacy.attrs import ORTH
+import numpy as np
+from spacy.attrs import IDX, ORTH
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
@@ -420,9 +422,14 @@ def _runs(doc: Doc) -> list[tuple[int, int]]:
     """Token ranges of capitalised words, within a line (a hyphen may join two; a line break
     is a token of its own, so it ends a run). Read from the document's word array, as most
     tokens start no run."""
+    if len(doc) == 0:
+        return []
     strings = doc.vocab.strings
-    words = [strings[orth] for orth in doc.to_array(ORTH).tolist()]
-    caps = [_capitalised_word(word) for word in words]
+    orths = doc.to_array(ORTH)
+    distinct, where = np.unique(orths, return_inverse=True)  # each word tested once
+    capitalised = np.array([_capitalised_word(strings[o]) for o in distinct.tolist()], bool)
+    caps = capitalised[where].tolist()
+    hyphens = (orths == np.uint64(get_string_id("-"))).tolist()
     out = []
     i, end = 0, len(doc)
     while i < end:
@@ -433,7 +440,7 @@ def _runs(doc: Doc) -> list[tuple[int, int]]:
         while j < end:
             if caps[j]:
                 j += 1
-            elif words[j] == "-" and j + 1 < end and caps[j + 1]:
+            elif hyphens[j] and j + 1 < end and caps[j + 1]:
                 j += 2
             else:
                 break
@@ -453,12 +460,13 @@ def _unlabelled_candidates(
     for ent in doc.ents:
         if ent.label_ in ("MONEY", "QUANTITY", "PERCENT"):  # "500 Canadian dlrs"
             excluded[ent.start_char : ent.end_char] = b"\x01" * (ent.end_char - ent.start_char)
+    offsets = doc.to_array(IDX).tolist() if len(doc) else []
     for start, end in _runs(doc):
+        if excluded[offsets[start]] or sentences.is_boilerplate(offsets[start]):
+            continue
+        if any(taken[offsets[k]] for k in range(start, end)):
+            continue
         first = doc[start]
-        if excluded[first.idx] or sentences.is_boilerplate(first.idx):
-            continue
-        if any(taken[t.idx] for t in doc[start:end]):
-            continue
         if _in_ranges(caps, first.idx):
             out.extend(_caps_candidates(doc, start, end))
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 
 def short_hash(*parts: str, length: int = 16) -> str:
@@ -29,6 +30,7 @@ LEGAL_FORMS = frozenset(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=65_536)  # the same names are compared again and again
 def name_key(name: str) -> str:
     """How two surface forms are compared: case, dots, spacing, a leading "the" and a company's
     legal form do not matter ("The Times" and "the Times", "U.S." and "US", "Exxon Corp" and

@@ -22,6 +22,7 @@ keeps the stock component.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 
 import numpy as np
@@ -30,7 +31,7 @@ from spacy.attrs import DEP, IDS, LEMMA, LOWER, MORPH, POS, TAG
 from spacy.language import Language
 from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.strings import get_string_id
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 from spacy.util import compile_infix_regex
 
 from pipelines.core import lemmas
@@ -284,12 +285,24 @@ def token_indices(doc: Doc, pos: tuple[str, ...] = (), lower: tuple[str, ...] = 
     if len(doc) == 0:
         return []
     found = doc.to_array([POS, LOWER])
-    wanted = np.array([POS_IDS[name] for name in pos], dtype=np.uint64)
-    mask = np.isin(found[:, 0], wanted)
-    if lower:
-        words = np.array([get_string_id(word) for word in lower], dtype=np.uint64)
-        mask |= np.isin(found[:, 1], words)
+    mask = np.zeros(len(doc), dtype=bool)
+    for name in pos:  # a few values each: comparisons, not np.isin's sort
+        mask |= found[:, 0] == np.uint64(POS_IDS[name])
+    for word in lower:
+        mask |= found[:, 1] == np.uint64(get_string_id(word))
     return np.flatnonzero(mask).tolist()
+
+
+def sentence_of(token: Token) -> tuple[int, int]:
+    """The token indices [start, end) of the sentence holding `token`, the sentence
+    `Token.sent` gives, from the document's sentence starts read once: `Token.sent` walks the
+    sentence's tokens on each call, and the quote rules ask it of every cue and speaker."""
+    doc = token.doc
+    starts = doc.user_data.get("sentence_starts")
+    if starts is None:
+        starts = doc.user_data["sentence_starts"] = [s.start for s in doc.sents] + [len(doc)]
+    k = bisect_right(starts, token.i) - 1
+    return starts[k], starts[k + 1]
 
 
 def text_of(doc: Doc) -> str:

@@ -10,7 +10,7 @@ from spacy.tokens import Doc, Token
 
 from pipelines.core.entities import Mention
 from pipelines.core.lemmas import lemma_of
-from pipelines.core.nlp import text_of
+from pipelines.core.nlp import sentence_of, text_of
 
 _TERMINAL = ".?!"
 _MARKS = '"“”«»„'
@@ -126,6 +126,7 @@ def group_features(
         side = "before" if speaker.start < cue.idx else "after"
         f.append(f"speaker_side={side}")
         f.append(f"speaker_side_position={side}|{position}")
-    if cue.sent.start_char > start or cue.sent.end_char < end:
+    first, last = sentence_of(cue)
+    if doc[first].idx > start or doc[last - 1].idx + len(doc[last - 1].text) < end:
         f.append("content_leaves_cue_sentence")
     return f

@@ -19,7 +19,7 @@ from pipelines.core.lexicon import (
     SPEAKER_NOUNS,
     SPEAKING_TEXTS,
 )
-from pipelines.core.nlp import text_of
+from pipelines.core.nlp import sentence_of, text_of
 from pipelines.core.quotes.base import Speaker
 from pipelines.core.quotes.marks import _MARK
 
@@ -102,8 +102,10 @@ def _according_to_source(token: Token) -> Token | None:
 
 def _is_outlet(doc: Doc, start: int, end: int, mentions: list[Mention]) -> bool:
     words = {w.strip(".,").casefold() for w in text_of(doc)[start:end].split()}
+    if not words & OUTLET_WORDS:
+        return False
     named_org = any(m.label == "ORG" and m.char_start <= start < m.char_end for m in mentions)
-    return bool(words & OUTLET_WORDS) and (named_org or text_of(doc)[start : start + 1].isupper())
+    return named_org or text_of(doc)[start : start + 1].isupper()
 
 
 def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
@@ -115,10 +117,10 @@ def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
             candidates.append(child)
         if child.dep_ == "prep" and child.lower_ in ("to", "with", "on", "in"):
             candidates.extend(g for g in child.subtree if g.dep_ == "pobj")
-    sentence = cue.sent
+    first, last = sentence_of(cue)
     # "…, they said, reported The Times." (the cue itself too: "The Times reported")
     for i in _reporting_verbs(doc):
-        if not sentence.start <= i < sentence.end:
+        if not first <= i < last:
             continue
         token = doc[i]
         subject = _subject_of(token)
@@ -153,8 +155,8 @@ def _mention_span(subject: Token) -> tuple[int, int]:
     who …"), cut at a quote mark and without edge punctuation."""
     if subject.pos_ == "PRON":
         return subject.idx, subject.idx + len(subject.text)
-    sentence = subject.sent
-    tokens = [t for t in subject.subtree if sentence.start <= t.i < sentence.end]
+    first, last = sentence_of(subject)
+    tokens = [t for t in subject.subtree if first <= t.i < last]
     head = tokens.index(subject)
     left, right = 0, len(tokens) - 1
     for i in range(head - 1, -1, -1):
