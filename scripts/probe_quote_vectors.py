@@ -55,7 +55,8 @@ from quote_corpus import _texts, cache_key
 from quote_gold import ROOT
 from train_quotes import MIN_PRECISION, _examples, cached_rows, figures, vocabulary
 
-from pipelines.core.nlp import load_nlp, text_of
+from pipelines.core.doc_arrays import text_of
+from pipelines.core.nlp import load_nlp
 from pipelines.core.parse import parse_texts
 
 VECTORS = Path(

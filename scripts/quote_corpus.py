@@ -19,9 +19,10 @@ from pathlib import Path
 from quote_gold import EVAL, POLNEAR, gold_files, merge_by_cue, read_gold
 from spacy.tokens import Doc, DocBin
 
+from pipelines.core.doc_arrays import text_of
 from pipelines.core.documents import RejectedFile, decode
 from pipelines.core.entities import extract_mentions
-from pipelines.core.nlp import load_nlp, model_names, text_of
+from pipelines.core.nlp import load_nlp, model_names
 from pipelines.core.parse import parse_texts
 from pipelines.core.sentences import SentenceIndex, split_sentences
 from pipelines.core.settings import DEFAULT_MAX_FILE_BYTES

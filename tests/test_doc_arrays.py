@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.core.doc_arrays import sentence_of, token_indices
 from pipelines.core.entities import _capitalised_word, _runs
-from pipelines.core.nlp import sentence_of, token_indices
 
 SEED = next((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 TEXTS = [

@@ -41,8 +41,9 @@ from srsly.msgpack import _unpackb as srsly_unpackb
 from thinc.api import NumpyOps
 
 from pipelines.core.claims import Claim, extract_claims
+from pipelines.core.doc_arrays import text_of
 from pipelines.core.entities import Mention, extract_mentions
-from pipelines.core.nlp import load_nlp, text_of
+from pipelines.core.nlp import load_nlp
 from pipelines.core.parse import parse_texts
 from pipelines.core.sentences import Sentence, SentenceIndex, split_sentences
 from pipelines.core.tables import frame

@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from spacy.tokens import Doc
 
 from pipelines.core.attribution import ATTRIBUTED_TYPES, Span, quote_holding
+from pipelines.core.doc_arrays import text_of
 from pipelines.core.entities import Mention
 from pipelines.core.ids import claim_id_for
-from pipelines.core.nlp import text_of
 from pipelines.core.quantities import find_quantities
 from pipelines.core.quotes import extract_quotes, load_model
 from pipelines.core.sentences import SentenceIndex

@@ -33,10 +33,10 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
+from pipelines.core.doc_arrays import text_of
 from pipelines.core.ids import LEGAL_FORMS, entity_id_for, mention_id_for, name_key
 from pipelines.core.lemmas import lemma_of, lemmas_among
 from pipelines.core.lexicon import ORG_WORDS, PERSON_NOUNS, TITLES
-from pipelines.core.nlp import text_of
 from pipelines.core.sentences import SentenceIndex
 
 ENTITY_LABELS = frozenset(

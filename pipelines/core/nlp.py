@@ -22,22 +22,19 @@ keeps the stock component.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from functools import lru_cache
 
 import numpy as np
 import spacy
-from spacy.attrs import DEP, IDS, LEMMA, LOWER, MORPH, POS, TAG
+from spacy.attrs import DEP, IDS, LEMMA, MORPH, POS, TAG
 from spacy.language import Language
-from spacy.parts_of_speech import IDS as POS_IDS
-from spacy.strings import get_string_id
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
 from pipelines.core import lemmas
 from pipelines.core.versions import DEFAULT_MODELS, model_names
 
-__all__ = ["DEFAULT_MODELS", "load_nlp", "model_names", "text_of", "token_indices"]
+__all__ = ["DEFAULT_MODELS", "load_nlp", "model_names"]
 # Every component the extractors read: tags (cues, units), the parse (speakers, reported
 # speech) and NER (entities). Nothing else is enabled; the model's `lemmatizer` is kept (its
 # tables serve the gazetteer, and `pipelines.core.lemmas` asks it on demand) but does not run.
@@ -276,42 +273,6 @@ def _split_glued_quote_marks(nlp: Language) -> None:
     """Make quote marks glued to words separate tokens: 'explained“They' is three tokens."""
     infixes = [*nlp.Defaults.infixes, r"[“”„«»]", r'(?<=[A-Za-z,.!?])"(?=[A-Za-z])']
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-
-
-def token_indices(doc: Doc, pos: tuple[str, ...] = (), lower: tuple[str, ...] = ()) -> list[int]:
-    """The indices, in order, of the tokens whose POS is one of `pos` or whose lower-case form
-    is one of `lower`, from one `Doc.to_array`: a rule that looks only at such tokens need not
-    make a `Token` of every other one."""
-    if len(doc) == 0:
-        return []
-    found = doc.to_array([POS, LOWER])
-    mask = np.zeros(len(doc), dtype=bool)
-    for name in pos:  # a few values each: comparisons, not np.isin's sort
-        mask |= found[:, 0] == np.uint64(POS_IDS[name])
-    for word in lower:
-        mask |= found[:, 1] == np.uint64(get_string_id(word))
-    return np.flatnonzero(mask).tolist()
-
-
-def sentence_of(token: Token) -> tuple[int, int]:
-    """The token indices [start, end) of the sentence holding `token`, the sentence
-    `Token.sent` gives, from the document's sentence starts read once: `Token.sent` walks the
-    sentence's tokens on each call, and the quote rules ask it of every cue and speaker."""
-    doc = token.doc
-    starts = doc.user_data.get("sentence_starts")
-    if starts is None:
-        starts = doc.user_data["sentence_starts"] = [s.start for s in doc.sents] + [len(doc)]
-    k = bisect_right(starts, token.i) - 1
-    return starts[k], starts[k + 1]
-
-
-def text_of(doc: Doc) -> str:
-    """The document's text, built once: `Doc.text` joins every token on each call, which made
-    long documents quadratic."""
-    text = doc.user_data.get("text")
-    if text is None:
-        text = doc.user_data["text"] = doc.text
-    return text
 
 
 @lru_cache(maxsize=4)

@@ -30,8 +30,8 @@ from itertools import pairwise
 from spacy.attrs import IDX
 from spacy.tokens import Doc, Token
 
+from pipelines.core.doc_arrays import text_of
 from pipelines.core.lemmas import lemma_of
-from pipelines.core.nlp import text_of
 from pipelines.core.quantity_data import units, word_numbers, word_set, words
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
+from pipelines.core.doc_arrays import text_of
 from pipelines.core.ids import sentence_id_for
-from pipelines.core.nlp import text_of
 
 _BOILERPLATE = re.compile(
     r"sign up (to|for)|subscribe (to|now)|newsletter|bulletin here|want all the latest"

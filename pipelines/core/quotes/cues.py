@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Token
 
+from pipelines.core.doc_arrays import text_of
 from pipelines.core.lemmas import lemma_of
 from pipelines.core.lexicon import (
     INTENT_VERBS,
     REPORTING_VERBS,
 )
-from pipelines.core.nlp import text_of
 from pipelines.core.quotes.base import QuoteSpan
 from pipelines.core.quotes.marks import _MARK, _TERMINAL, _Quoted
 from pipelines.core.quotes.speakers import _according_to_source, _subject_of

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from spacy.tokens import Doc, Token
 
+from pipelines.core.doc_arrays import text_of
 from pipelines.core.entities import Mention
-from pipelines.core.nlp import text_of
 from pipelines.core.quotes.base import Quote, QuoteSpan, Speaker
 from pipelines.core.quotes.cues import _cue_subject, _find_cue, _introduces
 from pipelines.core.quotes.features import group_features

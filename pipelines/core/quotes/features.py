@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from spacy.tokens import Doc, Token
 
+from pipelines.core.doc_arrays import sentence_of, text_of
 from pipelines.core.entities import Mention
 from pipelines.core.lemmas import lemma_of
-from pipelines.core.nlp import sentence_of, text_of
 
 _TERMINAL = ".?!"
 _MARKS = '"“”«»„'

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc
 
 from pipelines.core import gazetteer
+from pipelines.core.doc_arrays import text_of, token_indices
 from pipelines.core.entities import Mention
 from pipelines.core.lexicon import (
     FEMALE_NOUNS,
@@ -15,7 +16,6 @@ from pipelines.core.lexicon import (
     PRONOUNS,
     SPEAKER_NOUNS,
 )
-from pipelines.core.nlp import text_of, token_indices
 from pipelines.core.quotes.base import QuoteSpan
 from pipelines.core.quotes.marks import _Quoted
 from pipelines.core.quotes.speakers import _noun_phrase

@@ -8,6 +8,7 @@ import re
 
 from spacy.tokens import Doc, Span, Token
 
+from pipelines.core.doc_arrays import text_of, token_indices
 from pipelines.core.entities import Mention
 from pipelines.core.lemmas import lemma_of
 from pipelines.core.lexicon import (
@@ -18,7 +19,6 @@ from pipelines.core.lexicon import (
     STANCE_VERBS,
     THOUGHT_VERBS,
 )
-from pipelines.core.nlp import text_of, token_indices
 from pipelines.core.quotes.base import Quote, QuoteSpan, Speaker
 from pipelines.core.quotes.cues import _cue_subject, _is_cue
 from pipelines.core.quotes.marks import _MARK, _overlaps, _Quoted, _trim, _whole_quotes

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc, Token
 
+from pipelines.core.doc_arrays import sentence_of, text_of
 from pipelines.core.entities import Mention
 from pipelines.core.ids import name_key
 from pipelines.core.lemmas import lemma_of, tokens_with_lemma
@@ -19,7 +20,6 @@ from pipelines.core.lexicon import (
     SPEAKER_NOUNS,
     SPEAKING_TEXTS,
 )
-from pipelines.core.nlp import sentence_of, text_of
 from pipelines.core.quotes.base import Speaker
 from pipelines.core.quotes.marks import _MARK
 
