@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core.doc_arrays import sentence_of, token_indices
+from pipelines.core.doc_arrays import sentence_of, token_indices, token_starts
 from pipelines.core.entities import _capitalised_word, _runs
 
 SEED = next((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
@@ -29,6 +29,11 @@ def test_sentence_of_is_the_sentence_token_sent_gives(docs):
     for doc in docs:
         for token in doc:
             assert sentence_of(token) == (token.sent.start, token.sent.end)
+
+
+def test_token_starts_are_each_tokens_idx(nlp, docs):
+    for doc in [*docs, nlp("")]:
+        assert token_starts(doc) == [t.idx for t in doc]
 
 
 def test_token_indices_are_the_tokens_of_those_parts_of_speech_or_words(docs):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 import numpy as np
-from spacy.attrs import LOWER, POS
+from spacy.attrs import IDX, LOWER, POS
 from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Token
@@ -44,6 +44,14 @@ def sentence_of(token: Token) -> tuple[int, int]:
         starts = doc.user_data["sentence_starts"] = [s.start for s in doc.sents] + [len(doc)]
     k = bisect_right(starts, token.i) - 1
     return starts[k], starts[k + 1]
+
+
+def token_starts(doc: Doc) -> list[int]:
+    """Each token's character offset (`Token.idx`), from one array, read once per document."""
+    starts = doc.user_data.get("token_starts")
+    if starts is None:
+        starts = doc.user_data["token_starts"] = doc.to_array(IDX).tolist() if len(doc) else []
+    return starts
 
 
 def text_of(doc: Doc) -> str:

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from spacy.attrs import IDX, ORTH
+from spacy.attrs import ORTH
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.core import gazetteer
-from pipelines.core.doc_arrays import text_of
+from pipelines.core.doc_arrays import text_of, token_starts
 from pipelines.core.ids import LEGAL_FORMS, entity_id_for, mention_id_for, name_key
 from pipelines.core.lemmas import lemma_of, lemmas_among
 from pipelines.core.lexicon import ORG_WORDS, PERSON_NOUNS, TITLES
@@ -460,7 +460,7 @@ def _unlabelled_candidates(
     for ent in doc.ents:
         if ent.label_ in ("MONEY", "QUANTITY", "PERCENT"):  # "500 Canadian dlrs"
             excluded[ent.start_char : ent.end_char] = b"\x01" * (ent.end_char - ent.start_char)
-    offsets = doc.to_array(IDX).tolist() if len(doc) else []
+    offsets = token_starts(doc)
     for start, end in _runs(doc):
         if excluded[offsets[start]] or sentences.is_boilerplate(offsets[start]):
             continue

@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 
-from spacy.attrs import IDX
 from spacy.tokens import Doc, Token
 
-from pipelines.core.doc_arrays import text_of
+from pipelines.core.doc_arrays import text_of, token_starts
 from pipelines.core.lemmas import lemma_of
 from pipelines.core.quantity_data import units, word_numbers, word_set, words
 
@@ -278,7 +277,7 @@ class _Text:
     def __init__(self, doc: Doc) -> None:
         self.doc = doc
         self.text = text_of(doc)
-        self.starts = doc.to_array(IDX).tolist() if len(doc) else []  # each token's .idx
+        self.starts = token_starts(doc)  # each token's .idx
 
     def token_at(self, char: int) -> Token | None:
         """The token covering (or just before) a character offset."""

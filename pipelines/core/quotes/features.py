@@ -126,7 +126,7 @@ def group_features(
         side = "before" if speaker.start < cue.idx else "after"
         f.append(f"speaker_side={side}")
         f.append(f"speaker_side_position={side}|{position}")
-    first, last = sentence_of(cue)
-    if doc[first].idx > start or doc[last - 1].idx + len(doc[last - 1].text) < end:
+    sentence = doc[slice(*sentence_of(cue))]
+    if sentence.start_char > start or sentence.end_char < end:
         f.append("content_leaves_cue_sentence")
     return f
