@@ -21,14 +21,10 @@ and dependencies, sentence starts, entities; other lemmas come from those on dem
 
 from __future__ import annotations
 
-import multiprocessing
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -50,7 +46,6 @@ from pipelines.core.tables import frame
 
 Batch = list[tuple[str, str]]  # (doc_id, text)
 Parses = dict[str, bytes]  # doc_id -> its kept parse
-T = TypeVar("T")
 KEPT_WORDS = 60_000  # lexemes a process keeps across batches (about 32 MB), see the docstring
 
 
@@ -247,40 +242,3 @@ def annotate_batch(
         "document_claims": frame("document_claims", claims),
         "parses": pl.DataFrame({"doc_id": ids, "parsed": fresh, "parse": kept}, PARSES_FRAME),
     }
-
-
-def _warm_up() -> None:
-    load_nlp()
-
-
-def annotate_batches(
-    batches: Iterable[tuple[T, Batch, Parses]],
-    n_workers: int,
-    quote_model: bool = True,
-    keep_parses: bool = False,
-) -> Iterator[tuple[T, Batch, dict[str, pl.DataFrame]]]:
-    """Annotate (tag, batch, kept parses) in order, on `n_workers` processes (in this process
-    when 1).
-
-    At most `2 * n_workers + 1` batches are in flight, so neither the texts nor the results of
-    the corpus are ever all in memory; the workers start (and load the model) while the caller
-    is still reading the first files.
-    """
-    if n_workers <= 1:
-        for tag, batch, parses in batches:
-            yield tag, batch, annotate_batch(batch, quote_model, parses, keep_parses)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(n_workers, mp_context=context, initializer=_warm_up) as pool:
-        for _ in range(n_workers):
-            pool.submit(_warm_up)
-        pending: deque[tuple[T, Batch, Future[dict[str, pl.DataFrame]]]] = deque()
-        for tag, batch, parses in batches:
-            future = pool.submit(annotate_batch, batch, quote_model, parses, keep_parses)
-            pending.append((tag, batch, future))
-            if len(pending) > 2 * n_workers:
-                done_tag, done, future = pending.popleft()
-                yield done_tag, done, future.result()
-        while pending:
-            done_tag, done, future = pending.popleft()
-            yield done_tag, done, future.result()

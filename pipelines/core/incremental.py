@@ -58,6 +58,7 @@ from pipelines.core.documents import Document
 from pipelines.core.metadata import Metadata
 from pipelines.core.store import Lake, in_predicate
 from pipelines.core.tables import SCHEMAS, polars_schema
+from pipelines.core.workers import annotate_batches
 
 if TYPE_CHECKING:
     from pipelines.core.annotate import Batch
@@ -992,8 +993,6 @@ def process(
         frames.clear()
 
     if to_parse:
-        from pipelines.core.annotate import annotate_batches  # spaCy: only when there is work
-
         # a batch takes documents of any shard (a small run commits once, not once a shard)
         for (_shard, documents), _batch, tables in annotate_batches(
             tasks(), n_workers, quote_model, keep_parses and code is not None
