@@ -6,7 +6,9 @@ and which quotes are the same words, kept as small tables of their own (`documen
 The step is incremental (see `pipelines.core.stories`): it keeps each article's MinHash signature
 and the verified similar pairs (`story_signatures`, `story_pairs`), signs only new or changed
 articles and compares them with their LSH candidates, never all pairs. It runs after the corpus
-entity step and is skipped with it when nothing changed.
+entity step and is skipped with it when nothing changed. The quote groups are computed again
+only when a row they are made of moved (`claims`, or `documents` for the order of publication):
+a change of the rules that leaves every claim as it was keeps them as they are.
 """
 
 import dagster as dg
@@ -14,11 +16,14 @@ import polars as pl
 
 from assets.extract import corpus_spec
 from assets.metadata import markdown_table, table_metadata
-from pipelines.core import quote_groups, stories
+from pipelines.core import incremental, quote_groups, stories
 from pipelines.resources import NewsStorage
 
 LOCK_TIMEOUT_S = 600.0
 STATE_TABLES = ("story_signatures", "story_pairs")
+# what the quote groups are made of: the claims, and the documents' publication dates and paths
+# (metadata too, so no op is ignored)
+QUOTE_GROUP_INPUTS = ("claims", "documents")
 
 
 def _write_if_changed(lake, table: str, df: pl.DataFrame) -> bool:
@@ -54,6 +59,11 @@ def link_stories(context: dg.AssetExecutionContext, storage: NewsStorage):
     """Group copies into stories and quotes into quote groups, across the corpus."""
     lake = storage.lake()
     with lake.lock("stories", LOCK_TIMEOUT_S, "grouping the corpus's stories"):
+        # asked before anything is read: a commit in between makes the next run compute again
+        kept, inputs = incremental.inputs_unchanged(
+            lake, "quote_groups", QUOTE_GROUP_INPUTS, ignore=()
+        )
+        kept = kept and lake.exists("quote_groups")
         version = lake.version("documents")  # both reads of one snapshot
         documents = lake.read(
             "documents", ["doc_id", "content_sha256", "source_path", "published_at"], version
@@ -64,12 +74,15 @@ def link_stories(context: dg.AssetExecutionContext, storage: NewsStorage):
             lake.read("story_pairs"),
             texts=lambda ids: lake.read("documents", ["doc_id", "title", "text"], version, ids),
         )
-        groups = quote_groups.quote_groups(
-            lake.scan("claims")
-            .select("claim_id", "doc_id", "claim_type", "text", "char_start")
-            .collect(),
-            documents,
-        )
+        if kept:
+            groups = lake.read("quote_groups")
+        else:
+            groups = quote_groups.quote_groups(
+                lake.scan("claims")
+                .select("claim_id", "doc_id", "claim_type", "text", "char_start")
+                .collect(),
+                documents,
+            )
         written = [
             table
             for table, df in (
@@ -78,8 +91,10 @@ def link_stories(context: dg.AssetExecutionContext, storage: NewsStorage):
                 ("document_stories", result.stories),
                 ("quote_groups", groups),
             )
-            if _write_if_changed(lake, table, df)
+            if not (table == "quote_groups" and kept) and _write_if_changed(lake, table, df)
         ]
+        if not kept:
+            incremental.record_inputs(lake, "quote_groups", inputs)
     context.log.info(
         f"signed {result.signed} articles, compared {result.compared} LSH candidates; "
         f"tables written: {', '.join(written) or 'none (unchanged)'}"
@@ -104,5 +119,6 @@ def link_stories(context: dg.AssetExecutionContext, storage: NewsStorage):
             **table_metadata("quote_groups", groups),
             "groups": groups["quote_group_id"].n_unique(),
             "groups_with_more_than_one_quote": sizes.height,
+            "recomputed": not kept,  # false: no claim or document moved since they were made
         },
     )

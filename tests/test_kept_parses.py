@@ -47,7 +47,19 @@ def run(copied, monkeypatch):
     return materialize_all(copied["seeds"], copied["data"], monkeypatch)
 
 
+def quote_groups_recomputed(result) -> bool:
+    """Whether the run's stories step computed the quote groups (from its materialisation)."""
+    [recomputed] = [
+        event.event_specific_data.materialization.metadata["recomputed"].value
+        for event in result.all_events
+        if event.event_type_value == "ASSET_MATERIALIZATION"
+        and event.event_specific_data.materialization.asset_key.to_user_string() == "quote_groups"
+    ]
+    return recomputed
+
+
 def test_the_seed_run_kept_each_documents_parse_and_its_code(seed_run):
+    assert quote_groups_recomputed(seed_run["result"]) is True
     lake = Lake(str(seed_run["data"] / "lake"))
     documents = lake.read("documents", ["doc_id", "content_sha256"]).sort("doc_id")
     model = versions.current_model()
@@ -81,6 +93,8 @@ def test_new_extraction_code_re_extracts_without_parsing_and_gives_the_same_tabl
     assert Lake(str(copied["data"] / "lake")).versions(NLP_TABLES) == before
     # relinked (their commit point moved), the same corpus rows: none committed, nothing to load
     assert Lake(str(copied["data"] / "lake")).versions(incremental.CORPUS_CHILDREN) == corpus_before
+    # no claim moved, so the quote groups were kept as they were, not computed again
+    assert quote_groups_recomputed(result) is False
     assert load_info(copied["data"] / "warehouse.duckdb") == warehouse_before
     extractions = lake.read(incremental.EXTRACTIONS)
     assert set(extractions["extracted_by"]) == {figures(result)["extracted_by"]}

@@ -389,6 +389,13 @@ def test_a_pipeline_run_fills_stories_shared_quotes_and_search(tmp_path, monkeyp
     materialize_all(seeds, data, monkeypatch)  # unchanged: nothing is written again
     assert stamps() == before and None not in before.values()
     assert warehouse.stat().st_mtime_ns == warehouse_stamp
+    # a new article quoting the official: its claims move, so the quote groups are made again
+    (seeds / "d_again.txt").write_text(OTHER_STORY.replace("Monday", "Tuesday"), encoding="utf-8")
+    materialize_all(seeds, data, monkeypatch)
+    assert stamps()["quote_groups"] != before["quote_groups"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        shared = con.execute("select text, n_documents from shared_quotes").fetchall()
+    assert [n for text, n in shared if "continuing to tighten the noose" in text] == [4]
 
 
 def test_signatures_are_datasketchs_minhash():
