@@ -27,7 +27,8 @@ CACHE_SIZE = 500_000  # (word, POS, morphology) keys remembered before starting 
 # id(vocab) -> the model's lemmatizer, held weakly: a pipeline `load_nlp` lets go of is freed
 _LEMMATIZERS: weakref.WeakValueDictionary[int, object] = weakref.WeakValueDictionary()
 _CACHE: dict[tuple[int, int, int, int], str] = {}  # (lemmatizer, word, POS, morphology) -> lemma
-_FORMS: dict[tuple[int, frozenset[str]], np.ndarray] = {}
+_FORMS: dict[tuple[int, frozenset[str]], frozenset[int]] = {}
+_ASKED = [IS_ALPHA, POS, LOWER, LEMMA, ORTH, MORPH]  # what `_tokens_with` reads of each token
 
 
 def register(vocab, lemmatizer) -> None:
@@ -97,7 +98,9 @@ def _tokens_with(
     and only a token whose word can give a wanted lemma is lemmatised."""
     if len(doc) == 0:
         return []
-    found = doc.to_array([IS_ALPHA, POS, LOWER, LEMMA, ORTH, MORPH])
+    found = doc.user_data.get("lemma_arrays")
+    if found is None:  # read once per document: both questions a document is asked read it
+        found = doc.user_data["lemma_arrays"] = doc.to_array(_ASKED)
     mask = np.ones(len(doc), dtype=bool)
     if alpha:
         mask &= found[:, 0] == 1
@@ -107,16 +110,22 @@ def _tokens_with(
     if words is None:
         asked = np.flatnonzero(mask).tolist()
     else:
-        kept = mask & (found[:, 3] != 0)
+        # a token whose lemma is set already has one of the wanted lemmas, or else is unset and
+        # has a form that can give one (set look-ups: a handful of lemmas, a few hundred forms,
+        # where `np.isin` sorted both sides on every call)
         strings = doc.vocab.strings
-        hits = [
+        ruled = np.flatnonzero(mask & (found[:, 3] != 0))
+        hits = {
             lemma
-            for lemma in np.unique(found[kept, 3]).tolist()
+            for lemma in set(found[ruled, 3].tolist())
             if (strings[lemma].lower() if lower else strings[lemma]) in wanted
-        ]
-        ruled = np.isin(found[:, 3], np.array(hits, dtype=np.uint64))
-        mask &= ruled | ((found[:, 3] == 0) & np.isin(found[:, 2], words))
-        asked = np.flatnonzero(mask).tolist()
+        }
+        unset = np.flatnonzero(mask & (found[:, 3] == 0))
+        lemmas, forms = found[ruled, 3].tolist(), found[unset, 2].tolist()
+        asked = sorted(
+            [i for i, lemma in zip(ruled.tolist(), lemmas, strict=True) if lemma in hits]
+            + [i for i, form in zip(unset.tolist(), forms, strict=True) if form in words]
+        )
     out = []
     lemmatizer = _LEMMATIZERS.get(id(doc.vocab))
     strings = doc.vocab.strings
@@ -137,7 +146,7 @@ def _tokens_with(
     return out
 
 
-def _form_ids(lemmatizer, lemmas: frozenset[str]) -> np.ndarray | None:
+def _form_ids(lemmatizer, lemmas: frozenset[str]) -> frozenset[int] | None:
     """The hashes of every lower-case word spaCy's rule lemmatizer can lemmatise to one of
     `lemmas`: the lemma itself, what a suffix rule maps to it, what an exception lists it for
     (the only three sources of its forms). None when that cannot be read (no lemmatizer, or
@@ -158,5 +167,5 @@ def _form_ids(lemmatizer, lemmas: frozenset[str]) -> np.ndarray | None:
             for word, given in exceptions.items():
                 if lemmas.intersection(g.lower() for g in given):
                     found.add(word)
-        forms = _FORMS[key] = np.array([get_string_id(w) for w in found], dtype=np.uint64)
+        forms = _FORMS[key] = frozenset(get_string_id(w) for w in found)
     return forms

@@ -3,6 +3,7 @@ medium in "told ITN News"."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from spacy.tokens import Doc, Token
@@ -119,9 +120,8 @@ def _outlet_for(cue: Token, mentions: list[Mention]) -> str | None:
             candidates.extend(g for g in child.subtree if g.dep_ == "pobj")
     first, last = sentence_of(cue)
     # "…, they said, reported The Times." (the cue itself too: "The Times reported")
-    for i in _reporting_verbs(doc):
-        if not first <= i < last:
-            continue
+    verbs = _reporting_verbs(doc)  # in order: the sentence's are one run of them
+    for i in verbs[bisect_left(verbs, first) : bisect_left(verbs, last)]:
         token = doc[i]
         subject = _subject_of(token)
         if subject is not None:
