@@ -207,3 +207,22 @@ def test_a_fast_pattern_finds_what_the_plain_one_finds_in_any_text(text):
     for name, (source, flags) in FAST_PATTERNS.items():
         plain = re.compile(getattr(quantities, source), flags)
         assert _matches(getattr(quantities, name), text) == _matches(plain, text), name
+
+
+FRACTION_PIECES = [*PIECES, "thİrd", "thırds", "ſixth", "HALVES", "Quarter", "fifths", "a ", "one "]
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(FRACTION_PIECES), max_size=30).map("".join))
+def test_the_fraction_prefilter_never_hides_a_match(text):
+    """`_may_hold_fraction` is a cheap test before the fraction pattern: it may say yes for
+    nothing, never no for a text the pattern matches (case folding, and the dotted and dotless
+    I that `re.IGNORECASE` reads as "i", included)."""
+    if quantities._FRACTION.search(text):
+        assert quantities._may_hold_fraction(text)
+
+
+def test_the_fraction_prefilter_says_no_to_text_without_a_denominator():
+    assert not quantities._may_hold_fraction("Prices rose by 5% in the first week of May.")
+    assert quantities._may_hold_fraction("One thİrd of the vote")
+    assert quantities._may_hold_fraction("two thırds of them")
