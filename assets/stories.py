@@ -83,16 +83,14 @@ def link_stories(context: dg.AssetExecutionContext, storage: NewsStorage):
                 .collect(),
                 documents,
             )
-        written = [
-            table
-            for table, df in (
-                ("story_signatures", result.signatures),
-                ("story_pairs", result.pairs),
-                ("document_stories", result.stories),
-                ("quote_groups", groups),
-            )
-            if not (table == "quote_groups" and kept) and _write_if_changed(lake, table, df)
+        outputs = [
+            ("story_signatures", result.signatures),
+            ("story_pairs", result.pairs),
+            ("document_stories", result.stories),
         ]
+        if not kept:
+            outputs.append(("quote_groups", groups))
+        written = [table for table, df in outputs if _write_if_changed(lake, table, df)]
         if not kept:
             incremental.record_inputs(lake, "quote_groups", inputs)
     context.log.info(

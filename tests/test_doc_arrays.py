@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core.doc_arrays import sentence_of, token_indices, token_starts
+from pipelines.core.doc_arrays import sentence_of, token_index_at, token_indices, token_starts
 from pipelines.core.entities import _capitalised_word, _runs
 
 SEED = next((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
@@ -34,6 +34,13 @@ def test_sentence_of_is_the_sentence_token_sent_gives(docs):
 def test_token_starts_are_each_tokens_idx(nlp, docs):
     for doc in [*docs, nlp("")]:
         assert token_starts(doc) == [t.idx for t in doc]
+
+
+def test_token_index_at_is_the_token_covering_or_just_before_each_character(docs):
+    for doc in docs:
+        for char in range(len(doc.text) + 2):
+            before = [t.i for t in doc if t.idx <= char]
+            assert token_index_at(doc, char) == (before[-1] if before else -1)
 
 
 def test_token_indices_are_the_tokens_of_those_parts_of_speech_or_words(docs):

@@ -54,6 +54,12 @@ def token_starts(doc: Doc) -> list[int]:
     return starts
 
 
+def token_index_at(doc: Doc, char: int) -> int:
+    """The index of the token covering (or just before) character offset `char`, -1 before
+    the first, by bisection in the offsets `token_starts` reads once."""
+    return bisect_right(token_starts(doc), char) - 1
+
+
 def text_of(doc: Doc) -> str:
     """The document's text, built once: `Doc.text` joins every token on each call, which made
     long documents quadratic."""

@@ -115,13 +115,13 @@ def _tokens_with(
         # where `np.isin` sorted both sides on every call)
         strings = doc.vocab.strings
         ruled = np.flatnonzero(mask & (found[:, 3] != 0))
-        hits = {
-            lemma
-            for lemma in set(found[ruled, 3].tolist())
-            if (strings[lemma].lower() if lower else strings[lemma]) in wanted
-        }
         unset = np.flatnonzero(mask & (found[:, 3] == 0))
         lemmas, forms = found[ruled, 3].tolist(), found[unset, 2].tolist()
+        hits = {
+            lemma
+            for lemma in set(lemmas)
+            if (strings[lemma].lower() if lower else strings[lemma]) in wanted
+        }
         asked = sorted(
             [i for i, lemma in zip(ruled.tolist(), lemmas, strict=True) if lemma in hits]
             + [i for i, form in zip(unset.tolist(), forms, strict=True) if form in words]

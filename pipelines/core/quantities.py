@@ -29,7 +29,7 @@ from itertools import pairwise
 
 from spacy.tokens import Doc, Token
 
-from pipelines.core.doc_arrays import text_of, token_starts
+from pipelines.core.doc_arrays import text_of, token_index_at, token_starts
 from pipelines.core.lemmas import lemma_of
 from pipelines.core.quantity_data import units, word_numbers, word_set, words
 
@@ -180,8 +180,9 @@ _FRACTION_PATTERN = (
     rf"(?P<den>{_DENOMINATOR_FORMS})\b"
     r"(?P<of>(?=\s+of\b)|(?=\s+(?:the|its|their|his|her|our|all|a|an)\b))?"
 )
+_DENOMINATOR_WORDS = tuple(_DENOMINATOR_FORMS.split("|"))
 _FRACTION = _starting(
-    [*_NUMERATORS.split("|"), *_DENOMINATOR_FORMS.split("|")], _FRACTION_PATTERN, re.IGNORECASE
+    [*_NUMERATORS.split("|"), *_DENOMINATOR_WORDS], _FRACTION_PATTERN, re.IGNORECASE
 )
 _NUMERATOR_VALUES = {"a": 1, "an": 1, **_SMALL_WORDS}
 
@@ -197,7 +198,6 @@ def _may_hold_fraction(text: str) -> bool:
     return any(form in folded for form in _DENOMINATOR_WORDS)
 
 
-_DENOMINATOR_WORDS = tuple(_DENOMINATOR_FORMS.split("|"))
 # "one out of three", "2 out of 5", "one in five", "one of four": a share, read as one value
 # (with "of"/"in" only between small numbers, the first the smaller: not "one in 2019").
 _OUT_OF_PATTERN = (
@@ -295,7 +295,7 @@ class _Text:
 
     def token_at(self, char: int) -> Token | None:
         """The token covering (or just before) a character offset."""
-        i = bisect_right(self.starts, char) - 1
+        i = token_index_at(self.doc, char)
         return self.doc[i] if 0 <= i < len(self.doc) else None
 
     def token_from(self, char: int) -> Token | None:
@@ -632,7 +632,8 @@ _AFTER_WHOLE = word_set("before_whole_half")  # "the first half of the year"
 def _fraction_candidates(ctx: _Text) -> list[_Candidate]:
     """Fractions: "half of", "half the", "a third of", "one fourth", "one out of three"."""
     found = []
-    for match in _FRACTION.finditer(ctx.text) if _may_hold_fraction(ctx.text) else ():
+    matches = _FRACTION.finditer(ctx.text) if _may_hold_fraction(ctx.text) else ()
+    for match in matches:
         num = (match.group("num") or "").lower()
         den = match.group("den").lower()
         den = "half" if den in ("halves", "half") else den.rstrip("s")

@@ -33,6 +33,7 @@ def _warm_up() -> None:
 def _annotate_batch(
     batch: Batch, quote_model: bool, parses: Parses | None, keep_parses: bool
 ) -> dict[str, pl.DataFrame]:
+    """`annotate.annotate_batch`, imported in the worker that runs it."""
     from pipelines.core.annotate import annotate_batch
 
     return annotate_batch(batch, quote_model, parses, keep_parses)

@@ -4,12 +4,11 @@ the cue stands, whether it lies inside one of the rules' own proposals)."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable
 
 from spacy.tokens import Doc, Token
 
-from pipelines.core.doc_arrays import sentence_of, text_of, token_starts
+from pipelines.core.doc_arrays import sentence_of, text_of, token_index_at
 from pipelines.core.entities import Mention
 from pipelines.core.lemmas import lemma_of
 
@@ -27,11 +26,10 @@ def _bucket(n: int, edges: tuple[int, ...] = (2, 4, 7, 12, 20, 35, 60)) -> str:
 def _token_at(doc: Doc, start: int, end: int) -> Token | None:
     """The root of the tokens over [start, end): most often one whole token (a cue, a pronoun
     speaker), found by bisection in the token offsets, not through a `Span`."""
-    starts = token_starts(doc)
-    i = bisect_left(starts, start)
-    if i < len(starts) and starts[i] == start:
+    i = token_index_at(doc, start)
+    if i >= 0:
         token = doc[i]
-        if start + len(token.text) == end:
+        if token.idx == start and start + len(token.text) == end:
             return token
     span = doc.char_span(start, end, alignment_mode="expand")
     return span.root if span is not None and len(span) else None
