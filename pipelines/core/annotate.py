@@ -2,14 +2,17 @@
 
 This is the unit of parallel work: a worker process loads the model once and annotates many
 small batches, returning small Polars frames rather than spaCy `Doc`s, so nothing heavy crosses
-process boundaries. Each batch is parsed inside a spaCy memory zone, so the strings and lexemes a
-batch adds to the vocabulary are freed with it and a worker's memory stays flat however large the
-corpus (without the zone, the vocabulary of a long run grows with every new word it sees).
-The words a batch saw are then kept for good, outside the zone, until a process keeps
-`KEPT_WORDS` (the first words it meets, which in news are mostly the frequent ones): the model's
-own vocabulary has a few hundred words, so without that every batch would make its lexemes (and
-tokenize its words) afresh, about a third of rebuilding a kept parse; with it the memory stays
-bounded (a lexeme's attributes come from its string alone, so the rows are the same either way).
+process boundaries. A process keeps for good what its batches add to the vocabulary (the
+strings and lexemes of their words) until it holds `KEPT_WORDS` lexemes (the first words it
+meets, which in news are mostly the frequent ones): the model's own vocabulary has a few hundred
+words, so without that every batch would make its lexemes (and tokenize its words) afresh, about
+a third of rebuilding a kept parse. Past that bound each batch runs inside a spaCy memory zone,
+so what it adds is freed with it and a worker's memory stays flat however large the corpus
+(without the zone, the vocabulary of a long run grows with every new word it sees). A batch
+below the bound runs outside a zone, so each new word's lexeme is made once: kept words used to
+be made in the zone, freed, and made again after it (about 6 % of re-extracting a document a
+process meets early). A lexeme's attributes come from its string alone, so the rows are the same
+either way.
 
 A document may come with its kept parse (spaCy `DocBin` bytes, `document_parses`): it is then
 extracted from that `Doc` and not parsed again, which is what a change of the extraction code
@@ -22,7 +25,8 @@ and dependencies, sentence starts, entities; other lemmas come from those on dem
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
@@ -145,22 +149,6 @@ def _chained(kind: str) -> Callable | None:
     return hook
 
 
-def words_of(doc: Doc) -> list[str]:
-    """The document's distinct words (from one array, not a `Token` each)."""
-    strings = doc.vocab.strings
-    return [strings[orth] for orth in set(doc.to_array(ORTH).tolist())]
-
-
-def keep_lexemes(nlp: Language, words: Iterable[str]) -> None:
-    """Give `words` lexemes that outlive every memory zone (call it outside one), until the
-    vocabulary holds `KEPT_WORDS`."""
-    vocab = nlp.vocab
-    for word in words:
-        if len(vocab) >= KEPT_WORDS:
-            break
-        vocab[word]
-
-
 def parsed_docs(
     nlp: Language, batch: Batch, parses: Parses | None = None
 ) -> Iterator[tuple[Doc, str, bool]]:
@@ -216,16 +204,16 @@ def annotate_batch(
     parses: Parses | None = None,
     keep_parses: bool = False,
 ) -> dict[str, pl.DataFrame]:
-    """The table rows of a batch of (doc_id, text): `annotate` inside a spaCy memory zone.
-    With `parses` (doc_id -> kept parse) those documents are not parsed again; the result's
-    `parses` frame says which documents were parsed now, with their parse's bytes when
-    `keep_parses`."""
+    """The table rows of a batch of (doc_id, text): `annotate`, inside a spaCy memory zone once
+    the process keeps `KEPT_WORDS` lexemes (see the module's docstring). With `parses` (doc_id
+    -> kept parse) those documents are not parsed again; the result's `parses` frame says which
+    documents were parsed now, with their parse's bytes when `keep_parses`."""
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
     ids, fresh, kept = [], [], []
-    words: set[str] = set()
-    keep_words = len(nlp.vocab) < KEPT_WORDS
-    with nlp.memory_zone():
+    # below the bound, what the batch adds to the vocabulary is kept: no zone to free it
+    keeping = len(nlp.vocab) < KEPT_WORDS
+    with nullcontext() if keeping else nlp.memory_zone():
         for annotation, parsed in _annotate(nlp, batch, quote_model, parses):
             sentences.extend(annotation.sentences)
             mentions.extend(annotation.mentions)
@@ -233,9 +221,6 @@ def annotate_batch(
             ids.append(annotation.doc_id)
             fresh.append(parsed)
             kept.append(parse_bytes(annotation.doc) if parsed and keep_parses else None)
-            if keep_words:
-                words.update(words_of(annotation.doc))
-    keep_lexemes(nlp, words)
     return {
         "sentences": frame("sentences", sentences),
         "document_mentions": frame("document_mentions", mentions),
