@@ -211,7 +211,9 @@ def annotate_batch(
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
     ids, fresh, kept = [], [], []
-    # below the bound, what the batch adds to the vocabulary is kept: no zone to free it
+    # below the bound, what the batch adds to the vocabulary is kept: no zone to free it (the
+    # count is spaCy's `Vocab.length`, which counts a zone's freed lexemes too, so it is exact
+    # only until the first zone; past it the count only grows, and every batch has a zone)
     keeping = len(nlp.vocab) < KEPT_WORDS
     with nullcontext() if keeping else nlp.memory_zone():
         for annotation, parsed in _annotate(nlp, batch, quote_model, parses):
