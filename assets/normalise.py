@@ -41,6 +41,7 @@ _FIGURES = {
     "documents_parsed": "parsed",
     "documents_reextracted": "reextracted",
     "documents_reextracted_same_rows": "same_rows",
+    "documents_sharing_a_parse": "shared_parse",
     "documents_removed": "removed",
     "documents_unchanged": "unchanged",
     "batches_committed": "batches",

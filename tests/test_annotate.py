@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 from spacy.tokens import DocBin
 
 from pipelines.core.annotate import _docbin_from_bytes, annotate_batch, parse_bytes
@@ -35,6 +36,35 @@ def test_a_batchs_words_outlive_its_memory_zone_up_to_a_bound(nlp, monkeypatch):
     monkeypatch.setattr(annotate, "KEPT_WORDS", len(nlp.vocab))
     annotate_batch([("dbound", "Vrexomald met Quonzibar in Plixtown.")])
     assert "Vrexomald" not in nlp.vocab and "Quonzibar" not in nlp.vocab
+
+
+def test_copies_of_one_text_in_a_batch_are_parsed_once_and_keep_their_own_rows(monkeypatch):
+    """An article saved under two names is parsed once in a batch; each copy still gets the
+    rows (and the kept parse) its own parse would give, under its own doc_id."""
+    from pipelines.core import annotate
+
+    text = '"We will not back down," said Maria Lopez, the mayor, adding that 40 trucks crossed.'
+    other = "Rain fell across the region for three days, farmers told reporters."
+    parsed_texts = []
+    real = annotate.parse_texts
+
+    def counted(nlp, items):
+        return real(nlp, ((parsed_texts.append(t) or t, c) for t, c in items))
+
+    monkeypatch.setattr(annotate, "parse_texts", counted)
+    batch = [("dcopy1", text), ("dempty1", ""), ("dother", other), ("dcopy2", text)]
+    batch.append(("dempty2", ""))  # an empty Doc is falsy: still shared, not parsed again
+    together = annotate_batch(batch, keep_parses=True)
+    assert parsed_texts == [text, "", other]
+    assert together["parses"]["parsed"].to_list() == [True] * 5
+    parses = dict(together["parses"].select("doc_id", "parse").iter_rows())
+    assert parses["dcopy1"] is not None and parses["dcopy1"] == parses["dcopy2"]
+    for doc_id, own_text in batch:
+        alone = annotate_batch([(doc_id, own_text)])
+        for name in ("sentences", "document_mentions", "document_claims"):
+            mine = together[name].filter(pl.col("doc_id") == doc_id)
+            assert mine.equals(alone[name]), (doc_id, name)
+    assert together["document_claims"].filter(pl.col("doc_id") == "dcopy2").height > 0
 
 
 def test_a_batch_of_kept_and_new_documents_gives_each_its_own_rows():

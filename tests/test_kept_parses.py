@@ -247,3 +247,45 @@ def test_same_rows_after_a_killed_commit_still_get_their_corpus_rows_back(tmp_pa
     lake = Lake(str(data / "lake"))
     for table, rows in whole.items():
         assert lake.read(table).sort(pl.all()).equals(rows), table
+
+
+def test_copies_of_one_article_are_parsed_once_and_keep_their_own_rows(tmp_path, monkeypatch):
+    """An article saved under several names (scrapers do; 98 of BBC's 2,225 files are copies)
+    costs one parse, wherever its copies' shards are: each copy still gets its own rows, the
+    rows a run over it alone gives, and its own kept parse, so a rule change re-extracts it."""
+    from pipelines.core.ids import doc_id_for
+    from tests.conftest import SEEDS
+
+    [seed] = sorted(SEEDS.glob("*.txt"))
+    names = [seed.name]  # the original and two copies, each in a shard of its own
+    for k in range(100):
+        name = f"copy_{k:02d}.txt"
+        if doc_id_for(name)[1] not in {doc_id_for(n)[1] for n in names}:
+            names.append(name)
+        if len(names) == 3:
+            break
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in names:
+        shutil.copy(seed, seeds / name)
+    (seeds / "other.txt").write_text("Rain fell for three days, farmers told reporters.\n")
+    result = materialize_all(seeds, tmp_path / "data", monkeypatch)
+    assert figures(result)["documents_parsed"] == 4
+    assert figures(result)["documents_sharing_a_parse"] == 2
+    copy = doc_id_for(names[2])
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(seed, alone / names[2])
+    materialize_all(alone, tmp_path / "data_alone", monkeypatch)
+    together, by_itself = lake_tables(tmp_path / "data"), lake_tables(tmp_path / "data_alone")
+    for table in ("sentences", "document_mentions", "document_claims"):
+        mine = together[table].filter(pl.col("doc_id") == copy)
+        assert mine.height > 0 and mine.equals(by_itself[table]), table
+    parses = Lake(str(tmp_path / "data" / "lake")).read(incremental.PARSES)
+    kept = dict(parses.select("doc_id", "parse").iter_rows())
+    assert set(kept) == {doc_id_for(n) for n in [*names, "other.txt"]}
+    assert kept[copy] == kept[doc_id_for(names[0])]
+    monkeypatch.setenv("NEWS_EXTRACTION_SALT", "a rule changed")
+    again = materialize_all(seeds, tmp_path / "data", monkeypatch)
+    assert figures(again)["documents_parsed"] == 0
+    assert figures(again)["documents_reextracted"] == 4

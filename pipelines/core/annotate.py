@@ -25,6 +25,7 @@ and dependencies, sentence starts, entities; other lemmas come from those on dem
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -153,23 +154,32 @@ def parsed_docs(
     nlp: Language, batch: Batch, parses: Parses | None = None
 ) -> Iterator[tuple[Doc, str, bool]]:
     """(doc, doc_id, parsed now) in the batch's order: a document with a kept parse whose text
-    is its text comes from it, every other one is parsed (all in one `nlp.pipe`)."""
+    is its text comes from it, every other one is parsed (all in one `nlp.pipe`), each distinct
+    text once: copies of one text in a batch (an article saved under two names) share one `Doc`,
+    which every extractor reads and none changes but for caches of what its text gives
+    (`doc_arrays`), so each copy's rows are those its own parse would give."""
     kept: dict[str, Doc] = {}
     for doc_id, text in batch:
         if parses and doc_id in parses:
             doc = doc_from_bytes(nlp, parses[doc_id])
             if text_of(doc) == text:  # else the parse is of other text: parse again
                 kept[doc_id] = doc
-    # the documents to parse, listed before any is yielded: `kept` empties as the loop below
+    # the texts to parse, listed before any is yielded: `kept` empties as the loop below
     # hands its documents out, and a lazy test of it would parse those again in others' places
-    to_parse = [(text, doc_id) for doc_id, text in batch if doc_id not in kept]
-    fresh = parse_texts(nlp, to_parse)
-    for doc_id, _text in batch:
+    left = Counter(text for doc_id, text in batch if doc_id not in kept)
+    fresh = parse_texts(nlp, ((text, None) for text in left))  # each text once, in order
+    shared: dict[str, Doc] = {}  # the parse of a text that later documents of it will share
+    for doc_id, text in batch:
         if doc_id in kept:
             yield kept.pop(doc_id), doc_id, False
+            continue
+        doc = shared[text] if text in shared else next(fresh)[0]  # (an empty Doc is falsy)
+        left[text] -= 1
+        if left[text]:
+            shared[text] = doc
         else:
-            doc, _ = next(fresh)
-            yield doc, doc_id, True
+            shared.pop(text, None)
+        yield doc, doc_id, True
 
 
 def annotate(

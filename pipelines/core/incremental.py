@@ -40,6 +40,11 @@ its rows is committed again, so the warehouse load after it has nothing to do fo
 from before these tables has its committed documents recorded as made by the current code on
 its first run (`adopt_extractions`): nothing says otherwise, and parsing it all again would be a
 surprise.
+
+**Copies, one parse.** Documents to parse whose content is the same (`content_sha256`: an
+article saved under several names) go in one task, the first's, whatever their shards
+(`ShardPlan.copies`), and the worker parses their text once; each still gets its own rows and
+its own kept parse, committed with its batch.
 """
 
 from __future__ import annotations
@@ -137,6 +142,9 @@ class ShardPlan:
     # of `to_drop`, the unchanged documents made by other extraction code that have a kept
     # parse of the current parse version: extracted again from it, not parsed
     to_reextract: set[str] = field(default_factory=set)
+    # of `to_parse`, a path -> the paths (of any shard of the run) of the other documents to
+    # parse whose content is its content: copies, loaded with it so that one parse serves all
+    copies: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def has_work(self) -> bool:
@@ -220,6 +228,7 @@ def plan(
         "shard",
         "doc_id",
         "source_path",
+        "content_sha256",
         parse=accepted & redo,
         drop=pl.col("was") & ((accepted & redo) | pl.col("accepted").is_null()),
         gone=pl.col("was") & pl.col("accepted").is_null(),
@@ -228,6 +237,7 @@ def plan(
     )
     unchanged = dict(flags.group_by("shard").agg(pl.col("unchanged").sum()).iter_rows())
     work = flags.filter(pl.col("parse") | pl.col("drop")).partition_by("shard", as_dict=True)
+    copies = _copies(flags.filter(pl.col("parse") & ~pl.col("reextract")), shards)
     plans = {}
     for shard in shards:
         rows = work.get((shard,), flags.clear())
@@ -238,8 +248,28 @@ def plan(
             set(rows.filter("gone")["doc_id"].to_list()),
             int(unchanged.get(shard) or 0),
             set(rows.filter("reextract")["doc_id"].to_list()),
+            copies.get(shard, {}),
         )
     return plans
+
+
+def _copies(to_parse: pl.DataFrame, shards: list[str]) -> dict[str, dict[str, list[str]]]:
+    """shard -> {path: the paths of its copies}: of the documents to parse (shard,
+    source_path, content_sha256), those of one content, the first in the order the run takes
+    them (shard by shard, path by path) holding the others."""
+    order = {shard: k for k, shard in enumerate(shards)}
+    groups = (
+        to_parse.group_by("content_sha256")
+        .agg("shard", "source_path")
+        .filter(pl.col("source_path").list.len() > 1)
+    )
+    copies: dict[str, dict[str, list[str]]] = {}
+    for members in groups.select("shard", "source_path").iter_rows():
+        (shard, first), *rest = sorted(
+            zip(*members, strict=True), key=lambda m: (order[m[0]], m[1])
+        )
+        copies.setdefault(shard, {})[first] = [path for _shard, path in rest]
+    return copies
 
 
 def remove_documents(lake: Lake, doc_ids: set[str], why: str = "removed") -> None:
@@ -829,6 +859,7 @@ class ShardReport:
     removed: int = 0
     unchanged: int = 0
     same_rows: int = 0  # extracted again and found to give the rows they had: none committed
+    shared_parse: int = 0  # of `parsed`, copies given the parse of another document's same text
     batches: int = 0
     compacted: int = 0
     documents: int = 0
@@ -918,12 +949,18 @@ def process(
         }
         return (shard, documents), [(d.doc_id, d.text) for d in documents], found
 
+    # copies go in the task of the first document of their content, where the worker parses
+    # the text once (`annotate.parsed_docs`), not in their own shard's
+    with_first = {path for p in plans.values() for paths in p.copies.values() for path in paths}
+
     def tasks() -> Iterator[tuple[tuple[str, list[Document]], Batch, dict[str, bytes]]]:
         for shard, shard_plan in plans.items():
             documents: list[Document] = []
             reuse = sorted(shard_plan.to_reextract)
             parses: dict[str, tuple[str, bytes]] = {}
             for path in shard_plan.to_parse:
+                if path in with_first:
+                    continue
                 document = load(path)
                 if document is None:
                     continue
@@ -932,6 +969,7 @@ def process(
                     at = reuse.index(document.doc_id)
                     parses.update(kept_parses(lake, reuse[at : at + KEPT_PARSES_READ]))
                 documents.append(document)
+                documents.extend(c for c in map(load, shard_plan.copies.get(path, ())) if c)
                 if len(documents) >= task_size:
                     yield task(shard, documents, parses)
                     documents = []
@@ -1001,6 +1039,14 @@ def process(
                 commit()
             held.extend(documents)
             frames.append(tables)
+            # documents parsed now with the text of another of their task: one parse for both
+            parsed_now = dict(tables["parses"].select("doc_id", "parsed").iter_rows())
+            texts: set[str] = set()
+            for document in documents:
+                if parsed_now.get(document.doc_id):
+                    if document.text in texts:
+                        report.shards[shard_of(document.doc_id)].shared_parse += 1
+                    texts.add(document.text)
             done = report.total("parsed") + report.total("reextracted")
             progress(done + len(held), False)
         commit()
