@@ -61,9 +61,11 @@ def load_warehouse(
 ):
     """The only step that writes the DuckDB file (a pool of one, and a file lock)."""
     report = duckdb.build(storage.lake())
-    context.log.info(
-        f"warehouse {'rebuilt' if report.rebuilt else 'already up to date'} at {report.path}"
-    )
+    done = {
+        "full": "built whole",
+        "incremental": f"brought up to date ({report.changed_documents} changed documents)",
+    }
+    context.log.info(f"warehouse {done.get(report.mode, 'already up to date')} at {report.path}")
     yield dg.MaterializeResult(
         asset_key="warehouse",
         metadata={
