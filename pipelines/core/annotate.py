@@ -25,7 +25,6 @@ and dependencies, sentence starts, entities; other lemmas come from those on dem
 from __future__ import annotations
 
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -166,20 +165,16 @@ def parsed_docs(
                 kept[doc_id] = doc
     # the texts to parse, listed before any is yielded: `kept` empties as the loop below
     # hands its documents out, and a lazy test of it would parse those again in others' places
-    left = Counter(text for doc_id, text in batch if doc_id not in kept)
-    fresh = parse_texts(nlp, ((text, None) for text in left))  # each text once, in order
-    shared: dict[str, Doc] = {}  # the parse of a text that later documents of it will share
+    texts = dict.fromkeys(text for doc_id, text in batch if doc_id not in kept)
+    fresh = parse_texts(nlp, ((text, None) for text in texts))  # each text once, in order
+    parsed: dict[str, Doc] = {}
     for doc_id, text in batch:
         if doc_id in kept:
             yield kept.pop(doc_id), doc_id, False
             continue
-        doc = shared[text] if text in shared else next(fresh)[0]  # (an empty Doc is falsy)
-        left[text] -= 1
-        if left[text]:
-            shared[text] = doc
-        else:
-            shared.pop(text, None)
-        yield doc, doc_id, True
+        if text not in parsed:  # the first document of its text: the next parse
+            parsed[text] = next(fresh)[0]
+        yield parsed[text], doc_id, True
 
 
 def annotate(
@@ -205,7 +200,9 @@ def _annotate(
         yield Annotation(doc_id, doc, sentences, mentions, claims), parsed
 
 
-PARSES_FRAME = {"doc_id": pl.String, "parsed": pl.Boolean, "parse": pl.Binary}
+# which documents were parsed now, which of those took the parse of an earlier document of the
+# batch with their text (`parsed_docs`), and the parse's bytes when kept
+PARSES_FRAME = {"doc_id": pl.String, "parsed": pl.Boolean, "shared": pl.Boolean, "parse": pl.Binary}
 
 
 def annotate_batch(
@@ -217,10 +214,12 @@ def annotate_batch(
     """The table rows of a batch of (doc_id, text): `annotate`, inside a spaCy memory zone once
     the process keeps `KEPT_WORDS` lexemes (see the module's docstring). With `parses` (doc_id
     -> kept parse) those documents are not parsed again; the result's `parses` frame says which
-    documents were parsed now, with their parse's bytes when `keep_parses`."""
+    documents were parsed now (and which shared a parse), with their parse's bytes when
+    `keep_parses`."""
     nlp = load_nlp()
     sentences, mentions, claims = [], [], []
-    ids, fresh, kept = [], [], []
+    ids, fresh, shared, kept = [], [], [], []
+    made: dict[int, bytes | None] = {}  # id(Doc) -> its bytes: copies share one Doc, one parse
     # below the bound, what the batch adds to the vocabulary is kept: no zone to free it (the
     # count is spaCy's `Vocab.length`, which counts a zone's freed lexemes too, so it is exact
     # only until the first zone; past it the count only grows, and every batch has a zone)
@@ -232,10 +231,16 @@ def annotate_batch(
             claims.extend(annotation.claims)
             ids.append(annotation.doc_id)
             fresh.append(parsed)
-            kept.append(parse_bytes(annotation.doc) if parsed and keep_parses else None)
+            seen = parsed and id(annotation.doc) in made
+            shared.append(seen)
+            if parsed and not seen:
+                made[id(annotation.doc)] = parse_bytes(annotation.doc) if keep_parses else None
+            kept.append(made[id(annotation.doc)] if parsed else None)
     return {
         "sentences": frame("sentences", sentences),
         "document_mentions": frame("document_mentions", mentions),
         "document_claims": frame("document_claims", claims),
-        "parses": pl.DataFrame({"doc_id": ids, "parsed": fresh, "parse": kept}, PARSES_FRAME),
+        "parses": pl.DataFrame(
+            {"doc_id": ids, "parsed": fresh, "shared": shared, "parse": kept}, PARSES_FRAME
+        ),
     }

@@ -961,15 +961,13 @@ def process(
             for path in shard_plan.to_parse:
                 if path in with_first:
                     continue
-                document = load(path)
-                if document is None:
-                    continue
-                if document.doc_id in shard_plan.to_reextract and document.doc_id not in parses:
-                    # the next chunk of this shard's kept parses (in path order, as used)
-                    at = reuse.index(document.doc_id)
-                    parses.update(kept_parses(lake, reuse[at : at + KEPT_PARSES_READ]))
-                documents.append(document)
-                documents.extend(c for c in map(load, shard_plan.copies.get(path, ())) if c)
+                # the document and its copies (loaded even when it cannot be)
+                for document in filter(None, map(load, [path, *shard_plan.copies.get(path, ())])):
+                    if document.doc_id in shard_plan.to_reextract and document.doc_id not in parses:
+                        # the next chunk of this shard's kept parses (in path order, as used)
+                        at = reuse.index(document.doc_id)
+                        parses.update(kept_parses(lake, reuse[at : at + KEPT_PARSES_READ]))
+                    documents.append(document)
                 if len(documents) >= task_size:
                     yield task(shard, documents, parses)
                     documents = []
@@ -1039,14 +1037,8 @@ def process(
                 commit()
             held.extend(documents)
             frames.append(tables)
-            # documents parsed now with the text of another of their task: one parse for both
-            parsed_now = dict(tables["parses"].select("doc_id", "parsed").iter_rows())
-            texts: set[str] = set()
-            for document in documents:
-                if parsed_now.get(document.doc_id):
-                    if document.text in texts:
-                        report.shards[shard_of(document.doc_id)].shared_parse += 1
-                    texts.add(document.text)
+            for doc_id in tables["parses"].filter("shared")["doc_id"]:
+                report.shards[shard_of(doc_id)].shared_parse += 1
             done = report.total("parsed") + report.total("reextracted")
             progress(done + len(held), False)
         commit()
