@@ -6,12 +6,14 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+import duckdb
 import polars as pl
 import pytest
 
-from pipelines.core import corpus_entities, incremental
+from pipelines.core import corpus_entities, incremental, warehouse
 from pipelines.core.store import Lake, in_predicate
 from pipelines.core.tables import polars_schema
+from tests.helpers import snapshot
 
 NOW = datetime(2026, 12, 1, 7, 0)
 
@@ -271,6 +273,33 @@ def test_the_corpus_step_links_the_changed_documents_and_gives_a_clean_runs_tabl
     _commit(fresh, ARTICLES)
     incremental.relink_corpus(fresh, corpus_entities)
     assert _corpus(lake) == _corpus(fresh)
+
+
+def test_a_load_replaces_the_documents_whose_rows_moved_not_every_one_of_a_rewritten_file(
+    tmp_path,
+):
+    """Delta replaces files, not rows: relinking d3 after d2 arrives rewrites the mentions file
+    d3 shares with d1, whose rows stay as they were. The incremental load replaces the rows of
+    d2 and d3 only (it says 2 documents changed, not all 3 of the rewritten file) and leaves the
+    warehouse a full load of the same lake builds."""
+    lake = Lake(str(tmp_path / "lake"))
+    _commit(lake, ARTICLES)
+    incremental.relink_corpus(lake, corpus_entities)
+    path = tmp_path / "warehouse.duckdb"
+    assert warehouse.build(lake, path).mode == "full"
+    [shared] = lake.files("entity_mentions")  # d1's and d3's mentions
+
+    _commit(lake, {"d2": [("Tony Blair", "evidence")]})
+    assert incremental.relink_corpus(lake, corpus_entities).relinked == 1  # d3
+    assert shared not in lake.files("entity_mentions")  # rewritten, d1's rows and all
+    report = warehouse.build(lake, path)
+    assert (report.mode, report.changed_documents) == ("incremental", 2)
+    clean = tmp_path / "clean.duckdb"
+    assert warehouse.build(lake, clean, full=True).mode == "full"
+    assert snapshot(path) == snapshot(clean)
+    with duckdb.connect(str(path), read_only=True) as con:
+        relinked = con.execute("select entity_name from entity_mentions where doc_id = 'd3'")
+        assert relinked.fetchall() == [("Tony Blair",)]
 
 
 # What the corpus step keeps besides its tables: compared with a clean step's too.

@@ -9,9 +9,10 @@ A load reads one version of every lake table (their latest when it starts) and r
 `load_info` (`lake_version.<table>`): the lake as that warehouse saw it. DuckDB reads the Parquet
 files that version's Delta log lists (`Lake.files`), never a glob of the folder. When the
 warehouse was built from older versions of the same lake, the load is incremental: the old file
-is copied, and for a table keyed by document only the documents in the files that the log added
-or removed since are deleted and inserted again (cost: the changed documents, plus copying the
-file); a table written whole is reloaded only when its version moved. Loads are serialised by an
+is copied, and for a table keyed by document only the documents whose rows differ between the
+files that the log added and removed since are deleted and inserted again (cost: the changed
+documents, plus reading those files and copying the warehouse file); a table written whole is
+reloaded only when its version moved. Loads are serialised by an
 exclusive file lock beside the warehouse; a second loader waits for it
 (NEWS_WAREHOUSE_LOCK_TIMEOUT seconds, default 600) and then stops, naming the process in its
 way. The file is written in DuckDB's v1.5.0 storage format, so the DuckDB 1.x tools analysts
@@ -155,7 +156,10 @@ def load_lock(warehouse: Path, timeout_s: float | None = None) -> Iterator[None]
 
 
 def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
-    return [sql_dir / "schema.sql", sql_dir / "views.sql", sql_dir / "search.sql"]
+    """What a warehouse is built by besides the lake (a change builds it anew): its DDL, views,
+    search macros and the words the search index leaves out."""
+    names = ("schema.sql", "views.sql", "search.sql", "search_stop_words.txt")
+    return [sql_dir / name for name in names]
 
 
 def sql_digest(sql_dir: Path = SQL_DIR) -> str:
@@ -431,10 +435,11 @@ def _apply(
 ) -> int:
     """The changes, one statement a transaction (DuckDB checks a foreign key against what is
     committed; the copy is not the warehouse until it is renamed, so nobody sees it half done).
-    A table keyed by document loses the rows of the documents in the files its log added or
-    removed and gets their rows from the added files; `documents` itself is updated in place
-    (its rows are what every other table points to); a whole table is dropped and loaded
-    again (far quicker than deleting every row). Returns how many documents changed."""
+    A table keyed by document loses the rows of the documents whose rows differ between the
+    files its log added and removed, and gets their rows from the added files; `documents`
+    itself is updated in place (its rows are what every other table points to); a whole table
+    is dropped and loaded again (far quicker than deleting every row). Returns how many
+    documents changed."""
     changed: set[str] = set()
     for load, added, removed in plans:
         files = (
@@ -446,14 +451,8 @@ def _apply(
             + (load.query(_sql_list(files)) if files else empty)
         )
         if load.by_document:
-            gone = (
-                f" UNION SELECT doc_id FROM read_parquet({_sql_list(removed)})" if removed else ""
-            )
-            con.execute(
-                f"CREATE TEMP TABLE changed_{load.table} AS "
-                f"SELECT doc_id FROM new_{load.table}{gone}"
-            )
-            found = con.execute(f"SELECT DISTINCT doc_id FROM changed_{load.table}").fetchall()
+            _changed_documents(con, load, removed)
+            found = con.execute(f"SELECT doc_id FROM changed_{load.table}").fetchall()
             changed |= {r[0] for r in found}
     for load, _added, _removed in reversed(plans):  # children first
         if load.key:  # the rows gone for good
@@ -500,6 +499,25 @@ def _apply(
             _describe(con, load.table)
         con.execute(f"INSERT INTO {load.table} ({columns}) SELECT {columns} FROM new_{load.table}")
     return len(changed)
+
+
+def _changed_documents(con: duckdb.DuckDBPyConnection, load: TableLoad, removed: list[str]) -> None:
+    """`changed_<table>`: the documents whose rows in the files the log added (`new_<table>`)
+    differ from their rows in the files it removed, the only ones a load replaces; `new_<table>`
+    keeps only their rows. Delta replaces files, not rows: a few documents' new mentions rewrite
+    the file that held them with every other document it holds, unchanged."""
+    table = load.table
+    if not removed:
+        con.execute(f"CREATE TEMP TABLE changed_{table} AS SELECT DISTINCT doc_id FROM new_{table}")
+        return
+    con.execute(f"CREATE TEMP TABLE old_{table} AS " + load.query(_sql_list(removed)))
+    con.execute(
+        f"CREATE TEMP TABLE changed_{table} AS "
+        f"SELECT doc_id FROM (FROM new_{table} EXCEPT FROM old_{table}) "
+        f"UNION SELECT doc_id FROM (FROM old_{table} EXCEPT FROM new_{table})"
+    )
+    con.execute(f"DELETE FROM new_{table} WHERE doc_id NOT IN (FROM changed_{table})")
+    con.execute(f"DROP TABLE old_{table}")
 
 
 def _exists(lake: Lake, uri: str) -> bool:
