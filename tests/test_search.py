@@ -97,6 +97,21 @@ def test_a_short_sentence_ranks_above_a_long_one_with_the_word_once(con):
     assert hits.index("s4") < hits.index("s3")
 
 
+def test_the_stop_words_are_spacys_and_the_index_needs_no_spacy():
+    """The index leaves out spaCy's English stop words, read from the copy
+    `scripts/build_stop_words.py` made (rebuild it when spaCy's list changes), so a warehouse
+    load does not import spaCy for them."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    assert search.stop_words() == {w.replace("'", "").replace("’", "") for w in STOP_WORDS}
+    code = (
+        "import sys; from pipelines.core import search, warehouse; "
+        "print(search.stems(['the', 'running', 'because']), 'spacy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[None,", "'run',", "None]", "False"]
+
+
 def test_stems_case_and_accents(con):
     assert ranked(con, "NEGOTIATE") == ["s7"]  # negotiations ~ negotiate
     assert ranked(con, "tightened") == ranked(con, "tighten")

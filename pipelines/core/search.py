@@ -31,6 +31,7 @@ import pyarrow as pa
 import snowballstemmer
 
 SQL_FILE = Path(str(resources.files("pipelines.sql") / "search.sql"))  # package data
+STOP_WORDS_FILE = SQL_FILE.with_name("search_stop_words.txt")
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,11 @@ _DROP = str.maketrans("", "", APOSTROPHES)
 
 @functools.cache
 def stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(w.replace("'", "").replace("’", "") for w in STOP_WORDS)
+    """spaCy's English stop words, as `scripts/build_stop_words.py` copied them (importing spaCy
+    for them cost a load a second), without their apostrophes, as `search_words` drops them."""
+    lines = STOP_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    words = (line for line in lines if line and not line.startswith("#"))
+    return frozenset(w.replace("'", "").replace("’", "") for w in words)
 
 
 @functools.cache
