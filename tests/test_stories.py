@@ -7,6 +7,8 @@ from datetime import datetime
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.core import quote_groups, stories
 
@@ -292,6 +294,38 @@ def test_quote_groups_do_not_depend_on_row_order():
     assert forward.equals(backward)
     # the excerpt's article comes first by path, so it names the group
     assert dict(forward.iter_rows()) == {"c1": "c2", "c2": "c2"}
+
+
+# ASCII (letters, digits, the apostrophes ' and `, "_" and punctuation) and what only `words`
+# handles: accents, curly apostrophes, a dotted capital I, a final sigma, a ligature
+TEXT = st.text(alphabet=st.sampled_from("aZ9 _-'`,.\"\n" + "éÉ’ʼİΣσßﬁ“”"), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXT, max_size=20))
+def test_the_vectorised_quote_forms_are_the_normalised_words(texts: list[str]):
+    """`normalised_forms` reads ASCII texts with Polars and the rest with `words`: any text
+    gets exactly `normalised(text)`."""
+    got = quote_groups.normalised_forms(pl.Series(texts, dtype=pl.String)).to_list()
+    assert got == [quote_groups.normalised(t) for t in texts]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("aaab"), min_size=1, max_size=14), max_size=25))
+def test_excerpt_links_are_every_form_inside_a_longer_one(word_lists: list[list[str]]):
+    """The gram index finds exactly the pairs a comparison of every form with every other
+    finds: a form of >= MIN_EXCERPT_WORDS words inside a longer one, as a whole run of words
+    (two words, one of them rare, make many shared grams and near misses)."""
+    forms = list(dict.fromkeys(" ".join(w) for w in word_lists))
+    want = [
+        (i, j)
+        for i, a in enumerate(forms)
+        for j, b in enumerate(forms)
+        if len(a.split()) >= quote_groups.MIN_EXCERPT_WORDS
+        and len(b.split()) > len(a.split())
+        and f" {a} " in f" {b} "
+    ]
+    assert quote_groups._excerpt_links(forms) == want
 
 
 WEEKLY = (

@@ -11,8 +11,6 @@ group's id is the `claim_id` of its first member: earliest published, then first
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import polars as pl
 
 from pipelines.core.stories import words
@@ -26,30 +24,70 @@ def normalised(text: str) -> str:
     return " ".join(words(text))
 
 
+def normalised_forms(texts: pl.Series) -> pl.Series:
+    """`normalised` of each text, by Polars expressions where they give the same: on ASCII text
+    `words` lower-cases, drops the apostrophes ' and ` and keeps the runs of letters and digits;
+    other text (accents, curly apostrophes) goes through `words` itself."""
+    frame = texts.rename("text").to_frame()
+    ascii_forms = frame.select(
+        pl.col("text")
+        .str.to_lowercase()
+        .str.replace_all(r"['`]", "")
+        .str.extract_all(r"[a-z0-9]+")
+        .list.join(" ")
+    )["text"]
+    other = frame.with_row_index("at").filter(
+        pl.col("text").str.len_bytes() != pl.col("text").str.len_chars()
+    )
+    if other.is_empty():
+        return ascii_forms
+    others = pl.Series([normalised(t) for t in other["text"].to_list()], dtype=pl.String)
+    return ascii_forms.scatter(other["at"], others)
+
+
 def _excerpt_links(forms: list[str]) -> list[tuple[int, int]]:
     """(excerpt, longer form) index pairs: each form of >= MIN_EXCERPT_WORDS words found as a
-    whole run of words inside a longer form. Longer forms are found through their 8-word grams,
-    so no form is compared with every other."""
+    whole run of words inside a longer form. Longer forms are found through their
+    MIN_EXCERPT_WORDS-word grams that open some form (a join, so no form is compared with every
+    other), then checked as a whole."""
     size = MIN_EXCERPT_WORDS
-    tokens = [form.split(" ") for form in forms]
-    # only the grams an excerpt can start with are looked up, so only those are indexed (a
-    # corpus's quotes have about ten times as many grams as openings)
-    openings = {" ".join(toks[:size]) for toks in tokens if len(toks) >= size}
-    grams: dict[str, list[int]] = defaultdict(list)
-    for i, toks in enumerate(tokens):
-        if len(toks) > size:  # only a longer form can hold an excerpt
-            for gram in {" ".join(toks[j : j + size]) for j in range(len(toks) - size + 1)}:
-                if gram in openings:
-                    grams[gram].append(i)
-    links = []
-    for i, toks in enumerate(tokens):
-        if len(toks) < size:
-            continue
-        needle = f" {forms[i]} "
-        for j in grams.get(" ".join(toks[:size]), ()):
-            if len(tokens[j]) > len(toks) and needle in f" {forms[j]} ":
-                links.append((i, j))
-    return links
+    frame = (
+        pl.DataFrame({"form": forms}, schema={"form": pl.String})
+        .with_row_index("i")
+        .with_columns(words=pl.col("form").str.split(" "))
+    )
+    frame = frame.with_columns(n=pl.col("words").list.len())
+    openings = frame.filter(pl.col("n") >= size).select(
+        pl.col("i").alias("excerpt"), gram=pl.col("words").list.head(size).list.join(" ")
+    )
+    grams = (
+        frame.filter(pl.col("n") > size)  # only a longer form can hold an excerpt
+        .select("i", "n", "words")
+        .explode("words")
+        .with_columns(at=pl.int_range(pl.len()).over("i"))
+        # a gram runs into the next form only where fewer than `size` words are left: dropped
+        .with_columns(
+            gram=pl.concat_str([pl.col("words").shift(-k) for k in range(size)], separator=" ")
+        )
+        .filter(pl.col("at") <= pl.col("n") - size)
+        .select(pl.col("i").alias("longer"), "n", "gram")
+    )
+    candidates = (
+        grams.join(openings, on="gram")
+        .unique(["excerpt", "longer"])
+        .join(
+            frame.select(pl.col("i").alias("excerpt"), pl.col("n").alias("n_excerpt")), on="excerpt"
+        )
+        .filter(pl.col("n") > pl.col("n_excerpt"))
+        .sort("excerpt", "longer")
+    )
+    return [
+        (i, j)
+        for i, j in zip(
+            candidates["excerpt"].to_list(), candidates["longer"].to_list(), strict=True
+        )
+        if f" {forms[i]} " in f" {forms[j]} "
+    ]
 
 
 def quote_groups(claims: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
@@ -60,7 +98,9 @@ def quote_groups(claims: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
         claims.filter(pl.col("claim_type").is_in(QUOTE_TYPES))
         .select("claim_id", "doc_id", "text", "char_start")
         .join(documents.select("doc_id", "source_path", "published_at"), on="doc_id", how="left")
-        .with_columns(pl.col("text").map_elements(normalised, return_dtype=pl.String).alias("form"))
+    )
+    quotes = (
+        quotes.with_columns(form=normalised_forms(quotes["text"]))
         .filter(pl.col("form") != "")
         .sort(
             ["published_at", "source_path", "char_start", "claim_id"],
