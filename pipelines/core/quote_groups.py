@@ -58,7 +58,9 @@ def _excerpt_links(forms: list[str]) -> list[tuple[int, int]]:
     )
     frame = frame.with_columns(n=pl.col("words").list.len())
     openings = frame.filter(pl.col("n") >= size).select(
-        pl.col("i").alias("excerpt"), gram=pl.col("words").list.head(size).list.join(" ")
+        pl.col("i").alias("excerpt"),
+        pl.col("n").alias("n_excerpt"),
+        gram=pl.col("words").list.head(size).list.join(" "),
     )
     grams = (
         frame.filter(pl.col("n") > size)  # only a longer form can hold an excerpt
@@ -74,11 +76,8 @@ def _excerpt_links(forms: list[str]) -> list[tuple[int, int]]:
     )
     candidates = (
         grams.join(openings, on="gram")
-        .unique(["excerpt", "longer"])
-        .join(
-            frame.select(pl.col("i").alias("excerpt"), pl.col("n").alias("n_excerpt")), on="excerpt"
-        )
         .filter(pl.col("n") > pl.col("n_excerpt"))
+        .unique(["excerpt", "longer"])
         .sort("excerpt", "longer")
     )
     return [

@@ -83,8 +83,7 @@ def stop_words() -> frozenset[str]:
     """spaCy's English stop words, as `scripts/build_stop_words.py` copied them (importing spaCy
     for them cost a load a second), without their apostrophes, as `search_words` drops them."""
     lines = STOP_WORDS_FILE.read_text(encoding="utf-8").splitlines()
-    words = (line for line in lines if line and not line.startswith("#"))
-    return frozenset(w.replace("'", "").replace("’", "") for w in words)
+    return frozenset(line.translate(_DROP) for line in lines if line and not line.startswith("#"))
 
 
 @functools.cache

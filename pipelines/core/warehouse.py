@@ -158,7 +158,7 @@ def load_lock(warehouse: Path, timeout_s: float | None = None) -> Iterator[None]
 def sql_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     """What a warehouse is built by besides the lake (a change builds it anew): its DDL, views,
     search macros and the words the search index leaves out."""
-    names = ("schema.sql", "views.sql", "search.sql", "search_stop_words.txt")
+    names = ("schema.sql", "views.sql", "search.sql", search.STOP_WORDS_FILE.name)
     return [sql_dir / name for name in names]
 
 
