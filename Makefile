@@ -16,6 +16,14 @@ $(STAMP): pyproject.toml setup.py requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+# The gazetteer is built with the environment, as the model is installed with it
+# (scripts/build_gazetteer.py): no run builds it, not even the first on a new data folder.
+GAZETTEER := $(VENV)/.gazetteer
+SETUP     := $(STAMP) $(GAZETTEER)
+$(GAZETTEER): $(STAMP) pipelines/core/gazetteer.py $(shell find pipelines/core/data -type f)
+	$(BIN)/python scripts/build_gazetteer.py
+	touch $@
+
 $(DAGSTER_YAML): pipelines/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp pipelines/dagster.yaml $@
@@ -24,12 +32,12 @@ $(DAGSTER_YAML): pipelines/dagster.yaml
 DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg
 
 ## make run: set up, materialise every asset on seeds/ (NEWS_SEEDS_DIR) into data/, print a summary
-run: $(STAMP) $(DAGSTER_YAML)
+run: $(SETUP) $(DAGSTER_YAML)
 	$(DG) launch --job news_etl --config pipelines/run_config.yaml
 	$(BIN)/newsetl summary
 
 ## make ui: the Dagster UI on the same instance as `make run` (http://127.0.0.1:3000)
-ui: $(STAMP) $(DAGSTER_YAML)
+ui: $(SETUP) $(DAGSTER_YAML)
 	$(DG) dev --host 127.0.0.1 --port $${PORT:-3000}
 
 ## make test: set up (and, as root, the Debian packages the tests use), lint, test (on
@@ -37,13 +45,13 @@ ui: $(STAMP) $(DAGSTER_YAML)
 ## the slowest modules first, in the order tests/conftest.py gives; TEST_ARGS adds options)
 TEST_WORKERS ?= 2
 TEST_ARGS ?=
-test: $(STAMP) $(DAGSTER_YAML) system-packages
+test: $(SETUP) $(DAGSTER_YAML) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(TEST_ARGS)
 
 ## make test-fast: the inner loop: ruff and every test not marked `slow` (no servers, no
 ## browser, no killed runs; on TEST_WORKERS processes as `make test`: about a minute and a half)
-test-fast: $(STAMP) $(DAGSTER_YAML)
+test-fast: $(SETUP) $(DAGSTER_YAML)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(TEST_ARGS)
 
@@ -61,28 +69,28 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP) $(DAGSTER_YAML)
+bench: $(SETUP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 ## make scale: the storage layer on 1,000,000 synthetic articles (SCALE_ARGS="--articles N")
-scale: $(STAMP)
+scale: $(SETUP)
 	$(BIN)/python scripts/scale_sim.py $(SCALE_ARGS)
 
-eval-quotes: $(STAMP) $(DAGSTER_YAML)
+eval-quotes: $(SETUP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/eval_quotes.py
 
 ## make train-quotes: the quote model from PolNeAR train (parses cached under $TMPDIR), chosen on dev
-train-quotes: $(STAMP)
+train-quotes: $(SETUP)
 	$(BIN)/python scripts/train_quotes.py
 
-eval-quantities: $(STAMP) $(DAGSTER_YAML)
+eval-quantities: $(SETUP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/eval_quantities.py
 
 ## make units: rebuild pipelines/core/data/units.tsv from pint, ISO 4217 and scripts/data/
 units: $(STAMP)
 	$(BIN)/python scripts/build_units.py
 
-eval-entities: $(STAMP) $(DAGSTER_YAML)
+eval-entities: $(SETUP) $(DAGSTER_YAML)
 	$(BIN)/python scripts/eval_entities.py $(EVAL_ARGS)
 
 clean:

