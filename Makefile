@@ -24,9 +24,9 @@ $(GAZETTEER): $(STAMP) pipelines/core/gazetteer.py $(shell find pipelines/core/d
 	$(BIN)/python scripts/build_gazetteer.py
 	touch $@
 
-$(DAGSTER_YAML): pipelines/dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	cp pipelines/dagster.yaml $@
+# The instance's settings: pipelines/dagster.yaml and the event log in this folder
+$(DAGSTER_YAML): $(STAMP) pipelines/dagster.yaml pipelines/instance_settings.py
+	$(BIN)/python -m pipelines.instance_settings $(DAGSTER_HOME)
 
 # `dg` runs in the project's own environment (it warns when another one is active).
 DG := VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg

@@ -1,7 +1,8 @@
 """The last run of a job and its steps' times, for `newsetl summary` (which `make run` calls).
 
 On the instance's default storage (no `storage`, `run_storage` or `event_log_storage` in
-`$DAGSTER_HOME/dagster.yaml`) they are read straight from Dagster's SQLite files, read-only:
+`$DAGSTER_HOME/dagster.yaml`, or only the event log `pipelines.instance_settings` writes, which
+keeps Dagster's own files in their own place) they are read straight from them, read-only:
 milliseconds, where importing Dagster and opening a `DagsterInstance` costs about 3 s of CPU on
 every `make run`. Any other storage (Postgres, ...) is asked through a `DagsterInstance`.
 Both give the same figures: `DagsterInstance.get_run_step_stats` times a step from its last
@@ -18,7 +19,15 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.instance_settings import EVENT_LOG, event_log_dir
+
 STORAGE_KEYS = ("storage", "run_storage", "event_log_storage")
+# the event log class of pipelines/dagster.yaml: Dagster's own SQLite files, in their own place
+# when no base_dir is configured
+SAME_FILES = {
+    "module": "pipelines.event_log_storage",
+    "class": "KeptConnectionSqliteEventLogStorage",
+}
 STEP_START = "STEP_START"
 STEP_ENDS = ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
 
@@ -54,7 +63,16 @@ def default_storage(home: Path) -> bool:
     import yaml
 
     settings = yaml.safe_load(config.read_text()) or {}
-    return isinstance(settings, dict) and not any(key in settings for key in STORAGE_KEYS)
+    if not isinstance(settings, dict):
+        return False
+    events = settings.get("event_log_storage")
+    if events is not None and not (
+        isinstance(events, dict)
+        and all(events.get(k) == v for k, v in EVENT_LOG.items())
+        and (events.get("config") or {}).get("base_dir") == str(event_log_dir(home))
+    ):
+        return False
+    return not any(key in settings for key in STORAGE_KEYS if key != "event_log_storage")
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

@@ -44,6 +44,8 @@ from pathlib import Path
 
 import psutil
 
+from pipelines import instance_settings
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
 GOALS = {"full": 1.05, "unchanged": 0.05, "added": 0.10, "rules": 0.20}
@@ -232,7 +234,7 @@ def one_round(args: argparse.Namespace, corpora: list[Path], work: Path, n: int)
         env.pop(name, None)
     env["NEWS_EXTRACTION_SALT"] = os.environ.get("NEWS_EXTRACTION_SALT", "")
     home.mkdir()
-    shutil.copy(ROOT / "pipelines" / "dagster.yaml", home / "dagster.yaml")
+    instance_settings.write(home)
     names = ", ".join(c.name for c in corpora)
     print(
         f"round {n}: {len(files):,} files ({words:,} words) from {names}; "

@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipelines import instance_settings
 from pipelines.core.incremental import SHARDS
 from tests.conftest import ROOT
 from tests.helpers import assert_same_warehouse, bbc_sample, free_port, stop, wait_for
@@ -98,7 +99,7 @@ def redis_url(tmp_path):
 def test_shards_run_in_parallel_on_two_celery_workers(seeds, reference, redis_url, tmp_path):
     home, data = tmp_path / "dagster_home", tmp_path / "data"
     home.mkdir()
-    shutil.copy(ROOT / "pipelines" / "dagster.yaml", home / "dagster.yaml")
+    instance_settings.write(home)
     config = tmp_path / "celery.yaml"
     config.write_text(
         f"execution:\n  config:\n    broker: '{redis_url}'\n    backend: '{redis_url}'\n"

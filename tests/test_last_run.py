@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from pipelines import cli, last_run
+from pipelines import cli, instance_settings, last_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +51,7 @@ def other_job():
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     """A Dagster instance as `make run` has one (the project's dagster.yaml)."""
-    shutil.copy(ROOT / "pipelines" / "dagster.yaml", tmp_path / "dagster.yaml")
+    instance_settings.write(tmp_path)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     return tmp_path
 
@@ -104,4 +103,12 @@ def test_another_storage_is_asked_through_dagster(tmp_path):
     )
     assert not last_run.default_storage(tmp_path)
     (tmp_path / "dagster.yaml").write_text((ROOT / "pipelines" / "dagster.yaml").read_text())
-    assert last_run.default_storage(tmp_path)
+    assert last_run.default_storage(tmp_path)  # the shared settings alone: no storage named
+    instance_settings.write(tmp_path)
+    assert last_run.default_storage(tmp_path)  # the project's event log keeps Dagster's files
+    elsewhere = instance_settings.instance_yaml(tmp_path / "another")
+    (tmp_path / "dagster.yaml").write_text(elsewhere)
+    assert not last_run.default_storage(tmp_path)  # its files in another folder
+    other = "event_log_storage:\n  module: dagster_postgres\n  class: PostgresEventLogStorage\n"
+    (tmp_path / "dagster.yaml").write_text(other)
+    assert not last_run.default_storage(tmp_path)

@@ -19,6 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipelines import instance_settings
 from tests.helpers import BIN, DAGSTER_DEV, ROOT, dagster_dev, graphql
 
 pytestmark = pytest.mark.slow
@@ -84,7 +85,7 @@ def ui(tmp_path_factory) -> Iterator[dict]:
         folder.mkdir()
     for seed in (ROOT / "seeds").glob("*.txt"):
         shutil.copy2(seed, seeds / seed.name)
-    shutil.copy2(ROOT / "pipelines" / "dagster.yaml", home / "dagster.yaml")
+    instance_settings.write(home)
     env = {
         "DAGSTER_HOME": str(home),
         "NEWS_SEEDS_DIR": str(seeds),
