@@ -33,12 +33,12 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
 )
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS  # the stock class's wait
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-SQLITE_BUSY_TIMEOUT_SECONDS = 15  # as Dagster's own sqlite storages wait for a lock
 KEPT_RUN_DATABASES = 4  # run databases whose connection stays open, besides the index
 
 
