@@ -77,3 +77,9 @@ def test_set_up_builds_it_once_into_the_environment(caches, monkeypatch):
     assert gz.keep_built() == path  # there already: loaded, not built
     assert os.stat(path).st_mtime_ns == made
     assert not data.exists()
+    # a data folder that keeps one (from an environment that could not be written) fills the
+    # environment's cache from it, without building
+    data.mkdir(parents=True)
+    os.replace(path, data / path.name)
+    gz._gazetteer.cache_clear()
+    assert gz.keep_built() == path and path.exists()

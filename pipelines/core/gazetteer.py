@@ -493,8 +493,11 @@ def keep_built() -> Path | None:
     paths = _kept_paths()
     if not paths:
         return None
-    _gazetteer.cache_clear()
-    _gazetteer()
+    if not paths[0].exists():  # loaded from the data folder, or built (and kept) now
+        _gazetteer.cache_clear()
+        gazetteer = _gazetteer()
+        if not paths[0].exists():
+            _keep(paths[0], gazetteer)
     return next((path for path in paths if path.exists()), None)
 
 
