@@ -62,9 +62,13 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
             check.str_param(shard, "shard")
             engine = self._engine(shard)
             with engine.connect() as conn:
+                sqlite = conn.connection.dbapi_connection
+                changes = sqlite.total_changes
                 with conn.begin():
                     yield conn
-                if shard != INDEX_SHARD_NAME:  # the file changes now, for a watcher of the run
+                # after a write to a run's database, its file changes now, for a watcher of the
+                # run (a read, the UI's most frequent use, has nothing to move)
+                if shard != INDEX_SHARD_NAME and sqlite.total_changes != changes:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _engine(self, shard: str) -> Engine:

@@ -21,13 +21,9 @@ from pathlib import Path
 
 from pipelines.instance_settings import EVENT_LOG, event_log_dir
 
-STORAGE_KEYS = ("storage", "run_storage", "event_log_storage")
-# the event log class of pipelines/dagster.yaml: Dagster's own SQLite files, in their own place
-# when no base_dir is configured
-SAME_FILES = {
-    "module": "pipelines.event_log_storage",
-    "class": "KeptConnectionSqliteEventLogStorage",
-}
+# settings that name another storage (`event_log_storage` too, unless it is the project's own
+# event log in the instance's folder, see `default_storage`)
+OTHER_STORAGE_KEYS = ("storage", "run_storage")
 STEP_START = "STEP_START"
 STEP_ENDS = ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
 
@@ -72,7 +68,7 @@ def default_storage(home: Path) -> bool:
         and (events.get("config") or {}).get("base_dir") == str(event_log_dir(home))
     ):
         return False
-    return not any(key in settings for key in STORAGE_KEYS if key != "event_log_storage")
+    return not any(key in settings for key in OTHER_STORAGE_KEYS)
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

